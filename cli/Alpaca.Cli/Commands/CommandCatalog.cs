@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace Alpaca.Cli.Commands;
+
+/// <summary>Every top-level command of the <c>alpaca</c> tool, one line each.</summary>
+public static class CommandCatalog
+{
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Alpaca: Self-Instruct data, ROUGE-L dedup, fine-tuning and quantized inference as services.");
+        foreach (var command in All())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
+    }
+
+    // One line per command group; each lives in its own file or folder under Commands/.
+    private static IEnumerable<Command> All() =>
+    [
+        // <commands>
+    ];
+}

@@ -1,0 +1,4 @@
+using Alpaca.Cli.Commands;
+
+// One `alpaca` command drives the platform, locally or against a cluster.
+return await CommandCatalog.BuildRoot().Parse(args).InvokeAsync();
