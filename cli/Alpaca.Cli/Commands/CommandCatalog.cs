@@ -19,6 +19,8 @@ public static class CommandCatalog
     // One line per command group; each lives in its own file or folder under Commands/.
     private static IEnumerable<Command> All() =>
     [
+        Platform.UpCommand.Build(),
+        Platform.StatusCommand.Build(),
         // <commands>
     ];
 }

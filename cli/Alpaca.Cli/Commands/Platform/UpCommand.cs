@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Alpaca.Cli.Platform;
+using Spectre.Console;
+
+namespace Alpaca.Cli.Commands.Platform;
+
+/// <summary><c>alpaca up</c>: every service and the gateway in one process on 127.0.0.1.</summary>
+public static class UpCommand
+{
+    public static Command Build()
+    {
+        var port = new Option<int>("--port") { Description = "Gateway gRPC (h2c) port; 0 picks a free one.", DefaultValueFactory = _ => 5080 };
+        var httpPort = new Option<int>("--http-port") { Description = "Gateway HTTP/1.1 port (OpenAI API, metrics); 0 picks a free one.", DefaultValueFactory = _ => 5081 };
+        var redis = new Option<string?>("--redis") { Description = "Use Redis Streams and Redis state at HOST:PORT instead of the in-process bus and local folder." };
+        var state = new Option<string>("--state") { Description = "Local state folder.", DefaultValueFactory = _ => Path.Combine(".alpaca", "state") };
+        var command = new Command("up", "Start every Alpaca service and the gateway in this process (Ctrl+C stops them).")
+        {
+            port, httpPort, redis, state,
+        };
+        command.SetAction(async (ParseResult parse, CancellationToken ct) =>
+        {
+            var options = new EmbeddedPlatformOptions
+            {
+                GatewayPort = parse.GetValue(port),
+                GatewayHttpPort = parse.GetValue(httpPort),
+                Redis = parse.GetValue(redis),
+                StateDirectory = parse.GetValue(state)!,
+            };
+            EmbeddedPlatform platform;
+            try
+            {
+                platform = await EmbeddedPlatform.StartAsync(options, ct);
+            }
+            catch (IOException ex)
+            {
+                Console.Error.WriteLine($"alpaca up: could not bind a port: {ex.Message} (choose others with --port/--http-port, or 0 for free ones)");
+                return 1;
+            }
+
+            await using (platform)
+            {
+                PrintSummary(platform, options);
+                // Tests and scripts read these two lines.
+                Console.WriteLine($"gateway: {platform.GatewayGrpc}");
+                Console.WriteLine($"gateway-http: {platform.GatewayHttp}");
+                Console.Out.Flush();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.Error.WriteLine("alpaca up: stopping (draining in-flight calls)…");
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintSummary(EmbeddedPlatform platform, EmbeddedPlatformOptions options)
+    {
+        var table = new Table().AddColumns("service", "gRPC (h2c)", "HTTP");
+        table.AddRow("gateway", platform.GatewayGrpc.ToString(), platform.GatewayHttp.ToString());
+        foreach (var (name, (grpc, http)) in platform.Services)
+        {
+            table.AddRow(name, grpc.ToString(), http.ToString());
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Write(table);
+        console.MarkupLine(options.Redis is null
+            ? $"[grey]bus: in-process · state: {Markup.Escape(Path.GetFullPath(options.StateDirectory))}[/]"
+            : $"[grey]bus: Redis Streams · state: Redis at {Markup.Escape(options.Redis)}[/]");
+    }
+}

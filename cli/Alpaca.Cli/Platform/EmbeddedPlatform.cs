@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Sockets;
+using Alpaca.Dedup.Api;
+using Alpaca.Gateway;
+using Alpaca.Generator.Api;
+using Alpaca.Inference.Api;
+using Alpaca.Messaging.InProcess;
+using Alpaca.ServiceDefaults;
+using Alpaca.Trainer.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Alpaca.Cli.Platform;
+
+/// <summary>
+/// Every service host and the gateway in one process on 127.0.0.1: the embedded default behind
+/// <c>alpaca up</c>. Services share one in-process broker (or Redis when given) and keep their state
+/// in a local folder (or Redis). Each service gets its own free h2c and HTTP ports; the gateway routes to them.
+/// </summary>
+public sealed class EmbeddedPlatform : IAsyncDisposable
+{
+    public static readonly IReadOnlyList<ServiceModule> ServiceModules =
+        [GeneratorModule.Instance, DedupModule.Instance, TrainerModule.Instance, InferenceModule.Instance];
+
+    private readonly List<WebApplication> _apps = [];
+
+    private EmbeddedPlatform()
+    {
+    }
+
+    /// <summary>Gateway gRPC address (h2c), e.g. http://127.0.0.1:5080.</summary>
+    public required Uri GatewayGrpc { get; init; }
+
+    /// <summary>Gateway HTTP/1.1 address.</summary>
+    public required Uri GatewayHttp { get; init; }
+
+    /// <summary>Each service's gRPC and HTTP address.</summary>
+    public required IReadOnlyDictionary<string, (Uri Grpc, Uri Http)> Services { get; init; }
+
+    public IReadOnlyList<WebApplication> Apps => _apps;
+
+    public static async Task<EmbeddedPlatform> StartAsync(EmbeddedPlatformOptions options, CancellationToken cancellationToken = default)
+    {
+        var broker = new InProcessBroker();
+        var ports = new Dictionary<string, (int Grpc, int Http)>();
+        foreach (var module in ServiceModules)
+        {
+            ports[module.Name] = (FreePort(), FreePort());
+        }
+
+        var gatewayPort = options.GatewayPort == 0 ? FreePort() : options.GatewayPort;
+        var gatewayHttpPort = options.GatewayHttpPort == 0 ? FreePort() : options.GatewayHttpPort;
+        var platform = new EmbeddedPlatform
+        {
+            GatewayGrpc = new Uri($"http://127.0.0.1:{gatewayPort}"),
+            GatewayHttp = new Uri($"http://127.0.0.1:{gatewayHttpPort}"),
+            Services = ports.ToDictionary(p => p.Key, p => (new Uri($"http://127.0.0.1:{p.Value.Grpc}"), new Uri($"http://127.0.0.1:{p.Value.Http}"))),
+        };
+
+        try
+        {
+            foreach (var module in ServiceModules)
+            {
+                var settings = ServiceSettings(options, module.Name, ports[module.Name]);
+                var app = module.Build(settings, services =>
+                {
+                    if (options.Redis is null)
+                    {
+                        services.AddSingleton(broker);
+                    }
+                });
+                platform._apps.Add(app);
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var gatewaySettings = GatewaySettings(ports, gatewayPort, gatewayHttpPort);
+            var gateway = GatewayModule.Instance.Build(gatewaySettings);
+            platform._apps.Add(gateway);
+            await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
+            return platform;
+        }
+        catch
+        {
+            await platform.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static Dictionary<string, string?> ServiceSettings(EmbeddedPlatformOptions options, string name, (int Grpc, int Http) ports)
+    {
+        var settings = new Dictionary<string, string?>(options.ExtraSettings)
+        {
+            ["Alpaca:Service:BindAddress"] = "127.0.0.1",
+            ["Alpaca:Service:GrpcPort"] = ports.Grpc.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Alpaca:Service:HttpPort"] = ports.Http.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Alpaca:Service:ShutdownTimeout"] = "00:00:10",
+        };
+        if (options.Redis is null)
+        {
+            settings["Alpaca:State:Store"] = "local";
+            settings["Alpaca:State:Path"] = Path.GetFullPath(Path.Combine(options.StateDirectory, name));
+            settings["Alpaca:Messaging:Transport"] = "inprocess";
+        }
+        else
+        {
+            settings["Alpaca:Redis"] = options.Redis;
+            settings["Alpaca:State:Store"] = "redis";
+            settings["Alpaca:Messaging:Transport"] = "redis";
+        }
+
+        return settings;
+    }
+
+    private static Dictionary<string, string?> GatewaySettings(Dictionary<string, (int Grpc, int Http)> ports, int gatewayPort, int gatewayHttpPort)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Alpaca:Service:BindAddress"] = "127.0.0.1",
+            ["Alpaca:Service:GrpcPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Alpaca:Service:HttpPort"] = gatewayHttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Alpaca:Service:ShutdownTimeout"] = "00:00:10",
+        };
+        foreach (var (name, (grpc, _)) in ports)
+        {
+            settings[$"ReverseProxy:Clusters:{name}:Destinations:d1:Address"] = $"http://127.0.0.1:{grpc}";
+            settings[$"ReverseProxy:Clusters:{name}:HealthCheck:Active:Interval"] = "00:00:02";
+        }
+
+        settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = $"http://127.0.0.1:{ports["inference"].Http}";
+        return settings;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Gateway first (stop taking calls), then the services, each draining its in-flight calls.
+        for (var i = _apps.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                await _apps[i].StopAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                await _apps[i].DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        _apps.Clear();
+    }
+}

@@ -1,0 +1,207 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Alpaca.Messaging.Redis;
+
+/// <summary>
+/// Consumes this service's topics from Redis Streams with a consumer group per service (app id), so
+/// replicas of one service compete and different services each get every event.
+/// - A message is acknowledged (XACK) only after the handlers succeeded or the event was dead-lettered.
+/// - A message left pending (handler failed, or the consumer died mid-handler) is claimed with XAUTOCLAIM
+///   by any live consumer once idle for <c>ClaimIdleTime</c>, and delivered again.
+/// - A message delivered <c>MaxDeliveries</c> times, or dropped by a handler, is copied to the
+///   <c>{topic}:deadletter</c> stream with the reason and acknowledged.
+/// </summary>
+public sealed partial class RedisStreamsSubscriber(
+    IConnectionMultiplexer redis,
+    EventDispatcher dispatcher,
+    MessagingOptions options,
+    ILogger<RedisStreamsSubscriber> logger) : BackgroundService
+{
+    /// <summary>This consumer's name within its group: unique per process.</summary>
+    public string ConsumerName { get; } = $"{options.AppId}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+
+    private IDatabase Db => redis.GetDatabase();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var topics = dispatcher.Topics;
+        foreach (var topic in topics)
+        {
+            await EnsureGroupAsync(RedisStreamsEventBus.StreamKey(options, topic)).ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(topics.Select(t => ConsumeAsync(t, stoppingToken)).Concat(topics.Select(t => ClaimLoopAsync(t, stoppingToken)))).ConfigureAwait(false);
+    }
+
+    private async Task EnsureGroupAsync(RedisKey stream)
+    {
+        try
+        {
+            await Db.StreamCreateConsumerGroupAsync(stream, options.AppId, StreamPosition.Beginning, createStream: true).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // The group exists: another replica or an earlier run created it.
+        }
+    }
+
+    private async Task ConsumeAsync(string topic, CancellationToken stoppingToken)
+    {
+        var stream = RedisStreamsEventBus.StreamKey(options, topic);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var entries = await Db.StreamReadGroupAsync(stream, options.AppId, ConsumerName, StreamPosition.NewMessages, options.Redis.BatchSize).ConfigureAwait(false);
+                if (entries.Length == 0)
+                {
+                    await Task.Delay(options.Redis.PollInterval, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                foreach (var entry in entries)
+                {
+                    await HandleAsync(topic, stream, entry, attempt: 1, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RedisException ex)
+            {
+                LogRedisError(ex, topic);
+                await DelayQuietly(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Takes over messages pending too long (failed or orphaned by a dead consumer).</summary>
+    private async Task ClaimLoopAsync(string topic, CancellationToken stoppingToken)
+    {
+        var stream = RedisStreamsEventBus.StreamKey(options, topic);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await DelayQuietly(options.Redis.ClaimInterval, stoppingToken).ConfigureAwait(false);
+            try
+            {
+                await ClaimOnceAsync(topic, stream, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RedisException ex)
+            {
+                LogRedisError(ex, topic);
+            }
+        }
+    }
+
+    private async Task ClaimOnceAsync(string topic, RedisKey stream, CancellationToken stoppingToken)
+    {
+        RedisValue start = "0-0";
+        do
+        {
+            var claimed = await Db.StreamAutoClaimAsync(stream, options.AppId, ConsumerName, (long)options.Redis.ClaimIdleTime.TotalMilliseconds, start, options.Redis.BatchSize).ConfigureAwait(false);
+            foreach (var entry in claimed.ClaimedEntries)
+            {
+                if (entry.IsNull)
+                {
+                    continue;
+                }
+
+                // XAUTOCLAIM increments the delivery count; read it to know which attempt this is.
+                var pending = await Db.StreamPendingMessagesAsync(stream, options.AppId, 1, ConsumerName, entry.Id, entry.Id).ConfigureAwait(false);
+                var attempt = pending.Length > 0 ? pending[0].DeliveryCount : options.MaxDeliveries + 1;
+                await HandleAsync(topic, stream, entry, attempt, stoppingToken).ConfigureAwait(false);
+            }
+
+            // Entries deleted from the stream (trimmed) while pending cannot be delivered: acknowledge them.
+            if (claimed.DeletedIds.Length > 0)
+            {
+                await Db.StreamAcknowledgeAsync(stream, options.AppId, claimed.DeletedIds).ConfigureAwait(false);
+            }
+
+            start = claimed.NextStartId;
+        }
+        while (start != "0-0" && !stoppingToken.IsCancellationRequested);
+    }
+
+    private async Task HandleAsync(string topic, RedisKey stream, StreamEntry entry, int attempt, CancellationToken stoppingToken)
+    {
+        EventEnvelope envelope;
+        try
+        {
+            var raw = entry[RedisStreamsEventBus.EnvelopeField];
+            if (raw.IsNull)
+            {
+                throw new PoisonEventException($"Stream entry {entry.Id} has no '{RedisStreamsEventBus.EnvelopeField}' field.");
+            }
+
+            envelope = EventEnvelope.Parse((byte[])raw!);
+        }
+        catch (PoisonEventException ex)
+        {
+            await DeadLetterAsync(topic, stream, entry, ex.Message, attempt).ConfigureAwait(false);
+            return;
+        }
+
+        if (attempt > options.MaxDeliveries)
+        {
+            await DeadLetterAsync(topic, stream, entry, $"not handled after {options.MaxDeliveries} deliveries", attempt).ConfigureAwait(false);
+            return;
+        }
+
+        var outcome = await dispatcher.DispatchAsync(envelope, attempt, stoppingToken).ConfigureAwait(false);
+        switch (outcome)
+        {
+            case DispatchOutcome.Success:
+                await Db.StreamAcknowledgeAsync(stream, options.AppId, entry.Id).ConfigureAwait(false);
+                break;
+            case DispatchOutcome.Drop:
+                await DeadLetterAsync(topic, stream, entry, "dropped by handler", attempt).ConfigureAwait(false);
+                break;
+            case DispatchOutcome.Retry:
+                if (attempt >= options.MaxDeliveries)
+                {
+                    await DeadLetterAsync(topic, stream, entry, $"handler failed {attempt} deliveries", attempt).ConfigureAwait(false);
+                }
+
+                // Otherwise leave it pending: the claim loop delivers it again after ClaimIdleTime.
+                break;
+        }
+    }
+
+    private async Task DeadLetterAsync(string topic, RedisKey stream, StreamEntry entry, string reason, int attempt)
+    {
+        var fields = entry.Values
+            .Append(new NameValueEntry("deadletter_reason", reason))
+            .Append(new NameValueEntry("deadletter_group", options.AppId))
+            .Append(new NameValueEntry("deadletter_deliveries", attempt))
+            .Append(new NameValueEntry("source_id", entry.Id))
+            .ToArray();
+        await Db.StreamAddAsync(RedisStreamsEventBus.DeadLetterKey(options, topic), fields).ConfigureAwait(false);
+        await Db.StreamAcknowledgeAsync(stream, options.AppId, entry.Id).ConfigureAwait(false);
+        LogDeadLettered(entry.Id.ToString(), topic, reason);
+    }
+
+    private static async Task DelayQuietly(TimeSpan delay, CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(delay, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis error while consuming {Topic}")]
+    private partial void LogRedisError(Exception ex, string topic);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dead-lettered stream entry {EntryId} of {Topic}: {Reason}")]
+    private partial void LogDeadLettered(string entryId, string topic, string reason);
+}

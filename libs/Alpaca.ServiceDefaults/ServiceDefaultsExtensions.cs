@@ -1,0 +1,124 @@
+using System.Net;
+using Alpaca.Messaging;
+using Alpaca.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Alpaca.ServiceDefaults;
+
+/// <summary>
+/// The service shell in the manner of eShop's ServiceDefaults: each host calls
+/// <see cref="AddServiceDefaults"/> and <see cref="MapDefaultEndpoints"/> around its own registrations.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>
+    /// Kestrel with one h2c port for gRPC and one HTTP/1.1 port for Dapr, health and metrics; gRPC with
+    /// health checking and reflection; OpenTelemetry traces and metrics (Prometheus, and OTLP when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set); structured logs; durable state; messaging.
+    /// </summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, params string[] grpcServiceNames) =>
+        builder.AddServiceDefaults(serviceName, withStateAndMessaging: true, grpcServiceNames);
+
+    /// <summary>The shell, optionally without state and messaging (the gateway has neither).</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, bool withStateAndMessaging, params string[] grpcServiceNames)
+    {
+        var options = new ServiceHostOptions();
+        builder.Configuration.GetSection("Alpaca:Service").Bind(options);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new ServiceIdentity(serviceName, grpcServiceNames));
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = IPAddress.Parse(options.BindAddress);
+            kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+
+        // Defaults live in code (no appsettings.json is needed); configuration and environment override them.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        if (string.Equals(options.LogFormat, "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithTracing(tracing =>
+            {
+                tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddSource("Alpaca.*");
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    tracing.AddOtlpExporter();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
+                    .AddMeter("Alpaca.*")
+                    .AddPrometheusExporter();
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+
+        builder.Services.AddGrpc(o => o.EnableDetailedErrors = builder.Environment.IsDevelopment());
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy("process is responsive"), tags: [HealthTags.Live]);
+        builder.Services.AddGrpcHealthChecks(o =>
+        {
+            // Check on demand rather than from a cached background result: readiness changes (a model
+            // loaded) must show at once.
+            o.UseHealthChecksCache = false;
+            o.Services.Map("", r => r.Tags.Contains(HealthTags.Ready) || r.Tags.Contains(HealthTags.Live));
+            foreach (var name in grpcServiceNames)
+            {
+                o.Services.Map(name, r => r.Tags.Contains(HealthTags.Ready) || r.Tags.Contains(HealthTags.Live));
+            }
+        });
+
+        if (withStateAndMessaging)
+        {
+            builder.Services.AddAlpacaState(builder.Configuration);
+            builder.Services.AddAlpacaMessaging(builder.Configuration, serviceName);
+        }
+
+        return builder;
+    }
+
+    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>, gRPC health and reflection, and the Dapr app channel.</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Live) });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) || r.Tags.Contains(HealthTags.Live) });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        if (app.Services.GetService<MessagingOptions>() is not null)
+        {
+            app.MapEventSubscriptions();
+        }
+
+        return app;
+    }
+}
+
+/// <summary>The name of the running service and the gRPC services it hosts.</summary>
+public sealed record ServiceIdentity(string Name, IReadOnlyList<string> GrpcServices);

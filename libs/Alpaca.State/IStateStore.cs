@@ -1,0 +1,34 @@
+namespace Alpaca.State;
+
+/// <summary>
+/// Durable key/value state plus append-only lists, the one abstraction every service keeps its
+/// pools, runs and jobs in. Keys are '/'-separated paths such as <c>dedup/ns/alpaca-1/pool</c>.
+/// Implementations: <see cref="RedisStateStore"/> (platform) and <see cref="LocalFolderStateStore"/> (embedded default).
+/// Every write is durable when the returned task completes.
+/// </summary>
+public interface IStateStore
+{
+    /// <summary>The value of a key, or null when absent.</summary>
+    Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a key (last write wins).</summary>
+    Task SetAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a key only when it does not exist yet; true when this call created it.</summary>
+    Task<bool> SetIfAbsentAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a key or list; true when something was deleted.</summary>
+    Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends an item to an append-only list and returns the list's new length.</summary>
+    Task<long> AppendAsync(string listKey, ReadOnlyMemory<byte> item, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads up to <paramref name="count"/> items of a list from <paramref name="start"/>.</summary>
+    Task<IReadOnlyList<byte[]>> ReadListAsync(string listKey, long start = 0, long count = long.MaxValue, CancellationToken cancellationToken = default);
+
+    /// <summary>Number of items of a list (0 when absent).</summary>
+    Task<long> ListLengthAsync(string listKey, CancellationToken cancellationToken = default);
+
+    /// <summary>Keys (not lists) that start with a prefix, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken = default);
+}

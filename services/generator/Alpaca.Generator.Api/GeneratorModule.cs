@@ -1,0 +1,14 @@
+using Alpaca.Contracts.V1;
+using Alpaca.ServiceDefaults;
+
+namespace Alpaca.Generator.Api;
+
+/// <summary>The generator service as a composable host.</summary>
+public static class GeneratorModule
+{
+    public const string Name = "generator";
+
+    public static readonly string[] GrpcServices = [GeneratorService.Descriptor.FullName];
+
+    public static readonly ServiceModule Instance = new(Name, GrpcServices, b => b.AddGeneratorServices(), a => a.MapGeneratorServices());
+}

@@ -1,0 +1,11 @@
+using Alpaca.Trainer.Api;
+using Alpaca.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults(TrainerModule.Name, TrainerModule.GrpcServices);
+builder.AddTrainerServices();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapTrainerServices();
+app.Run();
