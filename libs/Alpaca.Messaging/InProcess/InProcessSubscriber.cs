@@ -4,10 +4,25 @@ namespace Alpaca.Messaging.InProcess;
 
 /// <summary>Consumes this service's topics from the in-process broker, retrying failed deliveries
 /// with back-off and dead-lettering after <see cref="MessagingOptions.MaxDeliveries"/>.</summary>
-public sealed class InProcessSubscriber(InProcessBroker broker, EventDispatcher dispatcher, MessagingOptions options) : BackgroundService
+public sealed class InProcessSubscriber : BackgroundService
 {
+    private readonly InProcessBroker broker;
+    private readonly EventDispatcher dispatcher;
+    private readonly MessagingOptions options;
+    private readonly Dictionary<string, System.Threading.Channels.ChannelReader<InProcessBroker.Delivery>> _queues;
+
+    public InProcessSubscriber(InProcessBroker broker, EventDispatcher dispatcher, MessagingOptions options)
+    {
+        this.broker = broker;
+        this.dispatcher = dispatcher;
+        this.options = options;
+        // Join the topics now, while the host starts: ExecuteAsync runs later on the thread pool, and an
+        // event published in between must already find this group's queue.
+        _queues = dispatcher.Topics.ToDictionary(t => t, t => broker.Subscribe(t, dispatcher.AppId));
+    }
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(dispatcher.Topics.Select(topic => ConsumeAsync(topic, broker.Subscribe(topic, dispatcher.AppId), stoppingToken)));
+        Task.WhenAll(_queues.Select(q => ConsumeAsync(q.Key, q.Value, stoppingToken)));
 
     private async Task ConsumeAsync(string topic, System.Threading.Channels.ChannelReader<InProcessBroker.Delivery> reader, CancellationToken stoppingToken)
     {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests and the local platform need on a fresh Debian 12 machine with the .NET SDK.
+# Idempotent: installs only what is missing. Needs root or sudo for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} (Debian packages)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The llama.cpp oracle (node-llama-cpp from npm) for the conformance tests, when the project has it.
+if [ -x scripts/setup-oracle.sh ] || [ -f scripts/setup-oracle.sh ]; then
+  bash scripts/setup-oracle.sh
+fi

@@ -1,0 +1,137 @@
+using Alpaca.TestSupport;
+using k8s;
+using k8s.Models;
+using YamlDotNet.RepresentationModel;
+
+namespace Alpaca.Platform.Tests.Deployment;
+
+/// <summary>
+/// The Kustomize manifests, parsed strictly into the Kubernetes client's typed models (an unknown or
+/// misspelt field fails), and checked for the invariants the platform relies on.
+/// </summary>
+public sealed class KubernetesManifestTests
+{
+    private static readonly string K8s = Path.Combine(RepoPaths.Root, "k8s");
+    private static readonly string[] Services = ["generator", "dedup", "trainer", "inference"];
+
+    private static readonly Dictionary<string, Type> TypeMap = new()
+    {
+        ["v1/Service"] = typeof(V1Service),
+        ["v1/Secret"] = typeof(V1Secret),
+        ["v1/PersistentVolumeClaim"] = typeof(V1PersistentVolumeClaim),
+        ["apps/v1/Deployment"] = typeof(V1Deployment),
+        ["apps/v1/StatefulSet"] = typeof(V1StatefulSet),
+        ["policy/v1/PodDisruptionBudget"] = typeof(V1PodDisruptionBudget),
+        ["autoscaling/v2/HorizontalPodAutoscaler"] = typeof(V2HorizontalPodAutoscaler),
+        ["dapr.io/v1alpha1/Component"] = typeof(DaprResource),
+        ["dapr.io/v1alpha1/Configuration"] = typeof(DaprResource),
+        ["dapr.io/v1alpha1/Resiliency"] = typeof(DaprResource),
+    };
+
+    private static List<object> Load(string folder)
+    {
+        var objects = new List<object>();
+        foreach (var file in Kustomization(folder).Resources.Where(r => r.EndsWith(".yaml", StringComparison.Ordinal)))
+        {
+            objects.AddRange(KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(folder, file)), TypeMap, strict: true));
+        }
+
+        return objects;
+    }
+
+    private static (List<string> Resources, string Text) Kustomization(string folder)
+    {
+        var path = Path.Combine(folder, "kustomization.yaml");
+        var text = File.ReadAllText(path);
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(text));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var resources = root.Children.TryGetValue(new YamlScalarNode("resources"), out var node)
+            ? ((YamlSequenceNode)node).Children.Select(c => ((YamlScalarNode)c).Value!).ToList()
+            : [];
+        foreach (var resource in resources)
+        {
+            var full = Path.Combine(folder, resource);
+            Assert.True(File.Exists(full) || File.Exists(Path.Combine(full, "kustomization.yaml")), $"{path} lists '{resource}', which does not exist");
+        }
+
+        return (resources, text);
+    }
+
+    [Fact]
+    public void Every_service_runs_with_dapr_on_its_http_app_channel_and_grpc_readiness()
+    {
+        var objects = Load(Path.Combine(K8s, "base"));
+        var deployments = objects.OfType<V1Deployment>().ToDictionary(d => d.Metadata.Name);
+        foreach (var name in Services)
+        {
+            var deployment = deployments[name];
+            var annotations = deployment.Spec.Template.Metadata.Annotations;
+            Assert.Equal("true", annotations["dapr.io/enabled"]);
+            Assert.Equal(name, annotations["dapr.io/app-id"]);
+            Assert.Equal("8081", annotations["dapr.io/app-port"]);
+            Assert.Equal("http", annotations["dapr.io/app-protocol"]);
+            var container = Assert.Single(deployment.Spec.Template.Spec.Containers);
+            Assert.Equal(8080, container.ReadinessProbe.Grpc.Port);
+            Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
+            Assert.Matches(@":\d+\.\d+\.\d+$", container.Image);
+            Assert.Contains(container.Env, e => e.Name == "Alpaca__Messaging__Transport" && e.Value == "dapr");
+            Assert.Contains(container.Env, e => e.Name == "Alpaca__Service__BindAddress" && e.Value == "0.0.0.0");
+            Assert.NotNull(container.Resources.Requests);
+            Assert.DoesNotContain("nvidia.com/gpu", container.Resources.Limits?.Keys ?? []);
+        }
+    }
+
+    [Fact]
+    public void Services_select_their_pods_and_mark_the_grpc_port_as_h2c()
+    {
+        var objects = Load(Path.Combine(K8s, "base"));
+        var deployments = objects.OfType<V1Deployment>().ToList();
+        foreach (var service in objects.OfType<V1Service>())
+        {
+            var target = deployments.Single(d => service.Spec.Selector.All(s => d.Spec.Template.Metadata.Labels.TryGetValue(s.Key, out var v) && v == s.Value));
+            var grpc = service.Spec.Ports.Single(p => p.Name == "grpc");
+            Assert.Equal("kubernetes.io/h2c", grpc.AppProtocol);
+            Assert.Contains(target.Spec.Template.Spec.Containers[0].Ports, p => p.Name == "grpc");
+        }
+
+        foreach (var pdb in objects.OfType<V1PodDisruptionBudget>())
+        {
+            Assert.Contains(deployments, d => pdb.Spec.Selector.MatchLabels.All(s => d.Spec.Template.Metadata.Labels[s.Key] == s.Value));
+        }
+
+        var hpa = Assert.Single(objects.OfType<V2HorizontalPodAutoscaler>());
+        Assert.Equal("inference", hpa.Spec.ScaleTargetRef.Name);
+        var pubsub = objects.OfType<DaprResource>().Single(r => r.Kind == "Component");
+        Assert.Equal("pubsub.redis", pubsub.Spec!["type"]?.ToString());
+    }
+
+    [Fact]
+    public void Overlays_parse_and_only_the_gpu_overlay_asks_for_gpus()
+    {
+        var dev = Path.Combine(K8s, "overlays", "dev");
+        Assert.NotEmpty(Load(dev).OfType<V1StatefulSet>());
+        var (_, devText) = Kustomization(dev);
+        Assert.DoesNotContain("nvidia.com", devText, StringComparison.Ordinal);
+
+        var (gpuResources, gpuText) = Kustomization(Path.Combine(K8s, "overlays", "gpu"));
+        Assert.Equal(["../../base"], gpuResources);
+        Assert.Contains("name: inference", gpuText, StringComparison.Ordinal);
+        Assert.Contains("name: trainer", gpuText, StringComparison.Ordinal);
+        Assert.Equal(2, gpuText.Split("nvidia.com~1gpu").Length - 1);
+    }
+
+    /// <summary>A Dapr custom resource (Component, Configuration, Resiliency).</summary>
+    public sealed class DaprResource : IKubernetesObject<V1ObjectMeta>
+    {
+        public string ApiVersion { get; set; } = "";
+
+        public string Kind { get; set; } = "";
+
+        public V1ObjectMeta Metadata { get; set; } = new();
+
+        public Dictionary<string, object>? Spec { get; set; }
+
+        public List<string>? Scopes { get; set; }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Alpaca.TestSupport;
+
+/// <summary>
+/// A real <c>redis-server</c> (Debian package; <c>scripts/test.sh</c> installs it) started on a free
+/// loopback port with a temporary folder, stopped on dispose. Share one per test class with
+/// <c>IClassFixture&lt;RedisServer&gt;</c>.
+/// </summary>
+public sealed class RedisServer : IDisposable
+{
+    private readonly Process _process;
+    private readonly TempDir _dir = new("alpaca-redis");
+
+    public RedisServer()
+    {
+        var binary = FindOnPath("redis-server")
+            ?? throw new InvalidOperationException("redis-server is not installed: run scripts/test.sh (it installs the Debian package redis-server) or apt-get install redis-server.");
+        Port = FreePort.Next();
+        _process = Process.Start(new ProcessStartInfo(binary)
+        {
+            ArgumentList = { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", _dir.Path, "--save", "", "--appendonly", "no", "--protected-mode", "no" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitUntilAccepting();
+    }
+
+    public int Port { get; }
+
+    /// <summary>StackExchange.Redis connection string.</summary>
+    public string Address => $"127.0.0.1:{Port}";
+
+    private void WaitUntilAccepting()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited with code {_process.ExitCode} on port {Port}.");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect("127.0.0.1", Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        throw new TimeoutException($"redis-server did not accept connections on port {Port} within 15 s.");
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+            .Select(dir => Path.Combine(dir, name))
+            .Concat(["/usr/bin/" + name, "/usr/local/bin/" + name])
+            .FirstOrDefault(File.Exists);
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+            _dir.Dispose();
+        }
+    }
+}
