@@ -11,6 +11,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 dotnet build Alpaca.sln -c Release -nologo -clp:ErrorsOnly || { echo "tests: 0 passed, 1 failed (build)"; exit 1; }
 
+# Style is part of the build: `dotnet format` must have nothing to change.
+dotnet format Alpaca.sln --verify-no-changes --no-restore || { echo "tests: 0 passed, 1 failed (dotnet format)"; exit 1; }
+
 results=artifacts/test-results
 rm -rf "$results"
 dotnet test Alpaca.sln -c Release --no-build --nologo --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" -- RunConfiguration.TreatNoTestsAsError=false

@@ -1,5 +1,5 @@
-using Alpaca.Trainer.Api;
 using Alpaca.ServiceDefaults;
+using Alpaca.Trainer.Api;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(TrainerModule.Name, TrainerModule.GrpcServices);
