@@ -74,6 +74,11 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             }
 
             var gatewaySettings = GatewaySettings(ports, gatewayPort, gatewayHttpPort);
+            foreach (var (key, value) in options.GatewaySettings)
+            {
+                gatewaySettings[key] = value;
+            }
+
             var gateway = GatewayModule.Instance.Build(gatewaySettings);
             platform._apps.Add(gateway);
             await gateway.StartAsync(cancellationToken).ConfigureAwait(false);

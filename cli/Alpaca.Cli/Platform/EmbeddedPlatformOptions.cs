@@ -15,6 +15,9 @@ public sealed record EmbeddedPlatformOptions
     /// <summary>Local state folder (embedded default).</summary>
     public string StateDirectory { get; init; } = Path.Combine(".alpaca", "state");
 
+    /// <summary>Extra configuration for the gateway (rate limits, routes).</summary>
+    public IReadOnlyDictionary<string, string?> GatewaySettings { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Extra configuration for every service host (e.g. a model to load).</summary>
     public IReadOnlyDictionary<string, string?> ExtraSettings { get; init; } = new Dictionary<string, string?>();
 }
