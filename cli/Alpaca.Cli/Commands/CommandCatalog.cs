@@ -21,6 +21,7 @@ public static class CommandCatalog
     [
         Platform.UpCommand.Build(),
         Platform.StatusCommand.Build(),
+        Dedup.DedupCommand.Build(),
         // <commands>
     ];
 }

@@ -61,6 +61,16 @@ public sealed class DedupPool
     /// <summary>Adds an instruction without a decision (seeds, or rebuilding a stored pool in order).</summary>
     public int Add(string instruction) => Insert(instruction, _vocabulary.Intern(instruction));
 
+    /// <summary>Tokenizes and interns a text once (so batch runs can time tokenizing apart from deciding).</summary>
+    public int[] Tokenize(string instruction) => _vocabulary.Intern(instruction);
+
+    /// <summary>Decides a pre-tokenized candidate (from <see cref="Tokenize"/>) and inserts it when kept.</summary>
+    public DedupDecision Submit(string instruction, int[] tokens, bool withExtras = false) =>
+        Decide(instruction, tokens, withExtras, insert: true);
+
+    /// <summary>Adds a pre-tokenized instruction without a decision.</summary>
+    public int Add(string instruction, int[] tokens) => Insert(instruction, tokens);
+
     /// <summary>Decides a candidate against the pool as it is, without inserting it.</summary>
     public DedupDecision Check(string instruction, bool withExtras = false) =>
         Decide(instruction, _vocabulary.Intern(instruction), withExtras, insert: false);
