@@ -1,4 +1,8 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Dedup.Api.Events;
 using Alpaca.Dedup.Api.Grpc;
+using Alpaca.Dedup.Api.Namespaces;
+using Alpaca.Messaging;
 
 namespace Alpaca.Dedup.Api;
 
@@ -6,6 +10,8 @@ public static class DedupServiceExtensions
 {
     public static WebApplicationBuilder AddDedupServices(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<DedupNamespaces>();
+        builder.Services.AddEventHandler<CandidatesProduced, CandidatesProducedHandler>();
         return builder;
     }
 
