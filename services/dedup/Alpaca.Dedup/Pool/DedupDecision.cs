@@ -23,15 +23,22 @@ public sealed class DedupStats
     public long PairsTotal { get; set; }
 
     /// <summary>Pairs met through the inverted index (they share a token).</summary>
-    public long PairsTouched { get; set; }
+    public long PairsTouched { get => Interlocked.Read(ref _touched); set => _touched = value; }
 
     /// <summary>Pairs whose LCS was computed.</summary>
-    public long PairsScored { get; set; }
+    public long PairsScored { get => Interlocked.Read(ref _scored); set => _scored = value; }
 
     /// <summary>Pairs never scored.</summary>
     public long PairsAvoided => PairsTotal - PairsScored;
 
     public long Decided { get; set; }
+
+    internal void AddTouched(long n) => Interlocked.Add(ref _touched, n);
+
+    internal void AddScored(long n) => Interlocked.Add(ref _scored, n);
+
+    private long _touched;
+    private long _scored;
 
     public long Kept { get; set; }
 }

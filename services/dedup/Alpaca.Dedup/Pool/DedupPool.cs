@@ -24,16 +24,14 @@ namespace Alpaca.Dedup.Pool;
 public sealed class DedupPool
 {
     public const double DefaultThreshold = 0.7;
-    private const double Margin = 1e-9;
-    private const int Buckets = 1024;
 
     private readonly TokenVocabulary _vocabulary = new();
     private readonly List<string> _texts = [];
     private readonly List<int[]> _tokens = [];
-    private readonly List<List<Posting>> _postings = [];
+    private readonly List<List<TokenPosting>> _postings = [];
     private int[] _overlap = new int[1024];
     private readonly List<int> _touched = [];
-    private readonly List<int>[] _buckets = Enumerable.Range(0, Buckets + 1).Select(_ => new List<int>()).ToArray();
+    private MaxSimilaritySearch? _search;
 
     public DedupPool(double threshold = DefaultThreshold) => Threshold = threshold;
 
@@ -125,7 +123,7 @@ public sealed class DedupPool
                 _postings.Add([]);
             }
 
-            _postings[token].Add(new Posting(position, count));
+            _postings[token].Add(new TokenPosting(position, count));
         }
 
         return position;
@@ -134,116 +132,9 @@ public sealed class DedupPool
     /// <summary>Exact max F and the first position reaching it, visiting as few entries as the bounds allow.</summary>
     private (double MaxF, int ArgMax) MaxSimilarity(int[] x)
     {
-        var m = x.Length;
-        if (Count == 0)
-        {
-            return (0, -1);
-        }
-
-        if (m == 0)
-        {
-            return (0, 0);
-        }
-
-        var masks = new LcsMasks(x);
-        var best = 0.0;
-        var bestPos = 0; // every entry scores 0 until one shares a token: the first position reaches 0
-        var verified = new HashSet<int>();
-        var probe = DistinctCounts(x)
-            .Select(tc => (tc.Token, tc.Count, Frequency: tc.Token < _postings.Count ? _postings[tc.Token].Count : 0))
-            .Where(t => t.Frequency > 0)
-            .OrderBy(t => t.Frequency)
-            .ToList();
-        var remaining = probe.Sum(t => t.Count);
-        var leader = -1;
-        var leaderBound = -1.0;
-
-        void Verify(int pos)
-        {
-            if (!verified.Add(pos))
-            {
-                return;
-            }
-
-            Stats.PairsScored++;
-            var y = _tokens[pos];
-            var f = RougeScore.F(masks.Lcs(y), m, y.Length);
-            if (f > best || (f == best && pos < bestPos))
-            {
-                best = f;
-                bestPos = pos;
-            }
-        }
-
-        foreach (var (token, count, _) in probe)
-        {
-            // No entry outside the visited set can still reach the best F: stop probing new tokens.
-            if (best > 0 && 2.0 * remaining / (m + remaining) < best - Margin)
-            {
-                break;
-            }
-
-            foreach (var posting in _postings[token])
-            {
-                var pos = posting.Position;
-                if (_overlap[pos] == 0)
-                {
-                    _touched.Add(pos);
-                }
-
-                var overlap = _overlap[pos] += Math.Min(count, posting.Count);
-                var n = _tokens[pos].Length;
-                var bound = 2.0 * Math.Min(overlap, Math.Min(m, n)) / (m + n);
-                if (bound > leaderBound)
-                {
-                    leaderBound = bound;
-                    leader = pos;
-                }
-            }
-
-            remaining -= count;
-            if (leader >= 0)
-            {
-                Verify(leader); // an early good F makes the stop test above bite sooner
-            }
-        }
-
-        Stats.PairsTouched += _touched.Count;
-
-        // Verify visited entries by descending bound (bucketed), stopping below the best F.
-        foreach (var pos in _touched)
-        {
-            var n = _tokens[pos].Length;
-            var bound = 2.0 * Math.Min(_overlap[pos] + remaining, Math.Min(m, n)) / (m + n);
-            _overlap[pos] = 0;
-            if (bound >= best - Margin)
-            {
-                _buckets[(int)(Math.Min(bound, 1.0) * Buckets)].Add(pos);
-            }
-        }
-
-        _touched.Clear();
-        for (var b = Buckets; b >= 0; b--)
-        {
-            var bucket = _buckets[b];
-            if (bucket.Count == 0)
-            {
-                continue;
-            }
-
-            var upper = (b + 1.0) / Buckets;
-            if (upper >= best - Margin)
-            {
-                foreach (var pos in bucket)
-                {
-                    Verify(pos);
-                }
-            }
-
-            bucket.Clear();
-        }
-
-        return (best, bestPos);
+        _search ??= new MaxSimilaritySearch(_tokens, _postings);
+        var (maxF, argMax) = _search.Find(x, Count, Stats);
+        return (maxF, argMax);
     }
 
     /// <summary>F1 against every pool entry (entries sharing no token score 0 without an LCS).</summary>
@@ -334,7 +225,7 @@ public sealed class DedupPool
             scores.Length == 0 ? 0.0 : NumpyMath.Mean(scores));
     }
 
-    private static List<(int Token, int Count)> DistinctCounts(int[] tokens)
+    internal static List<(int Token, int Count)> DistinctCounts(int[] tokens)
     {
         var counts = new List<(int Token, int Count)>(tokens.Length);
         foreach (var token in tokens)
@@ -353,5 +244,5 @@ public sealed class DedupPool
         return counts;
     }
 
-    private readonly record struct Posting(int Position, int Count);
+
 }
