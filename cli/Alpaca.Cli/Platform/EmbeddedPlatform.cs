@@ -39,7 +39,26 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
 
     public IReadOnlyList<WebApplication> Apps => _apps;
 
+    /// <summary>
+    /// Starts the platform. Free ports are found by binding port 0 and releasing it, so another process can
+    /// take one in between; a start that loses that race is retried with new ports.
+    /// </summary>
     public static async Task<EmbeddedPlatform> StartAsync(EmbeddedPlatformOptions options, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                // An address already in use: pick new free ports.
+            }
+        }
+    }
+
+    private static async Task<EmbeddedPlatform> StartOnceAsync(EmbeddedPlatformOptions options, CancellationToken cancellationToken)
     {
         var broker = new InProcessBroker();
         var ports = new Dictionary<string, (int Grpc, int Http)>();

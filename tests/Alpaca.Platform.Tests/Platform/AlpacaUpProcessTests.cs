@@ -37,7 +37,11 @@ public sealed class AlpacaUpProcessTests : IDisposable
                 }
             }
 
-            Assert.True(gateway is not null, "alpaca up printed no gateway address; stderr: " + (up.HasExited ? await stderr : "(running)"));
+            if (gateway is null)
+            {
+                up.WaitForExit(5000);
+                Assert.Fail($"alpaca up printed no gateway address (exited: {up.HasExited}); stderr:\n" + (up.HasExited ? await stderr : "(still running)"));
+            }
 
             using var status = Process.Start(Alpaca("status", "--gateway", gateway!))!;
             var output = await status.StandardOutput.ReadToEndAsync();

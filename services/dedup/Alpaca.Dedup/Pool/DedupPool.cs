@@ -32,6 +32,7 @@ public sealed class DedupPool
     private int[] _overlap = new int[1024];
     private readonly List<int> _touched = [];
     private MaxSimilaritySearch? _search;
+    private double[] _scores = [];
 
     public DedupPool(double threshold = DefaultThreshold) => Threshold = threshold;
 
@@ -86,8 +87,9 @@ public sealed class DedupPool
         if (withExtras)
         {
             var scores = ScoreAll(x);
-            (maxF, argMax) = ArgMax(scores);
-            extras = Extras(scores);
+            (maxF, argMax) = ArgMax(scores.AsSpan(0, Count));
+            extras = Extras(scores.AsSpan(0, Count));
+            ClearScores();
         }
 
         var kept = maxF <= Threshold;
@@ -137,10 +139,18 @@ public sealed class DedupPool
         return (maxF, argMax);
     }
 
-    /// <summary>F1 against every pool entry (entries sharing no token score 0 without an LCS).</summary>
+    /// <summary>
+    /// F1 against every pool entry (entries sharing no token score 0 without an LCS), the LCS work split
+    /// across cores. Returns a scratch array owned by the pool: valid until the next call.
+    /// </summary>
     private double[] ScoreAll(int[] x)
     {
-        var scores = new double[Count];
+        if (_scores.Length < Count)
+        {
+            _scores = new double[Math.Max(Count, _scores.Length * 2)];
+        }
+
+        var scores = _scores;
         var m = x.Length;
         if (m == 0)
         {
@@ -164,20 +174,49 @@ public sealed class DedupPool
             }
         }
 
-        foreach (var pos in _touched)
+        var touched = _touched;
+        var tokens = _tokens;
+        void ScoreRange(int from, int to)
         {
-            _overlap[pos] = 0;
-            var y = _tokens[pos];
-            scores[pos] = RougeScore.F(masks.Lcs(y), m, y.Length);
+            for (var k = from; k < to; k++)
+            {
+                var pos = touched[k];
+                var y = tokens[pos];
+                scores[pos] = RougeScore.F(masks.Lcs(y), m, y.Length);
+            }
         }
 
-        Stats.PairsTouched += _touched.Count;
-        Stats.PairsScored += _touched.Count;
-        _touched.Clear();
+        if (touched.Count < 4096)
+        {
+            ScoreRange(0, touched.Count);
+        }
+        else
+        {
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, touched.Count, 2048), r => ScoreRange(r.Item1, r.Item2));
+        }
+
+        foreach (var pos in touched)
+        {
+            _overlap[pos] = 0;
+        }
+
+        Stats.PairsTouched += touched.Count;
+        Stats.PairsScored += touched.Count;
         return scores;
     }
 
-    private static (double MaxF, int ArgMax) ArgMax(double[] scores)
+    /// <summary>Zeroes the entries of the scratch scores that a call of <see cref="ScoreAll"/> set.</summary>
+    private void ClearScores()
+    {
+        foreach (var pos in _touched)
+        {
+            _scores[pos] = 0;
+        }
+
+        _touched.Clear();
+    }
+
+    private static (double MaxF, int ArgMax) ArgMax(ReadOnlySpan<double> scores)
     {
         if (scores.Length == 0)
         {
@@ -196,7 +235,7 @@ public sealed class DedupPool
         return (scores[best], best);
     }
 
-    private DedupExtras Extras(double[] scores)
+    private DedupExtras Extras(ReadOnlySpan<double> scores)
     {
         // Top 10 by score, highest first; equal scores in pool order (numpy's quicksort has no fixed tie order).
         var top = new List<int>(11);
@@ -220,8 +259,14 @@ public sealed class DedupPool
             }
         }
 
+        var similar = new List<SimilarInstruction>(top.Count);
+        foreach (var i in top)
+        {
+            similar.Add(new SimilarInstruction(i, _texts[i], scores[i]));
+        }
+
         return new DedupExtras(
-            top.Select(i => new SimilarInstruction(i, _texts[i], scores[i])).ToList(),
+            similar,
             scores.Length == 0 ? 0.0 : NumpyMath.Mean(scores));
     }
 

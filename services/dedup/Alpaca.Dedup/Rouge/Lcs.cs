@@ -58,7 +58,6 @@ public sealed class LcsMasks
     private readonly int[] _keys;
     private readonly ulong[] _masks; // _keys.Length slots × _words
     private readonly int _slotMask;
-    private readonly ulong[] _v;
     private readonly ulong _lastWordMask;
 
     public LcsMasks(ReadOnlySpan<int> x)
@@ -76,7 +75,6 @@ public sealed class LcsMasks
             _masks[(slot * _words) + (i >> 6)] |= 1UL << (i & 63);
         }
 
-        _v = new ulong[_words];
         var tail = x.Length & 63;
         _lastWordMask = tail == 0 ? ulong.MaxValue : (1UL << tail) - 1;
     }
@@ -109,7 +107,7 @@ public sealed class LcsMasks
         }
     }
 
-    /// <summary>LCS of x and y. Not thread-safe (uses a scratch vector); one instance per thread.</summary>
+    /// <summary>LCS of x and y. Thread-safe: the masks are read-only once built.</summary>
     public int Lcs(ReadOnlySpan<int> y)
     {
         if (_length == 0 || y.Length == 0)
@@ -140,8 +138,8 @@ public sealed class LcsMasks
 
     private int LcsMultiWord(ReadOnlySpan<int> y)
     {
-        var v = _v;
-        Array.Fill(v, ulong.MaxValue);
+        Span<ulong> v = _words <= 64 ? stackalloc ulong[_words] : new ulong[_words];
+        v.Fill(ulong.MaxValue);
         foreach (var token in y)
         {
             var slot = FindSlot(token, insert: false);
