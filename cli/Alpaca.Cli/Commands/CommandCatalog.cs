@@ -22,6 +22,7 @@ public static class CommandCatalog
         Platform.UpCommand.Build(),
         Platform.StatusCommand.Build(),
         Dedup.DedupCommand.Build(),
+        GenerateData.GenerateDataCommand.Build(),
         // <commands>
     ];
 }

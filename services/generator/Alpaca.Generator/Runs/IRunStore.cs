@@ -1,0 +1,27 @@
+namespace Alpaca.Generator.Runs;
+
+/// <summary>A run as stored: what was asked, where it stands, and every kept record in order.</summary>
+public sealed record StoredRun(GenerationSpec Spec, RunCheckpoint Checkpoint, IReadOnlyList<KeptRecord> Kept);
+
+/// <summary>
+/// Durable run state. The kept log is append-only and is the truth about what was accepted; the checkpoint
+/// (counters, pending round, status) is replaced atomically. <see cref="FileRunStore"/> keeps it in a local
+/// folder; the platform stores it through its state abstraction.
+/// </summary>
+public interface IRunStore
+{
+    /// <summary>The run, or null when it was never created.</summary>
+    Task<StoredRun?> LoadAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a run (replacing the remains of a creation interrupted before its first checkpoint).</summary>
+    Task CreateAsync(GenerationSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the checkpoint atomically.</summary>
+    Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends kept records durably (flushed to disk before the task completes).</summary>
+    Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default);
+
+    /// <summary>Ids of every stored run.</summary>
+    Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default);
+}
