@@ -23,6 +23,7 @@ public static class CommandCatalog
         Platform.StatusCommand.Build(),
         Dedup.DedupCommand.Build(),
         GenerateData.GenerateDataCommand.Build(),
+        ConvertModels.ConvertCommand.Build(),
         // <commands>
     ];
 }

@@ -1,0 +1,63 @@
+using Alpaca.Llm.Gguf;
+using Alpaca.Llm.Models;
+using Alpaca.Llm.Tensors;
+using Alpaca.Llm.Tokenizers;
+
+namespace Alpaca.Llm.Conversion;
+
+/// <summary>
+/// Writes a complete llama.cpp-loadable LLaMA GGUF from a config, a vocabulary and a source of float
+/// weights in GGUF convention (name, ne shape, Q/K already interleaved). Tensors are pulled from the source
+/// one at a time while the file is written, so memory stays at one tensor.
+/// </summary>
+public static class LlamaGgufWriter
+{
+    /// <summary>Returns per-tensor (name, type) in file order.</summary>
+    public static IReadOnlyList<(string Name, GgmlType Type)> Write(
+        string path, LlamaConfig config, LlamaVocabulary vocab, GgmlType type, string modelName,
+        Func<string, long[], float[]> weights, Action<string>? log = null)
+    {
+        config.Validate();
+        if (vocab.Count != config.VocabSize)
+        {
+            throw new ArgumentException($"The vocabulary has {vocab.Count} tokens but vocab_size is {config.VocabSize}.");
+        }
+
+        var writer = new GgufWriter();
+        var md = writer.Metadata;
+        md.Set("general.architecture", GgufValue.String("llama"));
+        md.Set("general.name", GgufValue.String(modelName));
+        config.ApplyTo(md);
+        md.Set("general.file_type", GgufValue.UInt32(GgufWeightTypes.FileType(type)));
+        if (type is GgmlType.Q8_0 or GgmlType.Q4_0)
+        {
+            md.Set("general.quantization_version", GgufValue.UInt32(2));
+        }
+
+        vocab.ApplyTo(md);
+        var layout = new List<(string, GgmlType)>();
+        foreach (var (name, shape) in LlamaTensorNames.Expected(config))
+        {
+            var tensorType = GgufWeightTypes.Choose(name, shape, type);
+            if (tensorType != type && shape.Length > 1)
+            {
+                log?.Invoke($"{name}: row length {shape[0]} is not a multiple of the {type} block size, stored as {tensorType}");
+            }
+
+            layout.Add((name, tensorType));
+            writer.AddTensor(name, shape, tensorType, stream =>
+            {
+                var values = weights(name, shape);
+                if (values.LongLength != shape.Aggregate(1L, (a, d) => a * d))
+                {
+                    throw new InvalidOperationException($"{name}: weight source returned {values.Length} values for shape [{string.Join(", ", shape)}].");
+                }
+
+                TinyModelFactory.WriteEncoded(stream, values, shape, tensorType);
+            });
+        }
+
+        writer.WriteTo(path);
+        return layout;
+    }
+}

@@ -1,0 +1,84 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+
+namespace Alpaca.Llm.Gguf;
+
+/// <summary>A read-only block of bytes with a stable address: a memory-mapped file or a native copy.</summary>
+internal abstract unsafe class MappedMemory : IDisposable
+{
+    public abstract byte* Pointer { get; }
+
+    public abstract long Length { get; }
+
+    public abstract void Dispose();
+
+    /// <summary>Maps a whole file read-only. An empty file gets an empty block (mapping it would fail).</summary>
+    public static MappedMemory MapFile(string path)
+    {
+        var length = new FileInfo(path).Length;
+        return length == 0 ? new NativeMemoryBlock([]) : new MappedFileMemory(path, length);
+    }
+
+    public static MappedMemory Copy(ReadOnlySpan<byte> bytes) => new NativeMemoryBlock(bytes);
+
+    private sealed class MappedFileMemory : MappedMemory
+    {
+        private readonly MemoryMappedFile _file;
+        private readonly MemoryMappedViewAccessor _view;
+        private byte* _pointer;
+
+        public MappedFileMemory(string path, long length)
+        {
+            // Read sharing lets other processes (and other readers) open the same model at the same time.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            _file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            _view = _file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            _pointer = p + _view.PointerOffset;
+            Length = length;
+        }
+
+        public override byte* Pointer => _pointer;
+
+        public override long Length { get; }
+
+        public override void Dispose()
+        {
+            if (_pointer != null)
+            {
+                _view.SafeMemoryMappedViewHandle.ReleasePointer();
+                _pointer = null;
+            }
+
+            _view.Dispose();
+            _file.Dispose();
+        }
+    }
+
+    private sealed class NativeMemoryBlock : MappedMemory
+    {
+        private byte* _pointer;
+
+        public NativeMemoryBlock(ReadOnlySpan<byte> bytes)
+        {
+            // 64-byte aligned so tensor data keeps the alignment the file promises.
+            _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(1, bytes.Length), 64);
+            bytes.CopyTo(new Span<byte>(_pointer, bytes.Length));
+            Length = bytes.Length;
+        }
+
+        public override byte* Pointer => _pointer;
+
+        public override long Length { get; }
+
+        public override void Dispose()
+        {
+            if (_pointer != null)
+            {
+                NativeMemory.AlignedFree(_pointer);
+                _pointer = null;
+            }
+        }
+    }
+}

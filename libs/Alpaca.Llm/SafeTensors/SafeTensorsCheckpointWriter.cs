@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Alpaca.Llm.SafeTensors;
+
+/// <summary>
+/// Writes an HF checkpoint's weights into a folder: one <c>model.safetensors</c> when everything fits in
+/// <see cref="MaxShardBytes"/>, else <c>model-0000i-of-0000N.safetensors</c> shards plus
+/// <c>model.safetensors.index.json</c>, the layout transformers' <c>save_pretrained</c> produces.
+/// </summary>
+public sealed class SafeTensorsCheckpointWriter
+{
+    private readonly List<(string Name, SafeTensorsDType DType, long[] Shape, long Bytes, Action<Stream> Write)> _tensors = [];
+
+    /// <summary>Largest shard (transformers' default is 5 GB); a single larger tensor still gets its own shard.</summary>
+    public long MaxShardBytes { get; init; } = 5_000_000_000;
+
+    public void Add(string name, SafeTensorsDType dtype, long[] shape, Action<Stream> write)
+    {
+        var bytes = checked(shape.Aggregate(1L, (a, d) => checked(a * d)) * SafeTensorsDTypes.ElementSize(dtype));
+        _tensors.Add((name, dtype, shape, bytes, write));
+    }
+
+    public void Add(string name, SafeTensorsDType dtype, long[] shape, ReadOnlyMemory<byte> data) =>
+        Add(name, dtype, shape, s => s.Write(data.Span));
+
+    /// <summary>Writes the files; returns their paths (the index last when sharded).</summary>
+    public IReadOnlyList<string> WriteTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var shards = new List<List<int>> { new() };
+        long current = 0;
+        for (var i = 0; i < _tensors.Count; i++)
+        {
+            if (current > 0 && current + _tensors[i].Bytes > MaxShardBytes)
+            {
+                shards.Add([]);
+                current = 0;
+            }
+
+            shards[^1].Add(i);
+            current += _tensors[i].Bytes;
+        }
+
+        var written = new List<string>();
+        if (shards.Count == 1)
+        {
+            var path = Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName);
+            WriteShard(path, shards[0]);
+            written.Add(path);
+            return written;
+        }
+
+        var weightMap = new JsonObject();
+        for (var s = 0; s < shards.Count; s++)
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"model-{s + 1:D5}-of-{shards.Count:D5}.safetensors");
+            var path = Path.Combine(directory, name);
+            WriteShard(path, shards[s]);
+            written.Add(path);
+            foreach (var i in shards[s])
+            {
+                weightMap[_tensors[i].Name] = name;
+            }
+        }
+
+        var index = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["total_size"] = _tensors.Sum(t => t.Bytes) },
+            ["weight_map"] = weightMap,
+        };
+        var indexPath = Path.Combine(directory, SafeTensorsCheckpoint.IndexFileName);
+        File.WriteAllText(indexPath, index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        written.Add(indexPath);
+        return written;
+    }
+
+    private void WriteShard(string path, List<int> members)
+    {
+        var writer = new SafeTensorsWriter();
+        writer.Metadata["format"] = "pt"; // transformers refuses safetensors files without a known format tag
+        foreach (var i in members)
+        {
+            var t = _tensors[i];
+            writer.Add(t.Name, t.DType, t.Shape, t.Write);
+        }
+
+        writer.WriteTo(path);
+    }
+}
