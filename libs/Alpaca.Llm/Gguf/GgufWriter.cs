@@ -83,12 +83,20 @@ public sealed class GgufWriter
     {
         // Write beside the target and rename, so a crash never leaves a half-written model under the real name.
         var temp = path + ".partial";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        try
         {
-            WriteTo(stream);
-        }
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                WriteTo(stream);
+            }
 
-        File.Move(temp, path, overwrite: true);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp); // a failed write leaves nothing behind
+            throw;
+        }
     }
 
     public void WriteTo(Stream stream)

@@ -51,12 +51,20 @@ public sealed class SafeTensorsWriter
     public void WriteTo(string path)
     {
         var temp = path + ".partial";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        try
         {
-            WriteTo(stream);
-        }
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                WriteTo(stream);
+            }
 
-        File.Move(temp, path, overwrite: true);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp); // a failed write leaves nothing behind
+            throw;
+        }
     }
 
     public void WriteTo(Stream stream)

@@ -179,6 +179,7 @@ public class ConversionRoundTripTests
         var missing = Assert.Throws<FileNotFoundException>(() => HfToGgufConverter.Convert(hf, dir.File("m.gguf"), GgmlType.F16));
         Assert.Contains("--vocab", missing.Message);
         Assert.False(File.Exists(dir.File("m.gguf")));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.partial"));
     }
 
     [Fact]

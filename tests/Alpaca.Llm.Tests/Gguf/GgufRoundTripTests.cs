@@ -169,4 +169,16 @@ public class GgufRoundTripTests
         Assert.False(g.TryGetTensor("missing", out _));
         Assert.Equal(Encoding.UTF8.GetByteCount("x"), g.Metadata["nested"].AsArray<GgufValue>()[1].AsArray<string>()[0].Length);
     }
+
+    [Fact]
+    public void A_failed_write_leaves_no_file_behind()
+    {
+        using var dir = new TempDir("gguf-fail");
+        var w = new GgufWriter();
+        w.AddTensor("ok", [4], GgmlType.F32, [1f, 2f, 3f, 4f]);
+        w.AddTensor("short", [8], GgmlType.F32, stream => stream.Write(new byte[4])); // writes 4 of 32 bytes
+        var e = Assert.Throws<InvalidOperationException>(() => w.WriteTo(dir.File("m.gguf")));
+        Assert.Contains("'short'", e.Message);
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
 }
