@@ -24,6 +24,7 @@ public static class CommandCatalog
         Dedup.DedupCommand.Build(),
         GenerateData.GenerateDataCommand.Build(),
         ConvertModels.ConvertCommand.Build(),
+        Tokenize.TokenizeCommand.Build(),
         // <commands>
     ];
 }
