@@ -25,6 +25,8 @@ public static class CommandCatalog
         GenerateData.GenerateDataCommand.Build(),
         ConvertModels.ConvertCommand.Build(),
         Tokenize.TokenizeCommand.Build(),
+        Engine.BenchCommand.Build(),
+        Engine.GenerateCommand.Build(),
         // <commands>
     ];
 }

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Globalization;
+using Alpaca.Inference.Benchmarking;
+using Alpaca.Inference.Kernels;
+using Alpaca.Inference.Model;
+
+namespace Alpaca.Cli.Commands.Engine;
+
+/// <summary>
+/// <c>alpaca bench</c>: llama-bench style prompt-processing (pp) and generation (tg) tokens/s of the CPU
+/// engine — median ± standard deviation over repetitions — plus the machine's read bandwidth measured in
+/// the same run and each tg figure as a share of bandwidth ÷ bytes per token.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Build()
+    {
+        var model = new Option<string[]>("--model", "-m") { Description = "GGUF model file (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var make = new Option<string[]>("--make-model") { Description = "SHAPE:TYPE (15M|110M|1.1B : f32|f16|bf16|q8_0|q4_0), written once into --models-dir and benchmarked (repeatable, or comma-separated).", AllowMultipleArgumentsPerToken = false };
+        var modelsDir = new Option<string>("--models-dir") { Description = "Folder for --make-model files (git-ignored).", DefaultValueFactory = _ => Path.Combine("artifacts", "models") };
+        var threads = new Option<string>("--threads", "-t") { Description = "Thread counts, comma-separated (0 = one per core).", DefaultValueFactory = _ => "0" };
+        var pp = new Option<string>("-p", "--n-prompt") { Description = "Prompt lengths, comma-separated (empty = none).", DefaultValueFactory = _ => "64,256" };
+        var tg = new Option<string>("-n", "--n-gen") { Description = "Generation lengths, comma-separated (empty = none).", DefaultValueFactory = _ => "64,128" };
+        var reps = new Option<int>("-r", "--repetitions") { Description = "Repetitions per test (after one warm-up run).", DefaultValueFactory = _ => 5 };
+        var kernels = new Option<string>("--kernels") { Description = "Kernel path: auto, Reference, Portable, Avx2, Avx512Vnni.", DefaultValueFactory = _ => "auto" };
+        var noBandwidth = new Option<bool>("--no-bandwidth") { Description = "Skip the memory bandwidth probe." };
+
+        var command = new Command("bench", "Benchmark the CPU inference engine like llama-bench (pp/tg tokens per second).")
+        {
+            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth,
+        };
+
+        command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                var files = new List<string>(parse.GetValue(model) ?? []);
+                foreach (var spec in (parse.GetValue(make) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+                {
+                    files.Add(BenchmarkModels.Ensure(spec, parse.GetValue(modelsDir)!, m => Console.Error.WriteLine(m)));
+                }
+
+                if (files.Count == 0)
+                {
+                    throw new ArgumentException("Give --model FILE or --make-model SHAPE:TYPE.");
+                }
+
+                var path = CpuKernels.Parse(parse.GetValue(kernels)!);
+                var threadCounts = Ints(parse.GetValue(threads)!, "--threads").Select(t => t == 0 ? Environment.ProcessorCount : t).Distinct().ToArray();
+                var ppSizes = Ints(parse.GetValue(pp)!, "-p");
+                var tgSizes = Ints(parse.GetValue(tg)!, "-n");
+                var repetitions = parse.GetValue(reps);
+                if (repetitions < 1)
+                {
+                    throw new ArgumentException("-r must be at least 1.");
+                }
+
+                Console.WriteLine($"# alpaca bench — {CpuKernels.Describe()}, kernels {path}, {Environment.ProcessorCount} logical CPUs");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# load average at start: {LoadAverage()}"));
+                var bandwidth = new Dictionary<int, double>();
+                if (!parse.GetValue(noBandwidth))
+                {
+                    foreach (var t in threadCounts)
+                    {
+                        bandwidth[t] = MemoryBandwidth.MeasureReadGBps(t);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# memory read bandwidth, {t} thread(s): {bandwidth[t]:F1} GB/s"));
+                    }
+                }
+
+                Console.WriteLine();
+                Console.WriteLine("| model | size | threads | test | t/s | ± | MB/token | bound t/s | % of bound |");
+                Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+                foreach (var file in files)
+                {
+                    using var weights = LlamaWeights.Load(file);
+                    var name = Path.GetFileNameWithoutExtension(file);
+                    var sizeMiB = new FileInfo(file).Length / (1024.0 * 1024.0);
+                    var bytesPerToken = weights.BytesPerToken;
+                    foreach (var t in threadCounts)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        using var m = new LlamaModel(weights, new ModelOptions
+                        {
+                            Threads = t,
+                            Kernels = path,
+                            ContextLength = Math.Min(weights.Config.ContextLength, Math.Max(ppSizes.DefaultIfEmpty(0).Max(), tgSizes.DefaultIfEmpty(0).Max())),
+                        });
+                        foreach (var n in ppSizes)
+                        {
+                            Print(name, sizeMiB, t, BenchRunner.PromptProcessing(m, n, repetitions), null, null);
+                        }
+
+                        foreach (var n in tgSizes)
+                        {
+                            Print(name, sizeMiB, t, BenchRunner.Generation(m, n, repetitions), bytesPerToken, bandwidth.TryGetValue(t, out var bw) ? bw : null);
+                        }
+                    }
+                }
+
+                Console.WriteLine();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# load average at end: {LoadAverage()} (figures are only comparable on an idle machine)"));
+                return Task.FromResult(0);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or IOException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return Task.FromResult(1);
+            }
+        });
+        return command;
+    }
+
+    private static void Print(string model, double sizeMiB, int threads, BenchResult r, long? bytesPerToken, double? gbps)
+    {
+        var mb = bytesPerToken is { } b ? (b / 1e6).ToString("F1", CultureInfo.InvariantCulture) : "";
+        var bound = bytesPerToken is { } b2 && gbps is { } g ? g * 1e9 / b2 : (double?)null;
+        var share = bound is { } bd ? (100 * r.Median / bd).ToString("F0", CultureInfo.InvariantCulture) + "%" : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {model} | {sizeMiB:F1} MiB | {threads} | {r.Test} | {r.Median:F1} | {r.StdDev:F1} | {mb} | {(bound is { } x ? x.ToString("F0", CultureInfo.InvariantCulture) : "")} | {share} |"));
+    }
+
+    private static int[] Ints(string list, string option)
+    {
+        try
+        {
+            return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"{option} takes comma-separated non-negative integers, got '{list}'.");
+        }
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+}

@@ -1,0 +1,324 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Alpaca.Llm.Tensors;
+
+namespace Alpaca.Inference.Kernels;
+
+/// <summary>How to widen one weight element type to float, 16 (AVX-512), 8 (AVX2) or 1 at a time.</summary>
+internal unsafe interface IWeightElement
+{
+    static abstract int Size { get; }
+
+    static abstract Vector512<float> Load16(byte* p);
+
+    static abstract Vector256<float> Load8(byte* p);
+
+    static abstract float Load1(byte* p);
+}
+
+internal readonly unsafe struct F32Element : IWeightElement
+{
+    public static int Size => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* p) => Vector512.Load((float*)p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(byte* p) => Vector256.Load((float*)p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(byte* p) => *(float*)p;
+}
+
+internal readonly unsafe struct F16Element : IWeightElement
+{
+    public static int Size => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* p) => HalfVectors.HalfToFloat(Vector256.Load((ushort*)p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(byte* p) => HalfVectors.HalfToFloat(Vector128.Load((ushort*)p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(byte* p) => HalfVectors.HalfToFloat(*(ushort*)p);
+}
+
+internal readonly unsafe struct Bf16Element : IWeightElement
+{
+    public static int Size => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* p) => HalfVectors.Bf16ToFloat(Vector256.Load((ushort*)p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(byte* p) => HalfVectors.Bf16ToFloat(Vector128.Load((ushort*)p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(byte* p) => BitConverter.UInt32BitsToSingle((uint)*(ushort*)p << 16);
+}
+
+/// <summary>
+/// F32 / F16 / BF16 weights (in place, row-major) × float activations. Token generation: four weight rows
+/// against one activation row per pass, so each activation vector is loaded once for four rows. Prompt
+/// processing (AVX-512, ≥ 4 tokens): four rows are widened to float once into a per-thread panel, then
+/// 4 rows × 4 tokens register tiles (16 accumulators) run over a 64-token block whose activations stay in L2.
+/// </summary>
+internal static unsafe class FloatKernels
+{
+    public const int PanelRows = 4;
+    private const int TokenBlock = 64;
+
+    /// <summary>Floats of per-thread scratch <see cref="Run"/> needs for a matrix with this many columns.</summary>
+    public static int ScratchFloats(int columns) => PanelRows * columns;
+
+    public static void Run(bool avx512, WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* scratch)
+    {
+        switch (w.Type)
+        {
+            case GgmlType.F32:
+                Run<F32Element>(avx512, w, input, rowStart, rowEnd, y, yStride, scratch);
+                break;
+            case GgmlType.F16:
+                Run<F16Element>(avx512, w, input, rowStart, rowEnd, y, yStride, scratch);
+                break;
+            case GgmlType.BF16:
+                Run<Bf16Element>(avx512, w, input, rowStart, rowEnd, y, yStride, scratch);
+                break;
+            default:
+                throw new NotSupportedException($"{w.Name}: {w.Type} is not a float type.");
+        }
+    }
+
+    private static void Run<TE>(bool avx512, WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* scratch)
+        where TE : struct, IWeightElement
+    {
+        var k = w.Columns;
+        if (avx512 && input.Tokens >= 4 && scratch != null)
+        {
+            Gemm<TE>(w, input, rowStart, rowEnd, y, yStride, scratch);
+            return;
+        }
+
+        for (var t = 0; t < input.Tokens; t++)
+        {
+            var x = input.Row(t);
+            var yt = y + (long)t * yStride;
+            var r = rowStart;
+            for (; r + 4 <= rowEnd; r += 4)
+            {
+                var p = w.Data + r * w.RowBytes;
+                if (avx512)
+                {
+                    Dot4x1_512<TE>(p, w.RowBytes, x, k, yt + r);
+                }
+                else
+                {
+                    Dot4x1_256<TE>(p, w.RowBytes, x, k, yt + r);
+                }
+            }
+
+            for (; r < rowEnd; r++)
+            {
+                yt[r] = Dot1<TE>(w.Data + r * w.RowBytes, x, k);
+            }
+        }
+    }
+
+    private static void Gemm<TE>(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* panel)
+        where TE : struct, IWeightElement
+    {
+        var k = w.Columns;
+        var tokens = input.Tokens;
+        var full = tokens / 4 * 4;
+        for (var tb = 0; tb < tokens; tb += TokenBlock)
+        {
+            var tEnd = Math.Min(tokens, tb + TokenBlock);
+            var quadEnd = Math.Min(full, tEnd);
+            var r = rowStart;
+            for (; r + PanelRows <= rowEnd; r += PanelRows)
+            {
+                byte* rows;
+                long rowBytes;
+                if (TE.Size == 4)
+                {
+                    rows = w.Data + r * w.RowBytes;
+                    rowBytes = w.RowBytes;
+                }
+                else
+                {
+                    for (var i = 0; i < PanelRows; i++)
+                    {
+                        Widen<TE>(w.Data + (r + i) * w.RowBytes, panel + (long)i * k, k);
+                    }
+
+                    rows = (byte*)panel;
+                    rowBytes = (long)k * sizeof(float);
+                }
+
+                var t = tb;
+                for (; t < quadEnd; t += 4)
+                {
+                    Tile4x4(rows, rowBytes, input.Row(t), input.Stride, k, y + (long)t * yStride + r, yStride);
+                }
+
+                for (; t < tEnd; t++)
+                {
+                    Dot4x1_512<F32Element>(rows, rowBytes, input.Row(t), k, y + (long)t * yStride + r);
+                }
+            }
+
+            for (; r < rowEnd; r++)
+            {
+                for (var t = tb; t < tEnd; t++)
+                {
+                    y[(long)t * yStride + r] = Dot1<TE>(w.Data + r * w.RowBytes, input.Row(t), k);
+                }
+            }
+        }
+    }
+
+    private static void Widen<TE>(byte* src, float* dst, int k)
+        where TE : struct, IWeightElement
+    {
+        var i = 0;
+        for (; i + 16 <= k; i += 16)
+        {
+            TE.Load16(src + i * TE.Size).Store(dst + i);
+        }
+
+        for (; i < k; i++)
+        {
+            dst[i] = TE.Load1(src + i * TE.Size);
+        }
+    }
+
+    /// <summary>16 dot products: 4 float rows (stride rowBytes) × 4 activation rows (stride xStride).</summary>
+    private static void Tile4x4(byte* rows, long rowBytes, float* x, int xStride, int k, float* y, int yStride)
+    {
+        float* w0 = (float*)rows, w1 = (float*)(rows + rowBytes), w2 = (float*)(rows + 2 * rowBytes), w3 = (float*)(rows + 3 * rowBytes);
+        float* x0 = x, x1 = x + xStride, x2 = x + 2L * xStride, x3 = x + 3L * xStride;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        var i = 0;
+        for (; i + 16 <= k; i += 16)
+        {
+            var v0 = Vector512.Load(x0 + i);
+            var v1 = Vector512.Load(x1 + i);
+            var v2 = Vector512.Load(x2 + i);
+            var v3 = Vector512.Load(x3 + i);
+            var r = Vector512.Load(w0 + i);
+            a00 = Vector512.FusedMultiplyAdd(r, v0, a00);
+            a01 = Vector512.FusedMultiplyAdd(r, v1, a01);
+            a02 = Vector512.FusedMultiplyAdd(r, v2, a02);
+            a03 = Vector512.FusedMultiplyAdd(r, v3, a03);
+            r = Vector512.Load(w1 + i);
+            a10 = Vector512.FusedMultiplyAdd(r, v0, a10);
+            a11 = Vector512.FusedMultiplyAdd(r, v1, a11);
+            a12 = Vector512.FusedMultiplyAdd(r, v2, a12);
+            a13 = Vector512.FusedMultiplyAdd(r, v3, a13);
+            r = Vector512.Load(w2 + i);
+            a20 = Vector512.FusedMultiplyAdd(r, v0, a20);
+            a21 = Vector512.FusedMultiplyAdd(r, v1, a21);
+            a22 = Vector512.FusedMultiplyAdd(r, v2, a22);
+            a23 = Vector512.FusedMultiplyAdd(r, v3, a23);
+            r = Vector512.Load(w3 + i);
+            a30 = Vector512.FusedMultiplyAdd(r, v0, a30);
+            a31 = Vector512.FusedMultiplyAdd(r, v1, a31);
+            a32 = Vector512.FusedMultiplyAdd(r, v2, a32);
+            a33 = Vector512.FusedMultiplyAdd(r, v3, a33);
+        }
+
+        float* y0 = y, y1 = y + yStride, y2 = y + 2L * yStride, y3 = y + 3L * yStride;
+        y0[0] = Vector512.Sum(a00) + Tail(w0, x0, i, k);
+        y1[0] = Vector512.Sum(a01) + Tail(w0, x1, i, k);
+        y2[0] = Vector512.Sum(a02) + Tail(w0, x2, i, k);
+        y3[0] = Vector512.Sum(a03) + Tail(w0, x3, i, k);
+        y0[1] = Vector512.Sum(a10) + Tail(w1, x0, i, k);
+        y1[1] = Vector512.Sum(a11) + Tail(w1, x1, i, k);
+        y2[1] = Vector512.Sum(a12) + Tail(w1, x2, i, k);
+        y3[1] = Vector512.Sum(a13) + Tail(w1, x3, i, k);
+        y0[2] = Vector512.Sum(a20) + Tail(w2, x0, i, k);
+        y1[2] = Vector512.Sum(a21) + Tail(w2, x1, i, k);
+        y2[2] = Vector512.Sum(a22) + Tail(w2, x2, i, k);
+        y3[2] = Vector512.Sum(a23) + Tail(w2, x3, i, k);
+        y0[3] = Vector512.Sum(a30) + Tail(w3, x0, i, k);
+        y1[3] = Vector512.Sum(a31) + Tail(w3, x1, i, k);
+        y2[3] = Vector512.Sum(a32) + Tail(w3, x2, i, k);
+        y3[3] = Vector512.Sum(a33) + Tail(w3, x3, i, k);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(float* w, float* x, int i, int k)
+    {
+        var s = 0f;
+        for (; i < k; i++)
+        {
+            s += w[i] * x[i];
+        }
+
+        return s;
+    }
+
+    private static void Dot4x1_512<TE>(byte* rows, long rowBytes, float* x, int k, float* y)
+        where TE : struct, IWeightElement
+    {
+        byte* w0 = rows, w1 = rows + rowBytes, w2 = rows + 2 * rowBytes, w3 = rows + 3 * rowBytes;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var i = 0;
+        for (; i + 16 <= k; i += 16)
+        {
+            var v = Vector512.Load(x + i);
+            var o = i * TE.Size;
+            a0 = Vector512.FusedMultiplyAdd(TE.Load16(w0 + o), v, a0);
+            a1 = Vector512.FusedMultiplyAdd(TE.Load16(w1 + o), v, a1);
+            a2 = Vector512.FusedMultiplyAdd(TE.Load16(w2 + o), v, a2);
+            a3 = Vector512.FusedMultiplyAdd(TE.Load16(w3 + o), v, a3);
+        }
+
+        y[0] = Vector512.Sum(a0) + TailT<TE>(w0, x, i, k);
+        y[1] = Vector512.Sum(a1) + TailT<TE>(w1, x, i, k);
+        y[2] = Vector512.Sum(a2) + TailT<TE>(w2, x, i, k);
+        y[3] = Vector512.Sum(a3) + TailT<TE>(w3, x, i, k);
+    }
+
+    private static void Dot4x1_256<TE>(byte* rows, long rowBytes, float* x, int k, float* y)
+        where TE : struct, IWeightElement
+    {
+        byte* w0 = rows, w1 = rows + rowBytes, w2 = rows + 2 * rowBytes, w3 = rows + 3 * rowBytes;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var i = 0;
+        for (; i + 8 <= k; i += 8)
+        {
+            var v = Vector256.Load(x + i);
+            var o = i * TE.Size;
+            a0 = Vector256.FusedMultiplyAdd(TE.Load8(w0 + o), v, a0);
+            a1 = Vector256.FusedMultiplyAdd(TE.Load8(w1 + o), v, a1);
+            a2 = Vector256.FusedMultiplyAdd(TE.Load8(w2 + o), v, a2);
+            a3 = Vector256.FusedMultiplyAdd(TE.Load8(w3 + o), v, a3);
+        }
+
+        y[0] = Vector256.Sum(a0) + TailT<TE>(w0, x, i, k);
+        y[1] = Vector256.Sum(a1) + TailT<TE>(w1, x, i, k);
+        y[2] = Vector256.Sum(a2) + TailT<TE>(w2, x, i, k);
+        y[3] = Vector256.Sum(a3) + TailT<TE>(w3, x, i, k);
+    }
+
+    private static float Dot1<TE>(byte* row, float* x, int k)
+        where TE : struct, IWeightElement => TailT<TE>(row, x, 0, k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float TailT<TE>(byte* w, float* x, int i, int k)
+        where TE : struct, IWeightElement
+    {
+        var s = 0f;
+        for (; i < k; i++)
+        {
+            s += TE.Load1(w + i * TE.Size) * x[i];
+        }
+
+        return s;
+    }
+}

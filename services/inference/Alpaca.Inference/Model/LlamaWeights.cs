@@ -1,0 +1,220 @@
+using Alpaca.Inference.Kernels;
+using Alpaca.Inference.Loading;
+using Alpaca.Llm.Gguf;
+using Alpaca.Llm.Models;
+using Alpaca.Llm.Tensors;
+
+namespace Alpaca.Inference.Model;
+
+/// <summary>
+/// A LLaMA model's weights, taken zero-copy from a memory-mapped GGUF file: F32/F16/BF16 matrices are
+/// used in place; Q4_0/Q8_0 matrices get a packed copy for the integer kernels (the GGUF bytes stay
+/// mapped for the reference path and the embedding lookup). Shapes and types are checked against the
+/// hyper-parameters, and every error names the file and the tensor.
+/// </summary>
+public sealed unsafe class LlamaWeights : IDisposable
+{
+    private readonly GgufFile? _file;
+
+    private LlamaWeights(GgufFile? file, LlamaConfig config, int ropeDim, Embedding embedding, LayerWeights[] layers, float[] outputNorm, WeightMatrix output)
+    {
+        _file = file;
+        Config = config;
+        RopeDim = ropeDim;
+        TokenEmbedding = embedding;
+        Layers = layers;
+        OutputNorm = outputNorm;
+        Output = output;
+    }
+
+    public LlamaConfig Config { get; }
+
+    /// <summary>Rotated dimensions per head (<c>llama.rope.dimension_count</c>, default head_dim).</summary>
+    public int RopeDim { get; }
+
+    public Embedding TokenEmbedding { get; }
+
+    public IReadOnlyList<LayerWeights> Layers { get; }
+
+    public float[] OutputNorm { get; }
+
+    /// <summary>The LM head: <c>output.weight</c>, or <c>token_embd.weight</c> when the file ties them.</summary>
+    public WeightMatrix Output { get; }
+
+    /// <summary>The file the weights came from (for messages).</summary>
+    public string Source => _file?.Path ?? "GGUF";
+
+    /// <summary>Every 2-D weight, each once (a tied LM head is counted as the output).</summary>
+    public IEnumerable<WeightMatrix> Matrices => Layers.SelectMany(l => l.Matrices).Append(Output);
+
+    /// <summary>Bytes one decode step streams: every matrix once plus one embedding row.</summary>
+    public long BytesPerToken => Matrices.Sum(m => m.RowBytes * m.Rows) + TokenEmbedding.RowBytes;
+
+    /// <summary>Opens a GGUF file and loads its weights; the file stays mapped until <see cref="Dispose"/>.</summary>
+    public static LlamaWeights Load(string path, bool pack = true)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Model file not found: {path}", path);
+        }
+
+        var file = GgufFile.Open(path);
+        try
+        {
+            return FromGguf(file, pack, ownsFile: true);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads the weights of an open file. With <paramref name="ownsFile"/> the weights dispose it.</summary>
+    public static LlamaWeights FromGguf(GgufFile file, bool pack = true, bool ownsFile = false)
+    {
+        var where = file.Path ?? "GGUF";
+        var arch = file.Architecture;
+        if (arch != "llama")
+        {
+            throw new InvalidDataException($"{where}: general.architecture is '{arch ?? "(missing)"}'; this engine runs 'llama' models.");
+        }
+
+        var config = LlamaConfig.FromGguf(file);
+        var ropeDim = (int)(file.Metadata.GetInteger("llama.rope.dimension_count") ?? config.HeadDim);
+        if (ropeDim <= 0 || ropeDim > config.HeadDim || ropeDim % 2 != 0)
+        {
+            throw new InvalidDataException($"{where}: llama.rope.dimension_count is {ropeDim}; it must be even and within 1..head_dim ({config.HeadDim}).");
+        }
+
+        if (file.TryGetTensor("rope_freqs.weight", out _))
+        {
+            throw new NotSupportedException($"{where}: the file has rope_freqs.weight (Llama-3.1 rope scaling), which this engine does not implement.");
+        }
+
+        var loader = new Loader(file, pack);
+        var created = new List<IDisposable>();
+        try
+        {
+            long dim = config.Dim, qDim = (long)config.NHeads * config.HeadDim, kvDim = config.KvDim, ffn = config.FfnDim, vocab = config.VocabSize;
+            var embeddingInfo = loader.Info(LlamaTensorNames.TokenEmbedding, [dim, vocab]);
+            var embedding = new Embedding(embeddingInfo.Type, (int)vocab, (int)dim, file.GetTensorPointer(embeddingInfo));
+
+            var layers = new LayerWeights[config.NLayers];
+            for (var l = 0; l < config.NLayers; l++)
+            {
+                layers[l] = new LayerWeights
+                {
+                    AttnNorm = loader.Vector(LlamaTensorNames.AttnNorm(l), dim),
+                    AttnQ = loader.Matrix(LlamaTensorNames.AttnQ(l), dim, qDim),
+                    AttnK = loader.Matrix(LlamaTensorNames.AttnK(l), dim, kvDim),
+                    AttnV = loader.Matrix(LlamaTensorNames.AttnV(l), dim, kvDim),
+                    AttnOutput = loader.Matrix(LlamaTensorNames.AttnOutput(l), qDim, dim),
+                    FfnNorm = loader.Vector(LlamaTensorNames.FfnNorm(l), dim),
+                    FfnGate = loader.Matrix(LlamaTensorNames.FfnGate(l), dim, ffn),
+                    FfnUp = loader.Matrix(LlamaTensorNames.FfnUp(l), dim, ffn),
+                    FfnDown = loader.Matrix(LlamaTensorNames.FfnDown(l), ffn, dim),
+                };
+                created.Add(layers[l]);
+            }
+
+            var outputNorm = loader.Vector(LlamaTensorNames.OutputNorm, dim);
+            var output = file.TryGetTensor(LlamaTensorNames.Output, out _)
+                ? loader.Matrix(LlamaTensorNames.Output, dim, vocab)
+                : loader.Matrix(LlamaTensorNames.TokenEmbedding, dim, vocab);
+            return new LlamaWeights(ownsFile ? file : null, config, ropeDim, embedding, layers, outputNorm, output);
+        }
+        catch
+        {
+            foreach (var c in created)
+            {
+                c.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var l in Layers)
+        {
+            l.Dispose();
+        }
+
+        Output.Dispose();
+        _file?.Dispose();
+    }
+
+    private sealed class Loader(GgufFile file, bool pack)
+    {
+        private readonly string _where = file.Path ?? "GGUF";
+
+        public GgufTensorInfo Info(string name, long[] shape)
+        {
+            if (!file.TryGetTensor(name, out var info))
+            {
+                throw new InvalidDataException($"{_where}: tensor '{name}' is missing.");
+            }
+
+            if (!info.Shape.SequenceEqual(shape))
+            {
+                throw new InvalidDataException($"{_where}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", shape)}] from the hyper-parameters.");
+            }
+
+            return info;
+        }
+
+        public float[] Vector(string name, long length)
+        {
+            var info = Info(name, [length]);
+            var values = new float[length];
+            try
+            {
+                Quantizer.Dequantize(info.Type, file.GetTensorBytes(info), values);
+            }
+            catch (NotSupportedException e)
+            {
+                throw new InvalidDataException($"{_where}: tensor '{name}' has type {info.Type}, which cannot be read: {e.Message}", e);
+            }
+
+            return values;
+        }
+
+        public WeightMatrix Matrix(string name, long columns, long rows)
+        {
+            var info = Info(name, [columns, rows]);
+            if (!WeightMatrix.IsSupported(info.Type))
+            {
+                throw new InvalidDataException($"{_where}: tensor '{name}' has type {info.Type}; supported matrix types are F32, F16, BF16, Q8_0 and Q4_0.");
+            }
+
+            var data = file.GetTensorPointer(info);
+            TensorChecks.RequireFiniteHalves(_where, name, info.Type, data, (int)rows, info.RowBytes);
+            return new WeightMatrix(name, info.Type, (int)rows, (int)columns, data, file, pack);
+        }
+    }
+}
+
+/// <summary>The token embedding table: one row per token, read (and decoded) a row at a time.</summary>
+public sealed unsafe class Embedding(GgmlType type, int vocab, int dim, byte* data)
+{
+    public GgmlType Type { get; } = type;
+
+    public int Vocab { get; } = vocab;
+
+    public int Dim { get; } = dim;
+
+    public long RowBytes { get; } = GgmlTypeInfo.RowBytes(type, dim);
+
+    /// <summary>Decodes token <paramref name="token"/>'s row into <paramref name="output"/>.</summary>
+    public void Lookup(int token, Span<float> output)
+    {
+        if ((uint)token >= (uint)Vocab)
+        {
+            throw new ArgumentOutOfRangeException(nameof(token), token, $"Token id {token} is outside the vocabulary (0..{Vocab - 1}).");
+        }
+
+        Quantizer.Dequantize(Type, new ReadOnlySpan<byte>(data + token * RowBytes, (int)RowBytes), output[..Dim]);
+    }
+}

@@ -1,0 +1,117 @@
+using Alpaca.Inference.Kernels;
+using Alpaca.Llm.Tensors;
+
+namespace Alpaca.Inference.Tests.Kernels;
+
+/// <summary>Every fast matrix-product path against the scalar reference, for every weight type and many shapes.</summary>
+public unsafe class MatMulTests
+{
+    public static TheoryData<KernelPath, GgmlType> PathsAndTypes()
+    {
+        var data = new TheoryData<KernelPath, GgmlType>();
+        foreach (var path in CpuKernels.Supported.Where(p => p != KernelPath.Reference))
+        {
+            foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 })
+            {
+                data.Add(path, type);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTypes))]
+    public void Fast_kernels_match_the_reference(KernelPath path, GgmlType type)
+    {
+        var quantized = type is GgmlType.Q8_0 or GgmlType.Q4_0;
+        // Shapes: partial last row group (13, 45 rows), one block, odd block counts; float types also get
+        // column counts that are not a multiple of the vector width.
+        var shapes = quantized
+            ? new[] { (8, 32), (13, 64), (45, 96), (64, 288), (24, 2048) }
+            : new[] { (8, 32), (13, 37), (45, 96), (64, 288), (7, 5), (24, 2048) };
+        foreach (var (rows, columns) in shapes)
+        {
+            foreach (var tokens in new[] { 1, 2, 4, 5, 11, 70 })
+            {
+                Check(path, type, rows, columns, tokens, seed: rows * 1000 + columns + tokens);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTypes))]
+    public void A_row_range_computes_only_those_rows(KernelPath path, GgmlType type)
+    {
+        using var w = TestWeights.Matrix(type, 48, 64, seed: 7);
+        var x = TestWeights.Gaussian(64 * 3, 8);
+        var y = Enumerable.Repeat(-999f, 48 * 3).ToArray();
+        using var q = new Q8Activations(3, 64);
+        var scratch = new float[MatMul.ScratchFloats(64)];
+        fixed (float* px = x, py = y, ps = scratch)
+        {
+            for (var t = 0; t < 3; t++)
+            {
+                q.Quantize(path, t, px + t * 64);
+            }
+
+            MatMul.Rows(path, w, new MatMulInput(px, 64, 3, q), 16, 40, py, 48, ps);
+        }
+
+        for (var t = 0; t < 3; t++)
+        {
+            for (var r = 0; r < 48; r++)
+            {
+                var inside = r is >= 16 and < 40;
+                Assert.True(inside == (y[t * 48 + r] != -999f), $"token {t} row {r}: written={y[t * 48 + r] != -999f}, expected {inside}");
+            }
+        }
+    }
+
+    private static void Check(KernelPath path, GgmlType type, int rows, int columns, int tokens, int seed)
+    {
+        using var w = TestWeights.Matrix(type, rows, columns, seed);
+        var x = TestWeights.Gaussian(columns * tokens, seed + 1);
+        var expected = new float[rows * tokens];
+        var actual = new float[rows * tokens];
+        var quantized = w.IsQuantized;
+        using var q = quantized ? new Q8Activations(tokens, columns) : null;
+        var scratch = new float[MatMul.ScratchFloats(columns)];
+        fixed (float* px = x, pe = expected, pa = actual, ps = scratch)
+        {
+            if (q is not null)
+            {
+                for (var t = 0; t < tokens; t++)
+                {
+                    q.Quantize(path, t, px + t * columns);
+                }
+            }
+
+            var input = new MatMulInput(px, columns, tokens, q);
+            ReferenceKernels.MatMul(w, input, 0, rows, pe, rows);
+            MatMul.Rows(path, w, input, 0, rows, pa, rows, ps);
+        }
+
+        // Bound: float rounding of a sum of `columns` products, relative to Σ|w·x| (computed from the
+        // reference's own magnitude scale): fast paths accumulate in float in a different order.
+        var wf = new float[columns];
+        for (var r = 0; r < rows; r++)
+        {
+            Quantizer.Dequantize(type, w.Row(r), wf);
+            for (var t = 0; t < tokens; t++)
+            {
+                var magnitude = 0.0;
+                for (var i = 0; i < columns; i++)
+                {
+                    magnitude += Math.Abs(wf[i] * x[t * columns + i]);
+                }
+
+                var tolerance = 1e-5 * magnitude + 1e-6 + (quantized ? 2e-5 * magnitude : 0);
+                var e = expected[t * rows + r];
+                var a = actual[t * rows + r];
+                Assert.True(Math.Abs(e - a) <= tolerance,
+                    $"{path} {type} {rows}x{columns} tokens={tokens}: token {t} row {r}: reference {e}, fast {a}, |diff| {Math.Abs(e - a)} > {tolerance}");
+            }
+        }
+    }
+}
