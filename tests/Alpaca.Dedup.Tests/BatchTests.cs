@@ -3,63 +3,71 @@ using Alpaca.Dedup.Pool;
 
 namespace Alpaca.Dedup.Tests;
 
-/// <summary>The two-phase batch dedup (prefix-filtered decisions, parallel exact max F) against the reference values.</summary>
+/// <summary>The parallel block batch keeps the serial greedy semantics exactly.</summary>
 public sealed class BatchTests
 {
-    [Fact]
-    public void The_batch_run_reproduces_every_stress_decision_max_f_and_most_similar()
+    [Theory]
+    [InlineData(1, 64, false)]
+    [InlineData(2, 64, false)]
+    [InlineData(2, 5, false)]
+    [InlineData(4, 1, false)]
+    [InlineData(2, 16, true)]
+    [InlineData(1, 200, true)]
+    public void The_batch_equals_brute_force(int threads, int blockSize, bool extras)
     {
-        var rows = GoldenTests.Lines("dedup_stress_public.jsonl").ToList();
-        var result = GreedyDedup.Run(GoldenTests.Seeds(), rows.Select(r => r.GetProperty("instruction").GetString()!).ToList());
-        for (var i = 0; i < rows.Count; i++)
+        var texts = new RandomTexts(5, 50).Take(800);
+        var seeds = texts.Take(20).ToList();
+        var candidates = texts.Skip(20).ToList();
+        var expected = BruteForce.Greedy(seeds, candidates);
+        var result = GreedyDedup.Run(seeds, candidates, new GreedyDedupOptions(AlpacaExtras: extras, Threads: threads, BlockSize: blockSize));
+        var position = seeds.Count;
+        for (var i = 0; i < candidates.Count; i++)
         {
-            var d = result.Decisions[i];
-            Assert.True(rows[i].GetProperty("kept").GetBoolean() == d.Kept, $"candidate {i}");
-            Assert.True(BitConverter.DoubleToInt64Bits(rows[i].GetProperty("max_f_exact").GetDouble()) == BitConverter.DoubleToInt64Bits(d.MaxF), $"candidate {i}: {d.MaxF:R}");
-            Assert.True(rows[i].GetProperty("most_similar").GetInt32() == d.MostSimilar, $"candidate {i}: most similar {d.MostSimilar}");
-        }
-
-        Assert.Equal(175 + rows.Count - 361, result.PoolSize);
-    }
-
-    [Fact]
-    public void The_batch_run_equals_the_incremental_pool_on_near_duplicate_streams()
-    {
-        var random = new Random(5);
-        var words = Enumerable.Range(0, 60).Select(i => "w" + i).ToArray();
-        var texts = new List<string>();
-        for (var i = 0; i < 1500; i++)
-        {
-            // Mix fresh sentences with edits of earlier ones, so many pairs sit near the 0.7 boundary.
-            if (texts.Count > 0 && random.NextDouble() < 0.5)
+            var (e, d) = (expected[i], result.Decisions[i]);
+            Assert.True(e.Kept == d.Kept, $"candidate {i}: kept");
+            Assert.True(GoldenTests.Bits(e.MaxF) == GoldenTests.Bits(d.MaxF), $"candidate {i}: max F {d.MaxF:R} vs {e.MaxF:R}");
+            Assert.True(e.MostSimilar == d.MostSimilar, $"candidate {i}: most similar {d.MostSimilar} vs {e.MostSimilar}");
+            Assert.Equal(e.Kept ? position++ : -1, d.PoolPosition);
+            if (extras && e.Kept)
             {
-                var baseWords = texts[random.Next(texts.Count)].Split(' ').ToList();
-                baseWords[random.Next(baseWords.Count)] = words[random.Next(words.Length)];
-                if (random.NextDouble() < 0.5)
-                {
-                    baseWords.Insert(random.Next(baseWords.Count + 1), words[random.Next(words.Length)]);
-                }
-
-                texts.Add(string.Join(' ', baseWords));
+                var top = e.Scores.Select((s, k) => (s, k)).OrderByDescending(p => p.s).ThenBy(p => p.k).Take(10).Select(p => p.k);
+                Assert.Equal(top, d.Extras!.MostSimilar.Select(s => s.Position));
+                Assert.Equal(GoldenTests.Bits(NumpyMath.Mean(e.Scores)), GoldenTests.Bits(d.Extras.AverageSimilarity));
             }
             else
             {
-                texts.Add(string.Join(' ', Enumerable.Range(0, random.Next(1, 90)).Select(_ => words[(int)(Math.Pow(random.NextDouble(), 2) * words.Length)])));
+                Assert.Null(d.Extras);
             }
         }
 
-        var seeds = texts.Take(20).ToList();
-        var candidates = texts.Skip(20).ToList();
-        var batch = GreedyDedup.Run(seeds, candidates, threads: 2);
-        var pool = new DedupPool(seeds);
+        Assert.Equal(position, result.Pool.Count);
+        Assert.Contains(expected, e => !e.Kept);
+    }
+
+    [Fact]
+    public void The_batch_equals_the_incremental_pool_without_seeds()
+    {
+        var candidates = new RandomTexts(8).Take(400);
+        var result = GreedyDedup.Run([], candidates, new GreedyDedupOptions(Threads: 2, BlockSize: 8));
+        var pool = new DedupPool();
         for (var i = 0; i < candidates.Count; i++)
         {
             var expected = pool.Submit(candidates[i]);
-            Assert.Equal(expected.Kept, batch.Decisions[i].Kept);
-            Assert.Equal(expected.MaxF, batch.Decisions[i].MaxF);
-            Assert.Equal(expected.MostSimilar, batch.Decisions[i].MostSimilar);
+            Assert.Equal(expected, result.Decisions[i]);
         }
 
-        Assert.Contains(batch.Decisions, d => !d.Kept);
+        Assert.Equal(-1, result.Decisions[0].MostSimilar);
+        Assert.Equal(pool.Instructions, result.Pool);
+    }
+
+    [Fact]
+    public void Counters_add_up()
+    {
+        var result = GreedyDedup.Run(GoldenTests.Seeds(), GoldenTests.Stress().Take(300).Select(r => r.Instruction).ToList());
+        var s = result.Stats;
+        Assert.Equal(300, s.Decided);
+        Assert.Equal(Enumerable.Range(0, 300).Sum(i => 175L + result.Decisions.Take(i).Count(d => d.Kept)), s.PairsTotal);
+        Assert.True(s.PairsScored <= s.PairsTouched);
+        Assert.Equal(s.PairsTotal - s.PairsScored, s.PairsAvoided);
     }
 }

@@ -10,35 +10,8 @@ public sealed record DedupDecision(bool Kept, double MaxF, int MostSimilar, int 
 
 /// <summary>Alpaca's extra fields of a kept instruction (computed over every pool entry, no pruning).</summary>
 /// <param name="MostSimilar">The 10 highest-scoring pool entries, highest first; equal scores in pool order.</param>
-/// <param name="AverageSimilarity">Mean F1 over the whole pool, summed the way numpy's <c>np.mean</c> does (pairwise).</param>
+/// <param name="AverageSimilarity">Mean F1 over the whole pool, summed the way numpy's <c>np.mean</c> does (pairwise); NaN for an empty pool.</param>
 public sealed record DedupExtras(IReadOnlyList<SimilarInstruction> MostSimilar, double AverageSimilarity);
 
 /// <summary>A pool instruction and its F1 to a candidate.</summary>
 public sealed record SimilarInstruction(int Position, string Instruction, double Score);
-
-/// <summary>Work counters, to show how few pairs need an LCS.</summary>
-public sealed class DedupStats
-{
-    /// <summary>Candidate × pool-entry pairs the reference would score.</summary>
-    public long PairsTotal { get; set; }
-
-    /// <summary>Pairs met through the inverted index (they share a token).</summary>
-    public long PairsTouched { get => Interlocked.Read(ref _touched); set => _touched = value; }
-
-    /// <summary>Pairs whose LCS was computed.</summary>
-    public long PairsScored { get => Interlocked.Read(ref _scored); set => _scored = value; }
-
-    /// <summary>Pairs never scored.</summary>
-    public long PairsAvoided => PairsTotal - PairsScored;
-
-    public long Decided { get; set; }
-
-    internal void AddTouched(long n) => Interlocked.Add(ref _touched, n);
-
-    internal void AddScored(long n) => Interlocked.Add(ref _scored, n);
-
-    private long _touched;
-    private long _scored;
-
-    public long Kept { get; set; }
-}

@@ -1,62 +1,49 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
 namespace Alpaca.Dedup.Rouge;
 
 /// <summary>
-/// rouge_score 0.1.2's DefaultTokenizer without stemming: the tokens are the maximal runs of ASCII
-/// <c>[a-z0-9]</c> in Python's <c>str.lower()</c> of the text. Every other UTF-16 unit separates
-/// (non-ASCII letters, punctuation, lone surrogates). Python lower-cases exactly two non-ASCII code
-/// points to ASCII: U+0130 'İ' becomes "i" + U+0307 (so an 'i' then a separator) and U+212A KELVIN
-/// SIGN becomes 'k'. <c>ToLowerInvariant</c> is not used: its U+0130 mapping differs from Python's.
+/// rouge_score 0.1.2's <c>DefaultTokenizer(use_stemmer=False)</c>, step for step, as the plain reference
+/// the fast interning tokenizer (<see cref="TokenVocabulary"/>) is tested against:
+/// <c>text.lower()</c>, <c>re.sub(r"[^a-z0-9]+", " ", text)</c>, split on whitespace, keep the pieces
+/// matching <c>^[a-z0-9]+$</c>.
 /// </summary>
-public static class RougeTokenizer
+public static partial class RougeTokenizer
 {
     public static List<string> Tokenize(string text)
     {
-        var tokens = new List<string>();
-        var run = new System.Text.StringBuilder();
+        var spaced = NonAlphanumeric().Replace(PythonLowerForTokens(text), " ");
+        return spaced.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(t => Alphanumeric().IsMatch(t)).ToList();
+    }
+
+    /// <summary>
+    /// Python's <c>str.lower()</c> as far as the tokenizer can see it: only ASCII [a-z0-9] survive step 2,
+    /// and exactly two non-ASCII code points lower-case to ASCII (checked against every code point of
+    /// Python 3.11): U+0130 'İ' → "i" + U+0307 and U+212A KELVIN SIGN → 'k'. Every other character is
+    /// kept as it is (whatever it lower-cases to is non-ASCII, hence a separator). <c>ToLowerInvariant</c>
+    /// is not used: its U+0130 mapping differs from Python's.
+    /// </summary>
+    public static string PythonLowerForTokens(string text)
+    {
+        var lowered = new StringBuilder(text.Length);
         foreach (var c in text)
         {
-            char mapped;
-            var endsRun = false;
-            if (c is >= 'a' and <= 'z' or >= '0' and <= '9')
+            lowered.Append(c switch
             {
-                mapped = c;
-            }
-            else if (c is >= 'A' and <= 'Z')
-            {
-                mapped = (char)(c + 32);
-            }
-            else if (c == '\u212A')
-            {
-                mapped = 'k';
-            }
-            else if (c == '\u0130')
-            {
-                mapped = 'i';
-                endsRun = true; // followed by U+0307 COMBINING DOT ABOVE, a separator
-            }
-            else
-            {
-                Flush(run, tokens);
-                continue;
-            }
-
-            run.Append(mapped);
-            if (endsRun)
-            {
-                Flush(run, tokens);
-            }
+                >= 'A' and <= 'Z' => ((char)(c + 32)).ToString(),
+                '\u0130' => "i\u0307",
+                '\u212A' => "k",
+                _ => c.ToString(),
+            });
         }
 
-        Flush(run, tokens);
-        return tokens;
+        return lowered.ToString();
     }
 
-    private static void Flush(System.Text.StringBuilder run, List<string> tokens)
-    {
-        if (run.Length > 0)
-        {
-            tokens.Add(run.ToString());
-            run.Clear();
-        }
-    }
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NonAlphanumeric();
+
+    [GeneratedRegex("^[a-z0-9]+$")]
+    private static partial Regex Alphanumeric();
 }
