@@ -32,7 +32,7 @@ public unsafe class MatMulTests
             : new[] { (8, 32), (13, 37), (45, 96), (64, 288), (7, 5), (24, 2048) };
         foreach (var (rows, columns) in shapes)
         {
-            foreach (var tokens in new[] { 1, 2, 4, 5, 11, 70 })
+            foreach (var tokens in new[] { 1, 2, 3, 4, 5, 11, 70, 300 })
             {
                 Check(path, type, rows, columns, tokens, seed: rows * 1000 + columns + tokens);
             }
@@ -65,6 +65,48 @@ public unsafe class MatMulTests
                 var inside = r is >= 16 and < 40;
                 Assert.True(inside == (y[t * 48 + r] != -999f), $"token {t} row {r}: written={y[t * 48 + r] != -999f}, expected {inside}");
             }
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void K_quants_are_decoded_per_row_and_match_the_reference(GgmlType type)
+    {
+        // Random bytes are valid K-quant blocks once their fp16 scales are sane.
+        const int rows = 40, columns = 512;
+        var info = GgmlTypeInfo.Of(type);
+        var rowBytes = GgmlTypeInfo.RowBytes(type, columns);
+        using var buffer = new NativeBuffer(rowBytes * rows);
+        var bytes = buffer.AsSpan<byte>(0, (int)(rowBytes * rows));
+        new Random(11).NextBytes(bytes);
+        var scale = BitConverter.HalfToUInt16Bits((Half)0.01f);
+        for (var b = 0; b < bytes.Length; b += info.BytesPerBlock)
+        {
+            var at = type == GgmlType.Q4_K ? new[] { 0, 2 } : new[] { info.BytesPerBlock - 2 };
+            foreach (var o in at)
+            {
+                bytes[b + o] = (byte)scale;
+                bytes[b + o + 1] = (byte)(scale >> 8);
+            }
+        }
+
+        using var w = new WeightMatrix("k-quant", type, rows, columns, buffer.Pointer, buffer);
+        Assert.True(w.IsDecodedPerRow);
+        var x = TestWeights.Gaussian(columns * 3, 12);
+        var expected = new float[rows * 3];
+        var actual = new float[rows * 3];
+        var scratch = new float[MatMul.ScratchFloats(columns)];
+        fixed (float* px = x, pe = expected, pa = actual, ps = scratch)
+        {
+            var input = new MatMulInput(px, columns, 3);
+            ReferenceKernels.MatMul(w, input, 0, rows, pe, rows);
+            MatMul.Rows(CpuKernels.Best, w, input, 0, rows, pa, rows, ps);
+        }
+
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"{type} output {i}: {expected[i]} vs {actual[i]}");
         }
     }
 

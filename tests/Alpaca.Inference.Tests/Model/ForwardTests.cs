@@ -176,6 +176,13 @@ public class ForwardTests
         batch.Clear();
         batch.Add(1, 0, 1, true);
         Assert.Contains("sequence 1", Assert.Throws<ArgumentException>(() => model.Forward(batch)).Message);
+        batch.Clear();
+        batch.AddSequence([1, 2, 3], 0, seq);
+        batch.Add(4, 1, seq, true);
+        Assert.Contains("not after its previous position", Assert.Throws<ArgumentException>(() => model.Forward(batch)).Message);
+        batch.Clear();
+        batch.Add(1, 256, seq, true);
+        Assert.Contains("gap", Assert.Throws<ArgumentException>(() => model.Forward(batch)).Message);
         Assert.Equal(0, model.Cache.Length(seq));
     }
 

@@ -123,8 +123,9 @@ public static class BenchCommand
     {
         try
         {
+            // As in llama-bench, 0 means "no such test" (-n 0: prompt processing only).
             return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
+                .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)).Where(n => n > 0 || option == "--threads").ToArray();
         }
         catch (FormatException)
         {

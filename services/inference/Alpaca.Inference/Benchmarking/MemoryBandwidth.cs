@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Threading;
@@ -42,6 +43,7 @@ public static unsafe class MemoryBandwidth
 
         public int Chunks => 64 * threads;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk, int thread)
         {
             var vectors = bytes / 32;

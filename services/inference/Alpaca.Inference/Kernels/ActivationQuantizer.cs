@@ -14,6 +14,7 @@ internal static unsafe class ActivationQuantizer
 {
     private const int B = Q8Activations.BlockSize;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(KernelPath path, float* x, sbyte* q, float* d, int* negSum8, int* negSum128, int firstBlock, int endBlock)
     {
         switch (path)
@@ -37,6 +38,7 @@ internal static unsafe class ActivationQuantizer
     }
 
     /// <summary>The scalar definition: one 32-value block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeBlockReference(ReadOnlySpan<float> x, Span<sbyte> q, out float d, out int sum)
     {
         var amax = 0f;
@@ -56,6 +58,7 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeAvx512(float* x, sbyte* q, float* d, int* negSum8, int* negSum128, int firstBlock, int endBlock)
     {
         var signMask = Vector512.Create(0x7FFFFFFF).AsSingle();
@@ -76,6 +79,7 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeAvx2(float* x, sbyte* q, float* d, int* negSum8, int* negSum128, int firstBlock, int endBlock)
     {
         var signMask = Vector256.Create(0x7FFFFFFF).AsSingle();

@@ -22,6 +22,7 @@ public static unsafe class Fp16
     public static float Round(float x) => (float)(Half)x;
 
     /// <summary>Rounds n floats in place to fp16 precision (vectorised; same results as <see cref="Round"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundInPlace(float* x, int n)
     {
         var i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Alpaca.Inference.Kernels;
 
 /// <summary>
@@ -12,11 +13,18 @@ public static unsafe class MatMul
     /// rowEnd unless it is the last row. <paramref name="scratch"/>: per-thread floats,
     /// <see cref="ScratchFloats"/>(Columns) of them (only float weights use it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(KernelPath path, WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* scratch)
     {
         if (path == KernelPath.Reference || (w.IsQuantized && !w.IsPacked))
         {
             ReferenceKernels.MatMul(w, input, rowStart, rowEnd, y, yStride);
+            return;
+        }
+
+        if (w.IsDecodedPerRow)
+        {
+            PortableKernels.Run(w, input, rowStart, rowEnd, y, yStride, scratch);
             return;
         }
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Alpaca.Llm.Tensors;
 
 namespace Alpaca.Inference.Kernels;
@@ -25,6 +26,7 @@ internal static unsafe class PortableKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunFloat(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* scratch)
     {
         var k = w.Columns;
@@ -39,6 +41,7 @@ internal static unsafe class PortableKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var acc = Vector<float>.Zero;
@@ -57,6 +60,7 @@ internal static unsafe class PortableKernels
         return s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunQuantized(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride)
     {
         var q = input.Quantized ?? throw new InvalidOperationException($"{w.Name}: quantized weights need quantized activations.");

@@ -17,6 +17,10 @@ public sealed unsafe class Q8Activations : IDisposable
     private readonly NativeBuffer _scales;
     private readonly NativeBuffer _negSum8;
     private readonly NativeBuffer _negSum128;
+    private readonly sbyte* _q;
+    private readonly float* _d;
+    private readonly int* _n8;
+    private readonly int* _n128;
 
     public Q8Activations(int rows, int columns)
     {
@@ -32,6 +36,10 @@ public sealed unsafe class Q8Activations : IDisposable
         _scales = new NativeBuffer((long)rows * Blocks * sizeof(float));
         _negSum8 = new NativeBuffer((long)rows * Blocks * sizeof(int));
         _negSum128 = new NativeBuffer((long)rows * Blocks * sizeof(int));
+        _q = (sbyte*)_quants.Pointer;
+        _d = _scales.As<float>();
+        _n8 = _negSum8.As<int>();
+        _n128 = _negSum128.As<int>();
     }
 
     public int Rows { get; }
@@ -40,13 +48,13 @@ public sealed unsafe class Q8Activations : IDisposable
 
     public int Blocks { get; }
 
-    public sbyte* Quants(int row) => (sbyte*)_quants.Pointer + (long)row * Columns;
+    public sbyte* Quants(int row) => _q + (long)row * Columns;
 
-    public float* Scales(int row) => _scales.As<float>() + (long)row * Blocks;
+    public float* Scales(int row) => _d + (long)row * Blocks;
 
-    public int* NegSum8(int row) => _negSum8.As<int>() + (long)row * Blocks;
+    public int* NegSum8(int row) => _n8 + (long)row * Blocks;
 
-    public int* NegSum128(int row) => _negSum128.As<int>() + (long)row * Blocks;
+    public int* NegSum128(int row) => _n128 + (long)row * Blocks;
 
     /// <summary>Quantizes blocks [firstBlock, endBlock) of one row of floats into row <paramref name="row"/>.</summary>
     public void Quantize(KernelPath path, int row, float* x, int firstBlock, int endBlock) =>

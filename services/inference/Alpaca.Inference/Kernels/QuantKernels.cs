@@ -14,7 +14,7 @@ namespace Alpaca.Inference.Kernels;
 internal static unsafe class QuantKernels
 {
     private const int G = PackedQuantLayout.RowsPerGroup;
-    private const int TokenBlock = 64;
+    private const int TokenBlock = 128;
 
     public static void Run<TDot>(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride)
         where TDot : struct, IIntDot
@@ -81,6 +81,7 @@ internal static unsafe class QuantKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Q4Group1<TDot>(WeightMatrix w, sbyte* x, float* xd, int* xNeg8, int g)
         where TDot : struct, IIntDot
     {
@@ -110,6 +111,7 @@ internal static unsafe class QuantKernels
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Q8Group1<TDot>(WeightMatrix w, sbyte* x, float* xd, int* xNeg128, int g)
         where TDot : struct, IIntDot
     {
@@ -136,6 +138,7 @@ internal static unsafe class QuantKernels
     }
 
     /// <summary>One group of 8 rows × 4 tokens (activation rows row0..row0+3): each weight block is unpacked once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Q4Group4<TDot>(WeightMatrix w, Q8Activations q, int row0, int g, float* y, int yStride, int rowEnd)
         where TDot : struct, IIntDot
     {
@@ -194,6 +197,7 @@ internal static unsafe class QuantKernels
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(lo + hi), scale, sum);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Q8Group4<TDot>(WeightMatrix w, Q8Activations q, int row0, int g, float* y, int yStride, int rowEnd)
         where TDot : struct, IIntDot
     {

@@ -10,12 +10,13 @@ namespace Alpaca.Inference.Kernels;
 /// </summary>
 public static unsafe class VectorOps
 {
-    private static readonly int W = Vector256<float>.Count;
+    private const int W = 8; // Vector256<float>.Count
 
     /// <summary>
     /// out = x / sqrt(mean(x²) + eps) · gain, as ggml's rms_norm then mul: the squares (float) are summed
     /// in double, mean and scale are float, and out = (x·scale)·gain.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* gain, float* output, int n, float eps)
     {
         var acc = Vector256<double>.Zero;
@@ -64,6 +65,7 @@ public static unsafe class VectorOps
     }
 
     /// <summary>out = silu(gate) · up, silu(g) = g / (1 + e^−g) (SwiGLU).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SiluMul(float* gate, float* up, float* output, int n)
     {
         var one = Vector256.Create(1f);
@@ -81,6 +83,7 @@ public static unsafe class VectorOps
     }
 
     /// <summary>In-place softmax of x[0..n): exponentials in float, their sum in double (as ggml's soft_max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(float* x, int n)
     {
         var max = float.NegativeInfinity;
@@ -209,6 +212,7 @@ public static unsafe class VectorOps
     /// Rotary embedding, GGUF/llama.cpp "normal" mode: in each head, pair (2i, 2i+1) turns by
     /// pos·θ_i for i &lt; rotDim/2; cos/sin hold the per-pair values for this position.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rope(float* v, int heads, int headDim, int rotDim, float* cos, float* sin)
     {
         for (var h = 0; h < heads; h++)

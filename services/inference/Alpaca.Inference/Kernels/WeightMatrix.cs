@@ -14,12 +14,17 @@ public sealed unsafe class WeightMatrix : IDisposable
     private readonly NativeBuffer? _packedScales;
     private readonly object? _owner;
 
+    // Raw pointers cached in fields: the kernels read them per row group, and a plain field load is
+    // always inlined (the buffer getters check for disposal).
+    private readonly byte* _quants;
+    private readonly ushort* _scales;
+
     /// <param name="data">GGUF row bytes, kept valid by <paramref name="owner"/> (a memory map or a buffer).</param>
     public WeightMatrix(string name, GgmlType type, int rows, int columns, byte* data, object? owner, bool pack = true)
     {
         if (!IsSupported(type))
         {
-            throw new NotSupportedException($"Weight '{name}' has type {type}; the engine multiplies F32, F16, BF16, Q8_0 and Q4_0 weights.");
+            throw new NotSupportedException($"Weight '{name}' has type {type}; the engine multiplies F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K weights.");
         }
 
         if (rows <= 0 || columns <= 0)
@@ -41,7 +46,9 @@ public sealed unsafe class WeightMatrix : IDisposable
             var groupBytes = (long)Blocks * PackedQuantLayout.QuantBytesPerGroupBlock(type);
             _packedQuants = new NativeBuffer(Groups * groupBytes);
             _packedScales = new NativeBuffer((long)Groups * Blocks * PackedQuantLayout.RowsPerGroup * sizeof(ushort));
-            PackedQuantLayout.Pack(this, _packedQuants.Pointer, _packedScales.As<ushort>());
+            _quants = _packedQuants.Pointer;
+            _scales = _packedScales.As<ushort>();
+            PackedQuantLayout.Pack(this, _quants, _scales);
         }
     }
 
@@ -69,9 +76,11 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// <summary>32-column blocks per row.</summary>
     public int Blocks { get; }
 
-    public byte* PackedQuants => _packedQuants is { } b ? b.Pointer : throw new InvalidOperationException($"Weight '{Name}' is not packed.");
+    /// <summary>The packed quants (null when <see cref="IsPacked"/> is false).</summary>
+    public byte* PackedQuants => _quants;
 
-    public ushort* PackedScales => _packedScales is { } b ? b.As<ushort>() : throw new InvalidOperationException($"Weight '{Name}' is not packed.");
+    /// <summary>The packed fp16 scales (null when <see cref="IsPacked"/> is false).</summary>
+    public ushort* PackedScales => _scales;
 
     /// <summary>Bytes a matrix–vector product streams (the packed copy when there is one).</summary>
     public long StreamBytes => (_packedQuants?.Bytes + _packedScales?.Bytes) ?? RowBytes * Rows;
@@ -82,7 +91,14 @@ public sealed unsafe class WeightMatrix : IDisposable
     public object? Owner => _owner;
 
     public static bool IsSupported(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
+        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+
+    /// <summary>
+    /// K-quants (Q4_K, Q6_K: e.g. the output matrix of llama.cpp's default Q4_0 recipe, or Q4_K_M models)
+    /// run through a simple path: each row is decoded to float with the reference codec and multiplied
+    /// by float activations. Correct and slower; llama.cpp instead quantizes activations to Q8_K.
+    /// </summary>
+    public bool IsDecodedPerRow => Type is GgmlType.Q4_K or GgmlType.Q6_K;
 
     public void Dispose()
     {

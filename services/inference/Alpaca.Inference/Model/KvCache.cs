@@ -3,9 +3,12 @@ using Alpaca.Inference.Kernels;
 namespace Alpaca.Inference.Model;
 
 /// <summary>
-/// Keys and values of every layer for up to <see cref="Slots"/> sequences, fp16 (llama.cpp's default
-/// cache type, so our attention rounds exactly where llama.cpp's does; half the memory of float32), laid
-/// out [layer][slot][position][kv_dim]. A sequence owns a slot from <see cref="Allocate"/> to
+/// Keys and values of every layer for up to <see cref="Slots"/> sequences. Values are rounded to fp16 as
+/// llama.cpp's default fp16 cache stores them (so our attention rounds where llama.cpp's does) but kept
+/// as floats, so attention never converts: twice the memory of an fp16 cache for no conversion work.
+/// Keys are stored transposed per KV head, [layer][slot][kv_head][head_dim][position], so the scores of
+/// 16 positions come out of one vector of FMAs with no horizontal sums; values are
+/// [layer][slot][kv_head][position][head_dim], so the weighted sum is whole-row FMAs. A sequence owns a slot from <see cref="Allocate"/> to
 /// <see cref="Free"/>; its length grows as the forward pass writes positions (a batch may also restart a
 /// sequence at an earlier position, which truncates it there). Pages are committed on first write.
 /// </summary>
@@ -17,7 +20,7 @@ public sealed unsafe class KvCache : IDisposable
     private readonly bool[] _inUse;
     private readonly object _gate = new();
 
-    public KvCache(int layers, int slots, int contextLength, int kvDim)
+    public KvCache(int layers, int slots, int contextLength, int kvHeads, int headDim)
     {
         if (slots <= 0 || contextLength <= 0)
         {
@@ -27,10 +30,12 @@ public sealed unsafe class KvCache : IDisposable
         Layers = layers;
         Slots = slots;
         ContextLength = contextLength;
-        KvDim = kvDim;
-        var floats = (long)layers * slots * contextLength * kvDim;
-        _keys = new NativeBuffer(floats * sizeof(ushort), zero: false);
-        _values = new NativeBuffer(floats * sizeof(ushort), zero: false);
+        KvHeads = kvHeads;
+        HeadDim = headDim;
+        PositionStride = (contextLength + 15) / 16 * 16;
+        var floats = (long)layers * slots * kvHeads * headDim * PositionStride;
+        _keys = new NativeBuffer(floats * sizeof(float), zero: false);
+        _values = new NativeBuffer(floats * sizeof(float), zero: false);
         _lengths = new int[slots];
         _inUse = new bool[slots];
     }
@@ -41,7 +46,12 @@ public sealed unsafe class KvCache : IDisposable
 
     public int ContextLength { get; }
 
-    public int KvDim { get; }
+    public int KvHeads { get; }
+
+    public int HeadDim { get; }
+
+    /// <summary>Positions per key row: the context length rounded up to 16 (whole vectors of scores).</summary>
+    public int PositionStride { get; }
 
     public long Bytes => _keys.Bytes + _values.Bytes;
 
@@ -117,10 +127,13 @@ public sealed unsafe class KvCache : IDisposable
 
     internal void SetLength(int slot, int length) => _lengths[slot] = length;
 
-    /// <summary>Keys of one layer and slot: position p at <c>+ p·KvDim</c>.</summary>
-    public ushort* Keys(int layer, int slot) => _keys.As<ushort>() + ((long)layer * Slots + slot) * ContextLength * KvDim;
+    /// <summary>Keys of one KV head, transposed: dimension d of position p at <c>[d·PositionStride + p]</c>.</summary>
+    public float* Keys(int layer, int slot, int kvHead) => _keys.As<float>() + HeadOffset(layer, slot, kvHead);
 
-    public ushort* Values(int layer, int slot) => _values.As<ushort>() + ((long)layer * Slots + slot) * ContextLength * KvDim;
+    /// <summary>Values of one KV head: dimension d of position p at <c>[p·HeadDim + d]</c>.</summary>
+    public float* Values(int layer, int slot, int kvHead) => _values.As<float>() + HeadOffset(layer, slot, kvHead);
+
+    private long HeadOffset(int layer, int slot, int kvHead) => (((long)layer * Slots + slot) * KvHeads + kvHead) * HeadDim * PositionStride;
 
     private void CheckSlot(int slot)
     {

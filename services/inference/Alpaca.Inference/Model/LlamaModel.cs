@@ -48,10 +48,12 @@ public sealed unsafe class LlamaModel : IDisposable
     private readonly int[] _positions;
     private readonly int[] _sequences;
     private readonly int[] _selected;
+    private readonly int[] _runStarts;
+    private readonly int[] _runTokens;
+    private readonly int[] _runOfSequence;
 
     private readonly MatMulStep _matmul;
     private readonly TokenStep _tokenStep;
-    private readonly RopeStoreStep _ropeStore;
     private readonly AttentionStep _attention;
 
     private float[] _logits = [];
@@ -79,7 +81,7 @@ public sealed unsafe class LlamaModel : IDisposable
         _ropeHalf = weights.RopeDim / 2;
 
         var context = options.ContextLength > 0 ? options.ContextLength : _c.ContextLength;
-        Cache = Own(new KvCache(_c.NLayers, Math.Max(1, options.MaxSequences), context, _kvDim));
+        Cache = Own(new KvCache(_c.NLayers, Math.Max(1, options.MaxSequences), context, _c.NKvHeads, _c.HeadDim));
         _pool = Own(new WorkerPool(options.Threads));
 
         var n = _maxTokens;
@@ -98,6 +100,9 @@ public sealed unsafe class LlamaModel : IDisposable
         _positions = new int[n];
         _sequences = new int[n];
         _selected = new int[n];
+        _runStarts = new int[n + 1];
+        _runTokens = new int[n];
+        _runOfSequence = new int[Cache.Slots];
 
         var layer0 = weights.Layers[0];
         var quantized = _path != KernelPath.Reference;
@@ -124,13 +129,12 @@ public sealed unsafe class LlamaModel : IDisposable
         for (var t = 0; t < threads; t++)
         {
             scratch[t] = Floats(scratchFloats);
-            scores[t] = Floats(context + _c.HeadDim);
+            scores[t] = Floats(AttentionStep.ScratchFloats(Cache));
         }
 
         _matmul = new MatMulStep(_path, scratch);
         _tokenStep = new TokenStep(_path);
-        _ropeStore = new RopeStoreStep(Cache, _c.NHeads, _c.NKvHeads, _c.HeadDim, weights.RopeDim);
-        _attention = new AttentionStep(Cache, scores, _c.NHeads, _c.NKvHeads, _c.HeadDim);
+        _attention = new AttentionStep(Cache, scores, _c.NHeads, _c.NKvHeads, _c.HeadDim, weights.RopeDim);
     }
 
     public LlamaConfig Config => _c;
@@ -162,7 +166,9 @@ public sealed unsafe class LlamaModel : IDisposable
     /// <summary>
     /// Runs the batch: writes its keys/values into the KV cache (extending each sequence) and computes
     /// the logits of the flagged tokens (<see cref="Logits"/>). Batches longer than MaxBatchTokens are
-    /// processed in chunks. Throws before touching the cache when a token, sequence or position is invalid.
+    /// processed in chunks. Within one batch a sequence's positions must increase and leave no gap after
+    /// its cached length (starting below it restarts the sequence there). Throws before touching the
+    /// cache when a token, sequence or position is invalid.
     /// </summary>
     public void Forward(Batch batch)
     {
@@ -189,9 +195,11 @@ public sealed unsafe class LlamaModel : IDisposable
         }
 
         Span<int> lengths = stackalloc int[Cache.Slots];
+        Span<int> last = stackalloc int[Cache.Slots];
         for (var s = 0; s < Cache.Slots; s++)
         {
             lengths[s] = Cache.IsAllocated(s) ? Cache.Length(s) : -1;
+            last[s] = -1;
         }
 
         for (var i = 0; i < batch.Count; i++)
@@ -219,6 +227,14 @@ public sealed unsafe class LlamaModel : IDisposable
                 throw new ArgumentException($"Batch entry {i}: position {pos} is past the context length {Cache.ContextLength}.", nameof(batch));
             }
 
+            // All keys and values of a batch are stored before attention runs, so one batch must not
+            // write a sequence's position twice (a restart belongs in the next batch).
+            if (pos <= last[seq])
+            {
+                throw new ArgumentException($"Batch entry {i}: position {pos} of sequence {seq} is not after its previous position {last[seq]} in this batch.", nameof(batch));
+            }
+
+            last[seq] = pos;
             lengths[seq] = pos + 1;
         }
     }
@@ -240,6 +256,10 @@ public sealed unsafe class LlamaModel : IDisposable
             Cache.SetLength(seq, pos + 1);
         }
 
+        // One run per sequence: its tokens (consecutive positions, in batch order). Attention handles a
+        // run × KV head as a unit.
+        var runs = GroupBySequence(n);
+
         for (var l = 0; l < _c.NLayers; l++)
         {
             var layer = _w.Layers[l];
@@ -254,9 +274,7 @@ public sealed unsafe class LlamaModel : IDisposable
             _matmul.Add(layer.AttnV, _v, _kvDim);
             _matmul.Run(_pool);
 
-            _ropeStore.Set(l, n, _positions, _sequences, _q, _k, _v, _cos, _sin);
-            _ropeStore.Run(_pool, ParallelTokensFrom);
-            _attention.Set(l, n, _positions, _sequences, _q, _att);
+            _attention.Set(l, _runTokens, _runStarts, runs, _positions, _sequences, _q, _k, _v, _cos, _sin, _att);
             _attention.Run(_pool);
 
             if ((_attq is not null && layer.AttnOutput.IsQuantized) || AllHalf(layer.AttnOutput))
@@ -316,6 +334,38 @@ public sealed unsafe class LlamaModel : IDisposable
         }
 
         return logitRow + m;
+    }
+
+    private int GroupBySequence(int n)
+    {
+        Array.Fill(_runOfSequence, -1);
+        var runs = 0;
+        Span<int> counts = stackalloc int[n];
+        for (var i = 0; i < n; i++)
+        {
+            ref var r = ref _runOfSequence[_sequences[i]];
+            if (r < 0)
+            {
+                r = runs++;
+                counts[r] = 0;
+            }
+
+            counts[r]++;
+        }
+
+        _runStarts[0] = 0;
+        for (var r = 0; r < runs; r++)
+        {
+            _runStarts[r + 1] = _runStarts[r] + counts[r];
+            counts[r] = _runStarts[r];
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            _runTokens[counts[_runOfSequence[_sequences[i]]]++] = i;
+        }
+
+        return runs;
     }
 
     // ggml multiplies F16 weights by fp16-rounded activations (their "vec_dot type"); so do we, when

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Alpaca.Inference.Threading;
 
@@ -21,11 +22,9 @@ public sealed class WorkerPool : IDisposable
     private readonly object _gate = new();
     private readonly int _spinIterations;
     private IParallelWork? _work;
-    private long _claim;       // (epoch << 32) | next chunk
+    private Counters _c;       // each hot counter on its own cache line
     private int _epoch;
     private int _total;
-    private int _done;
-    private int _generation;
     private int _sleepers;
     private volatile bool _stopping;
     private Exception? _failure;
@@ -76,10 +75,10 @@ public sealed class WorkerPool : IDisposable
 
         _work = work;
         _total = total;
-        Volatile.Write(ref _done, 0);
+        Volatile.Write(ref _c.Done, 0);
         var epoch = ++_epoch;
-        Interlocked.Exchange(ref _claim, (long)epoch << 32);
-        Interlocked.Increment(ref _generation);
+        Interlocked.Exchange(ref _c.Claim, (long)epoch << 32);
+        Interlocked.Increment(ref _c.Generation);
         if (Volatile.Read(ref _sleepers) > 0)
         {
             lock (_gate)
@@ -101,13 +100,13 @@ public sealed class WorkerPool : IDisposable
     {
         while (true)
         {
-            var v = Volatile.Read(ref _claim);
+            var v = Volatile.Read(ref _c.Claim);
             if ((int)(v >> 32) != epoch || (int)v >= _total)
             {
                 return;
             }
 
-            if (Interlocked.CompareExchange(ref _claim, v + 1, v) != v)
+            if (Interlocked.CompareExchange(ref _c.Claim, v + 1, v) != v)
             {
                 continue;
             }
@@ -123,14 +122,14 @@ public sealed class WorkerPool : IDisposable
                 _failure = e;
             }
 
-            Interlocked.Increment(ref _done);
+            Interlocked.Increment(ref _c.Done);
         }
     }
 
     private void WaitUntilDone(int total)
     {
         var spins = 0;
-        while (Volatile.Read(ref _done) != total)
+        while (Volatile.Read(ref _c.Done) != total)
         {
             if (++spins < _spinIterations)
             {
@@ -155,7 +154,7 @@ public sealed class WorkerPool : IDisposable
                 return;
             }
 
-            ExecuteClaims(index, (int)(Volatile.Read(ref _claim) >> 32));
+            ExecuteClaims(index, (int)(Volatile.Read(ref _c.Claim) >> 32));
         }
     }
 
@@ -163,7 +162,7 @@ public sealed class WorkerPool : IDisposable
     {
         for (var i = 0; i < _spinIterations; i++)
         {
-            var g = Volatile.Read(ref _generation);
+            var g = Volatile.Read(ref _c.Generation);
             if (g != seen || _stopping)
             {
                 return g;
@@ -179,7 +178,7 @@ public sealed class WorkerPool : IDisposable
             Interlocked.Increment(ref _sleepers);
             try
             {
-                while (Volatile.Read(ref _generation) == seen && !_stopping)
+                while (Volatile.Read(ref _c.Generation) == seen && !_stopping)
                 {
                     Monitor.Wait(_gate);
                 }
@@ -190,7 +189,7 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
-        return Volatile.Read(ref _generation);
+        return Volatile.Read(ref _c.Generation);
     }
 
     private static int CalibrateSpins(int microseconds)
@@ -205,6 +204,21 @@ public sealed class WorkerPool : IDisposable
 
         var perSpinUs = Math.Max(sw.Elapsed.TotalMicroseconds / probe, 0.001);
         return (int)Math.Clamp(microseconds / perSpinUs, 16, 10_000_000);
+    }
+
+    // The claim word is hit by every chunk claim, the done count by every finish, and the generation is
+    // what idle workers spin on: sharing one cache line would make each of them invalidate the others.
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct Counters
+    {
+        [FieldOffset(0)]
+        public long Claim;      // (epoch << 32) | next chunk
+
+        [FieldOffset(64)]
+        public int Done;
+
+        [FieldOffset(128)]
+        public int Generation;
     }
 
     public void Dispose()

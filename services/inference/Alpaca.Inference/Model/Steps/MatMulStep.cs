@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Threading;
 
@@ -74,6 +75,7 @@ internal sealed unsafe class MatMulStep : IParallelWork
 
     public void Run(WorkerPool pool) => pool.Run(this);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int thread)
     {
         var scratch = _scratch[thread];
@@ -96,6 +98,7 @@ internal sealed unsafe class MatMulStep : IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunSwiGluChunk(int c, float* scratch)
     {
         ref var gate = ref _targets[0];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Threading;
 
@@ -59,6 +60,7 @@ internal sealed unsafe class TokenStep : IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int thread)
     {
         var t = chunk;

@@ -1,0 +1,20 @@
+using Alpaca.TestSupport;
+using Alpaca.Trainer.Data;
+using Alpaca.Trainer.Tokenization;
+
+namespace Alpaca.Trainer.Tests;
+
+/// <summary>The tiny preset's tokenizer, learned once from the first 4,000 Alpaca records.</summary>
+internal static class TinyTokenizerFixture
+{
+    private static readonly Lazy<(List<AlpacaRecord> Records, SentencePieceSftTokenizer Tokenizer)> Lazy = new(() =>
+    {
+        var records = AlpacaDataReader.Read(RepoPaths.Data("alpaca_data.json"));
+        var pieces = TinyBpeTrainer.Train(records.Take(4000).SelectMany(r => new[] { PromptTemplates.BuildSource(r), r.Output }), 2048);
+        return (records, new SentencePieceSftTokenizer(SentencePieceModelWriter.Write(pieces)));
+    });
+
+    public static List<AlpacaRecord> Records => Lazy.Value.Records;
+
+    public static SentencePieceSftTokenizer Tokenizer => Lazy.Value.Tokenizer;
+}
