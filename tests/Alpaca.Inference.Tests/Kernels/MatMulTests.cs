@@ -41,6 +41,18 @@ public unsafe class MatMulTests
 
     [Theory]
     [MemberData(nameof(PathsAndTypes))]
+    // Activations in the tens of thousands: the fp16 decode path, which pre-scales activations by 2¹¹²,
+    // must fall back rather than overflow (|x| ≥ 2¹⁵), and every other path must stay exact.
+    public void Large_activations_match_the_reference(KernelPath path, GgmlType type)
+    {
+        foreach (var tokens in new[] { 1, 2, 5 })
+        {
+            Check(path, type, 24, 2048, tokens, seed: 99 + tokens, activationScale: 20000f);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTypes))]
     public void A_row_range_computes_only_those_rows(KernelPath path, GgmlType type)
     {
         using var w = TestWeights.Matrix(type, 48, 64, seed: 7);
@@ -110,10 +122,10 @@ public unsafe class MatMulTests
         }
     }
 
-    private static void Check(KernelPath path, GgmlType type, int rows, int columns, int tokens, int seed)
+    private static void Check(KernelPath path, GgmlType type, int rows, int columns, int tokens, int seed, float activationScale = 1f)
     {
         using var w = TestWeights.Matrix(type, rows, columns, seed);
-        var x = TestWeights.Gaussian(columns * tokens, seed + 1);
+        var x = TestWeights.Gaussian(columns * tokens, seed + 1).Select(v => v * activationScale).ToArray();
         var expected = new float[rows * tokens];
         var actual = new float[rows * tokens];
         var quantized = w.IsQuantized;

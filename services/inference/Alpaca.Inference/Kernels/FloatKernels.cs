@@ -44,6 +44,26 @@ internal readonly unsafe struct F16Element : IWeightElement
     public static float Load1(byte* p) => HalfVectors.HalfToFloat(*(ushort*)p);
 }
 
+/// <summary>
+/// fp16 widened to float·2⁻¹¹² in three integer ops (sign-extend, shift, mask: the sign lands in bit 31 and
+/// the 15 exponent+mantissa bits under the float's), for dot products whose activations were multiplied
+/// by 2¹¹² beforehand (<see cref="HalfVectors.ScaleForHalfDot"/>): every product is then exactly w·x,
+/// with no per-element rebias multiply. Only for decode, where the scaled activations are one row.
+/// </summary>
+internal readonly unsafe struct F16ScaledElement : IWeightElement
+{
+    public static int Size => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* p) => HalfVectors.HalfToScaledFloat(Vector256.Load((short*)p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(byte* p) => HalfVectors.HalfToScaledFloat(Vector128.Load((short*)p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(byte* p) => HalfVectors.HalfToScaledFloat(*(short*)p);
+}
+
 internal readonly unsafe struct Bf16Element : IWeightElement
 {
     public static int Size => 2;
@@ -103,6 +123,25 @@ internal static unsafe class FloatKernels
         if (avx512 && input.Tokens >= 4 && scratch != null)
         {
             Gemm<TE>(w, input, rowStart, rowEnd, y, yStride, scratch);
+            return;
+        }
+
+        // fp16 decode: widening is most of the work per byte, so the activations are pre-multiplied by
+        // 2¹¹² (once per call, into scratch) and each weight needs only three integer ops (F16ScaledElement).
+        // Measured on a 256 MB fp16 matrix, one thread: 28 → 34 GB/s with the prefetch below.
+        if (typeof(TE) == typeof(F16Element) && avx512 && scratch != null && input.Tokens <= PanelRows
+            && HalfVectors.ScaleForHalfDot(input, k, scratch))
+        {
+            var scaled = new MatMulInput(scratch, k, input.Tokens);
+            for (var r = rowStart; r < rowEnd; r++)
+            {
+                var row = w.Data + r * w.RowBytes;
+                for (var t = 0; t < input.Tokens; t++)
+                {
+                    y[(long)t * yStride + r] = Dot1x1_512<F16ScaledElement>(row, scaled.Row(t), k);
+                }
+            }
+
             return;
         }
 
@@ -271,6 +310,9 @@ internal static unsafe class FloatKernels
         for (; i + 64 <= k; i += 64)
         {
             var o = i * TE.Size;
+
+            // A few KB ahead of the loads: keeps DRAM busy while this block is being widened.
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + o + 4096);
             a0 = Vector512.FusedMultiplyAdd(TE.Load16(row + o), Vector512.Load(x + i), a0);
             a1 = Vector512.FusedMultiplyAdd(TE.Load16(row + o + 16 * TE.Size), Vector512.Load(x + i + 16), a1);
             a2 = Vector512.FusedMultiplyAdd(TE.Load16(row + o + 32 * TE.Size), Vector512.Load(x + i + 32), a2);

@@ -35,6 +35,49 @@ internal static class HalfVectors
         return Vector512.ConditionalSelect(Vector512.Create(0x80000000u), sign, scaled.AsUInt32()).AsSingle();
     }
 
+    /// <summary>
+    /// Half → float·2⁻¹¹²: sign-extending puts copies of the sign in bits 16–31, so after a shift by 13
+    /// bit 31 holds the sign and bits 13–27 the exponent and mantissa; the mask clears the copies in 28–30.
+    /// Exact for every finite half (subnormal halves become float subnormals, which FMA handles exactly).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> HalfToScaledFloat(Vector256<short> h) =>
+        (Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h), 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> HalfToScaledFloat(Vector128<short> h) =>
+        (Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(h), 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HalfToScaledFloat(short h) => BitConverter.Int32BitsToSingle((h << 13) & unchecked((int)0x8FFFE000));
+
+    /// <summary>
+    /// Writes input row t · 2¹¹² to <paramref name="scaled"/> + t·k for every token, so that dot products
+    /// with <see cref="HalfToScaledFloat(Vector256{short})"/> weights are exact. False (nothing usable
+    /// written) when some |x| ≥ 2¹⁵, where the scaled value could overflow float.
+    /// </summary>
+    public static unsafe bool ScaleForHalfDot(in Kernels.MatMulInput input, int k, float* scaled)
+    {
+        const float limit = 32768f;
+        for (var t = 0; t < input.Tokens; t++)
+        {
+            var x = input.Row(t);
+            var dst = scaled + (long)t * k;
+            for (var i = 0; i < k; i++)
+            {
+                var v = x[i];
+                if (!(Math.Abs(v) < limit))
+                {
+                    return false;
+                }
+
+                dst[i] = v * Rebias;
+            }
+        }
+
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Bf16ToFloat(Vector128<ushort> h) =>
         Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(h).AsUInt32(), 16).AsSingle();

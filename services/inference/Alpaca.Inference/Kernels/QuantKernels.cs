@@ -16,6 +16,11 @@ internal static unsafe class QuantKernels
     private const int G = PackedQuantLayout.RowsPerGroup;
     private const int TokenBlock = 128;
 
+    // Software prefetch distance of the one-token kernels (bytes ahead in the packed stream). The hardware
+    // prefetcher alone left DRAM idle while a block was being multiplied; 4 KB ahead measured +15–40% CPU
+    // efficiency on a 250 MB Q8_0/Q4_0 matrix, one thread (2 KB and 8 KB were worse).
+    private const int PrefetchDistance = 4096;
+
     public static void Run<TDot>(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride)
         where TDot : struct, IIntDot
     {
@@ -92,6 +97,9 @@ internal static unsafe class QuantKernels
         var sum = Vector256<float>.Zero;
         for (var b = 0; b < nb; b++, wq += 128, ws += G, x += 32)
         {
+            Sse.Prefetch0(wq + PrefetchDistance);
+            Sse.Prefetch0(wq + PrefetchDistance + 64);
+
             var w0 = Vector256.Load(wq);
             var w1 = Vector256.Load(wq + 32);
             var w2 = Vector256.Load(wq + 64);
@@ -121,6 +129,11 @@ internal static unsafe class QuantKernels
         var sum = Vector256<float>.Zero;
         for (var b = 0; b < nb; b++, wq += 256, ws += G, x += 32)
         {
+            Sse.Prefetch0(wq + PrefetchDistance);
+            Sse.Prefetch0(wq + PrefetchDistance + 64);
+            Sse.Prefetch0(wq + PrefetchDistance + 128);
+            Sse.Prefetch0(wq + PrefetchDistance + 192);
+
             var a0 = TDot.Q8Offset ? Vector256.Create(xNeg128[b]) : Vector256<int>.Zero;
             var a1 = TDot.DotQ8(Vector256<int>.Zero, Vector256.Load(wq + 32), Broadcast4(x + 4));
             a0 = TDot.DotQ8(a0, Vector256.Load(wq), Broadcast4(x));
