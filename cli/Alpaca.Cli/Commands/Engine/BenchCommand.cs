@@ -24,10 +24,11 @@ public static class BenchCommand
         var reps = new Option<int>("-r", "--repetitions") { Description = "Repetitions per test (after one warm-up run).", DefaultValueFactory = _ => 5 };
         var kernels = new Option<string>("--kernels") { Description = "Kernel path: auto, Reference, Portable, Avx2, Avx512Vnni.", DefaultValueFactory = _ => "auto" };
         var noBandwidth = new Option<bool>("--no-bandwidth") { Description = "Skip the memory bandwidth probe." };
+        var vsLlamaCpp = new Option<bool>("--vs-llama-cpp") { Description = "Also run llama.cpp (node-llama-cpp, scripts/setup-oracle.sh) on each file right before ours and print both columns with the ratio." };
 
         var command = new Command("bench", "Benchmark the CPU inference engine like llama-bench (pp/tg tokens per second).")
         {
-            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth,
+            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, vsLlamaCpp,
         };
 
         command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
@@ -70,8 +71,12 @@ public static class BenchCommand
                 Console.WriteLine();
                 Console.WriteLine("| model | size | threads | test | t/s | ± | MB/token | bound t/s | % of bound |");
                 Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+                var comparison = new List<string>();
                 foreach (var file in files)
                 {
+                    var peer = parse.GetValue(vsLlamaCpp)
+                        ? LlamaCppBench.Run(file, threadCounts, ppSizes, tgSizes, repetitions, cancellationToken)
+                        : null;
                     using var weights = LlamaWeights.Load(file);
                     var name = Path.GetFileNameWithoutExtension(file);
                     var sizeMiB = new FileInfo(file).Length / (1024.0 * 1024.0);
@@ -87,21 +92,34 @@ public static class BenchCommand
                         });
                         foreach (var n in ppSizes)
                         {
-                            Print(name, sizeMiB, t, BenchRunner.PromptProcessing(m, n, repetitions), null, null);
+                            var r = BenchRunner.PromptProcessing(m, n, repetitions);
+                            Print(name, sizeMiB, t, r, null, null);
+                            Compare(comparison, peer, name, t, r, null, null);
                         }
 
                         foreach (var n in tgSizes)
                         {
-                            Print(name, sizeMiB, t, BenchRunner.Generation(m, n, repetitions), bytesPerToken, bandwidth.TryGetValue(t, out var bw) ? bw : null);
+                            var r = BenchRunner.Generation(m, n, repetitions);
+                            var bw = bandwidth.TryGetValue(t, out var g) ? g : (double?)null;
+                            Print(name, sizeMiB, t, r, bytesPerToken, bw);
+                            Compare(comparison, peer, name, t, r, bytesPerToken, bw);
                         }
                     }
+                }
+
+                if (comparison.Count > 0)
+                {
+                    Console.WriteLine();
+                    Console.WriteLine("| model | threads | test | llama.cpp t/s | ours t/s | ours ÷ llama.cpp | llama.cpp % of bound | ours % of bound |");
+                    Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|");
+                    comparison.ForEach(Console.WriteLine);
                 }
 
                 Console.WriteLine();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# load average at end: {LoadAverage()} (figures are only comparable on an idle machine)"));
                 return Task.FromResult(0);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or IOException)
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return Task.FromResult(1);
@@ -117,6 +135,19 @@ public static class BenchCommand
         var share = bound is { } bd ? (100 * r.Median / bd).ToString("F0", CultureInfo.InvariantCulture) + "%" : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {model} | {sizeMiB:F1} MiB | {threads} | {r.Test} | {r.Median:F1} | {r.StdDev:F1} | {mb} | {(bound is { } x ? x.ToString("F0", CultureInfo.InvariantCulture) : "")} | {share} |"));
+    }
+
+    private static void Compare(List<string> rows, Dictionary<(int Threads, string Test), (double Median, double StdDev)>? peer, string model, int threads, BenchResult r, long? bytesPerToken, double? gbps)
+    {
+        if (peer is null || !peer.TryGetValue((threads, r.Test), out var theirs))
+        {
+            return;
+        }
+
+        var bound = bytesPerToken is { } b && gbps is { } g ? g * 1e9 / b : (double?)null;
+        string Share(double v) => bound is { } bd ? (100 * v / bd).ToString("F0", CultureInfo.InvariantCulture) + "%" : "";
+        rows.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {model} | {threads} | {r.Test} | {theirs.Median:F1} ± {theirs.StdDev:F1} | {r.Median:F1} ± {r.StdDev:F1} | {r.Median / theirs.Median:F2}× | {Share(theirs.Median)} | {Share(r.Median)} |"));
     }
 
     private static int[] Ints(string list, string option)
