@@ -1,4 +1,10 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Messaging;
+using Alpaca.Trainer.Api.Configuration;
+using Alpaca.Trainer.Api.Datasets;
+using Alpaca.Trainer.Api.Events;
 using Alpaca.Trainer.Api.Grpc;
+using Alpaca.Trainer.Api.Jobs;
 
 namespace Alpaca.Trainer.Api;
 
@@ -6,6 +12,19 @@ public static class TrainerServiceExtensions
 {
     public static WebApplicationBuilder AddTrainerServices(this WebApplicationBuilder builder)
     {
+        builder.Services.Configure<TrainerOptions>(builder.Configuration.GetSection(TrainerOptions.Section));
+        builder.Services.AddSingleton<DatasetCatalog>();
+        builder.Services.AddSingleton<JobUpdates>();
+        builder.Services.AddSingleton<JobRepository>();
+        builder.Services.AddSingleton<JobQueue>();
+        builder.Services.AddSingleton<JobEvents>();
+        builder.Services.AddSingleton<TrainerMetrics>();
+        builder.Services.AddSingleton<JobSpecValidator>();
+        builder.Services.AddSingleton<JobManager>();
+
+        // One runner = one job slot: the service trains one job at a time on its device.
+        builder.Services.AddHostedService<JobRunner>();
+        builder.Services.AddEventHandler<DatasetPublished, DatasetPublishedHandler>();
         return builder;
     }
 

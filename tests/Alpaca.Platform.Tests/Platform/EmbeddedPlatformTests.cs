@@ -33,13 +33,13 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_method_whose_engine_has_not_landed_answers_UNIMPLEMENTED_naming_what_is_missing()
+    public async Task A_bad_request_through_the_gateway_gets_the_services_status_and_message()
     {
         using var channel = GrpcChannel.ForAddress(Platform.GatewayGrpc);
         var trainer = new TrainerService.TrainerServiceClient(channel);
         var ex = await Assert.ThrowsAsync<RpcException>(() => trainer.SubmitJobAsync(new SubmitJobRequest()).ResponseAsync);
-        Assert.Equal(StatusCode.Unimplemented, ex.StatusCode);
-        Assert.Contains("trainer", ex.Status.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("spec", ex.Status.Detail, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Alpaca.Cli.Commands.Train;
 
 /// <summary>
 /// <c>alpaca train</c>: supervised fine-tuning exactly as stanford_alpaca's train.py (optionally LoRA),
-/// resumable from the checkpoints in --out; <c>alpaca train --bench</c>: training throughput figures.
+/// resumable from the checkpoints in --out; <c>alpaca train --gateway URL</c>: the same job submitted to the
+/// platform's trainer service and watched; <c>alpaca train --bench</c>: training throughput figures.
 /// </summary>
 public static class TrainCommand
 {
@@ -40,7 +41,12 @@ public static class TrainCommand
         var loraDropout = new Option<double>("--lora-dropout") { Description = "LoRA dropout.", DefaultValueFactory = _ => 0.05 };
         var loraTargets = new Option<string>("--lora-targets") { Description = "Comma-separated projections.", DefaultValueFactory = _ => "q_proj,v_proj" };
         var noMerge = new Option<bool>("--no-merge") { Description = "With --lora: keep the exported model as the base weights (adapter saved separately)." };
-        var gguf = new Option<string?>("--export-gguf") { Description = "Also export GGUF: f16, q8_0 or q4_0." };
+        var gguf = new Option<string?>("--export-gguf") { Description = "Also export GGUF: f32, f16, q8_0 or q4_0." };
+        var gateway = new Option<string?>("--gateway") { Description = "Submit the job to a running platform (gateway gRPC URL, e.g. http://127.0.0.1:5080) and watch it, instead of training here. Paths must be readable by the trainer service." };
+        var jobId = new Option<string?>("--job-id") { Description = "With --gateway: the job's id; an existing id attaches to that job instead of submitting another." };
+        var datasetId = new Option<string?>("--dataset-id") { Description = "With --gateway: train on a data set the generator published, instead of --data." };
+        var modelName = new Option<string?>("--model-name") { Description = "With --gateway: the name the model is published under (default: the job id)." };
+        var detach = new Option<bool>("--detach") { Description = "With --gateway: submit, print the job id and exit without watching." };
         var bench = new Option<bool>("--bench") { Description = "Measure training tokens/s and GFLOP/s for the 15M and 110M shapes instead of training." };
         var benchSteps = new Option<int>("--bench-steps") { Description = "Measured steps per benchmark row (plus one warm-up).", DefaultValueFactory = _ => 3 };
         var benchShapes = new Option<string>("--bench-shapes") { Description = "Comma-separated shapes: 15M, 110M.", DefaultValueFactory = _ => "15M,110M" };
@@ -49,7 +55,7 @@ public static class TrainCommand
         {
             baseModel, data, output, epochs, lr, batch, micro, maxLen, warmup, weightDecay, seed, precision, device, threads,
             checkpointEvery, groupByLength, packing, maxSteps, maxRecords, lora, loraR, loraAlpha, loraDropout, loraTargets, noMerge, gguf,
-            bench, benchSteps, benchShapes,
+            gateway, jobId, datasetId, modelName, detach, bench, benchSteps, benchShapes,
         };
 
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
@@ -62,11 +68,14 @@ public static class TrainCommand
                     return TrainBenchView.Run(shapes, parse.GetValue(benchSteps), parse.GetValue(threads));
                 }
 
+                var remote = parse.GetValue(gateway);
+                var dataset = parse.GetValue(datasetId);
                 var spec = new TrainingJobSpec
                 {
                     BaseModel = parse.GetValue(baseModel) ?? throw new ArgumentException("--base is required (a checkpoint folder or 'tiny')."),
-                    DataPath = parse.GetValue(data) ?? throw new ArgumentException("--data is required."),
-                    OutputDir = parse.GetValue(output) ?? throw new ArgumentException("--out is required."),
+                    DataPath = parse.GetValue(data) ?? (remote is not null && dataset is not null ? "" : throw new ArgumentException("--data is required.")),
+                    // The service picks an output folder of its own when none is given.
+                    OutputDir = parse.GetValue(output) ?? (remote is not null ? "" : throw new ArgumentException("--out is required.")),
                     Device = parse.GetValue(device)!,
                     Threads = parse.GetValue(threads),
                     MaxRecords = parse.GetValue(maxRecords),
@@ -98,6 +107,21 @@ public static class TrainCommand
                         MaxSteps = parse.GetValue(maxSteps),
                     },
                 };
+
+                if (remote is not null)
+                {
+                    if (!Uri.TryCreate(remote, UriKind.Absolute, out var address))
+                    {
+                        throw new ArgumentException($"--gateway must be an absolute URL, got '{remote}'.");
+                    }
+
+                    return await RemoteTrainView.RunAsync(address, RemoteJobSpec.From(spec, dataset, parse.GetValue(modelName)), parse.GetValue(jobId), parse.GetValue(detach), cancellationToken);
+                }
+
+                if (dataset is not null || parse.GetValue(jobId) is not null || parse.GetValue(detach))
+                {
+                    throw new ArgumentException("--dataset-id, --job-id and --detach need --gateway.");
+                }
 
                 var result = await TrainProgressView.RunAsync(spec, cancellationToken);
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
@@ -134,9 +158,10 @@ public static class TrainCommand
     private static GgufExportType ParseGguf(string? value) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" or "none" => GgufExportType.None,
+        "f32" => GgufExportType.F32,
         "f16" => GgufExportType.F16,
         "q8_0" => GgufExportType.Q8_0,
         "q4_0" => GgufExportType.Q4_0,
-        _ => throw new ArgumentException($"--export-gguf must be f16, q8_0 or q4_0; got '{value}'."),
+        _ => throw new ArgumentException($"--export-gguf must be f32, f16, q8_0 or q4_0; got '{value}'."),
     };
 }

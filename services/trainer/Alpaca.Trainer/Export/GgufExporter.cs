@@ -16,6 +16,7 @@ public static class GgufExporter
     {
         var ggml = type switch
         {
+            GgufExportType.F32 => GgmlType.F32,
             GgufExportType.F16 => GgmlType.F16,
             GgufExportType.Q8_0 => GgmlType.Q8_0,
             GgufExportType.Q4_0 => GgmlType.Q4_0,

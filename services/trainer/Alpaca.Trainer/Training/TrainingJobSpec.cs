@@ -9,6 +9,9 @@ public enum GgufExportType
     F16,
     Q8_0,
     Q4_0,
+
+    /// <summary>Unquantized (largest, exact weights); last so the older values keep their numbers.</summary>
+    F32,
 }
 
 /// <summary>Everything a training job needs; the gRPC service maps its JobSpec onto this record.</summary>

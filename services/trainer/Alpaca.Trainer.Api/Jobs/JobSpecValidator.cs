@@ -1,0 +1,116 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Trainer.Api.Datasets;
+using Alpaca.Trainer.Checkpoints;
+using Alpaca.Trainer.Data;
+using Alpaca.Trainer.Model;
+using Alpaca.Trainer.Presets;
+using Alpaca.Trainer.Tokenization;
+
+namespace Alpaca.Trainer.Api.Jobs;
+
+/// <summary>
+/// Everything about a spec that can be checked without torch, checked at submit so the caller gets
+/// INVALID_ARGUMENT with the reason instead of a job that fails later: the base model folder (files present,
+/// a LLaMA config), the data (present, every record well-formed — errors name the line), hyper-parameters,
+/// LoRA, and a max length within the model's context. What can still go wrong later (a file removed while the
+/// job queued, bad weights) fails the job with the reason.
+/// </summary>
+public sealed class JobSpecValidator(DatasetCatalog catalog)
+{
+    public async Task ValidateAsync(JobSpec? spec, CancellationToken cancellationToken)
+    {
+        if (spec is null)
+        {
+            throw new JobSpecException("spec is required.");
+        }
+
+        var hp = JobSpecMapper.Hyperparameters(spec.Hyperparameters);
+        Check(hp.Validate);
+        Check(() => JobSpecMapper.Lora(spec.Lora)?.Validate());
+        JobSpecMapper.Export(spec.ExportGguf);
+
+        var context = BaseModelContext(spec);
+        if (hp.MaxLength > context)
+        {
+            throw new JobSpecException($"hyperparameters.max_length {hp.MaxLength} exceeds the base model's context (max_position_embeddings {context}).");
+        }
+
+        var dataPath = await ResolveDataPathAsync(spec, cancellationToken).ConfigureAwait(false);
+
+        // Reading is the only way to name a malformed record's line; 52K records take well under a second.
+        await Task.Run(() => Check(() => AlpacaDataReader.Read(dataPath)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The data file of a spec: its path, or the path a published data set was recorded with.</summary>
+    public async Task<string> ResolveDataPathAsync(JobSpec spec, CancellationToken cancellationToken)
+    {
+        switch (spec.DatasetCase)
+        {
+            case JobSpec.DatasetOneofCase.DatasetPath when !string.IsNullOrWhiteSpace(spec.DatasetPath):
+                return Path.GetFullPath(spec.DatasetPath);
+            case JobSpec.DatasetOneofCase.DatasetId:
+                var dataset = await catalog.FindAsync(spec.DatasetId, cancellationToken).ConfigureAwait(false)
+                    ?? throw new JobSpecException($"dataset_id '{spec.DatasetId}' is not a data set the generator has published (no dataset-published event recorded).");
+                return Path.GetFullPath(dataset.DatasetPath);
+            default:
+                throw new JobSpecException("spec.dataset_path or spec.dataset_id is required.");
+        }
+    }
+
+    /// <summary>The base model's max_position_embeddings, after checking that the folder holds a LLaMA checkpoint.</summary>
+    private static int BaseModelContext(JobSpec spec)
+    {
+        switch (spec.BaseModelCase)
+        {
+            case JobSpec.BaseModelOneofCase.BaseModelPreset:
+                if (!string.Equals(spec.BaseModelPreset.Trim(), TinyPreset.Name, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new JobSpecException($"Unknown base_model_preset '{spec.BaseModelPreset}'; the presets are: {TinyPreset.Name}.");
+                }
+
+                return TinyPreset.Config(TinyPreset.VocabularySize).MaxPositionEmbeddings;
+            case JobSpec.BaseModelOneofCase.BaseModelPath when !string.IsNullOrWhiteSpace(spec.BaseModelPath):
+                var folder = spec.BaseModelPath;
+                if (!Directory.Exists(folder))
+                {
+                    throw new JobSpecException($"Base model folder not found: {folder}");
+                }
+
+                var configPath = Path.Combine(folder, HfCheckpoint.ConfigFile);
+                if (!File.Exists(configPath))
+                {
+                    throw new JobSpecException($"{folder}: no {HfCheckpoint.ConfigFile}; expected a Hugging Face checkpoint folder.");
+                }
+
+                // The architecture first: a GPT-2 or Mistral folder is refused for what it is, not for a missing file.
+                LlamaModelConfig config = null!;
+                Check(() => config = LlamaModelConfig.Load(configPath));
+                if (!File.Exists(Path.Combine(folder, SafetensorsReader.SingleFile)) && !File.Exists(Path.Combine(folder, SafetensorsReader.IndexFile)))
+                {
+                    throw new JobSpecException($"{folder}: neither {SafetensorsReader.SingleFile} nor {SafetensorsReader.IndexFile} found.");
+                }
+
+                if (!File.Exists(Path.Combine(folder, HfTokenizerFolder.ModelFile)))
+                {
+                    throw new JobSpecException($"{folder}: no {HfTokenizerFolder.ModelFile} (the trainer reads SentencePiece tokenizers).");
+                }
+
+                return config.MaxPositionEmbeddings;
+            default:
+                throw new JobSpecException("spec.base_model_path or spec.base_model_preset is required.");
+        }
+    }
+
+    /// <summary>The core's input errors (they name file, line and field) become the caller's reason.</summary>
+    private static void Check(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            throw new JobSpecException(e.Message, e);
+        }
+    }
+}
