@@ -28,6 +28,8 @@ public static class CommandCatalog
         Tokenize.TokenizeCommand.Build(),
         Engine.BenchCommand.Build(),
         Engine.GenerateCommand.Build(),
+        Models.ModelsCommand.Build(),
+        LoadTest.LoadTestCommand.Build(),
         // <commands>
     ];
 }

@@ -81,6 +81,12 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             foreach (var module in ServiceModules)
             {
                 var settings = ServiceSettings(options, module.Name, ports[module.Name]);
+                if (module.Name == GeneratorModule.Name)
+                {
+                    // The generator creates each run's dedup namespace through the dedup service's gRPC API.
+                    settings.TryAdd("Alpaca:Generator:DedupAddress", platform.Services[DedupModule.Name].Grpc.ToString());
+                }
+
                 var app = module.Build(settings, services =>
                 {
                     if (options.Redis is null)
@@ -119,6 +125,18 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             ["Alpaca:Service:HttpPort"] = ports.Http.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Alpaca:Service:ShutdownTimeout"] = "00:00:10",
         };
+        if (name == InferenceModule.Name && options.Model is not null)
+        {
+            settings["Alpaca:Inference:Model"] = Path.GetFullPath(options.Model);
+        }
+
+        // On one machine the whole recipe should flow by itself: a fine-tune the trainer publishes is
+        // served next (in a cluster this is a per-deployment choice, off by default).
+        if (name == InferenceModule.Name && !settings.ContainsKey("Alpaca:Inference:AutoLoadPublished"))
+        {
+            settings["Alpaca:Inference:AutoLoadPublished"] = "true";
+        }
+
         if (options.Redis is null)
         {
             settings["Alpaca:State:Store"] = "local";
@@ -152,6 +170,31 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
 
         settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = $"http://127.0.0.1:{ports["inference"].Http}";
         return settings;
+    }
+
+    /// <summary>
+    /// Waits until the inference service has a model ready (after <see cref="EmbeddedPlatformOptions.Model"/>);
+    /// throws with the load error when it failed.
+    /// </summary>
+    public async Task WaitForModelAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var index = ServiceModules.ToList().FindIndex(m => m.Name == InferenceModule.Name);
+        var registry = _apps[index].Services.GetRequiredService<Alpaca.Inference.Api.Models.ModelRegistry>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (!registry.IsReady)
+        {
+            if (registry.List().FirstOrDefault(m => m.State == Alpaca.Contracts.V1.ModelState.Failed) is { } failed)
+            {
+                throw new InvalidOperationException($"Loading model {failed.Path} failed: {failed.Error}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No model was ready after {timeout.TotalSeconds:F0} s.");
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static int FreePort()

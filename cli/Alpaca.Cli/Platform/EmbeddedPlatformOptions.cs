@@ -18,6 +18,9 @@ public sealed record EmbeddedPlatformOptions
     /// <summary>Extra configuration for the gateway (rate limits, routes).</summary>
     public IReadOnlyDictionary<string, string?> GatewaySettings { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>A GGUF file the inference service loads at start (its default model); null = none.</summary>
+    public string? Model { get; init; }
+
     /// <summary>Extra configuration for every service host (e.g. a model to load).</summary>
     public IReadOnlyDictionary<string, string?> ExtraSettings { get; init; } = new Dictionary<string, string?>();
 }

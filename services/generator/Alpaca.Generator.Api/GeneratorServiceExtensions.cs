@@ -1,4 +1,15 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Generator.Api.Configuration;
+using Alpaca.Generator.Api.Dedup;
+using Alpaca.Generator.Api.Events;
 using Alpaca.Generator.Api.Grpc;
+using Alpaca.Generator.Api.Metrics;
+using Alpaca.Generator.Api.Runs;
+using Alpaca.Generator.Dedup;
+using Alpaca.Generator.Runs;
+using Alpaca.Messaging;
+using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Alpaca.Generator.Api;
 
@@ -6,6 +17,40 @@ public static class GeneratorServiceExtensions
 {
     public static WebApplicationBuilder AddGeneratorServices(this WebApplicationBuilder builder)
     {
+        var options = new GeneratorOptions();
+        builder.Configuration.GetSection(GeneratorOptions.Section).Bind(options);
+        if (builder.Configuration[$"{GeneratorOptions.Section}:DataDirectory"] is null && builder.Configuration["Alpaca:State:Path"] is { Length: > 0 } statePath)
+        {
+            // With a local state folder (alpaca up), outputs go beside the service's state rather than the working directory.
+            options.DataDirectory = Path.Combine(statePath, "datasets");
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<StateRunStore>();
+        services.AddSingleton<RunRequests>();
+        services.AddSingleton<DecisionInbox>();
+        services.AddSingleton<GeneratorMetrics>();
+        services.AddSingleton<IDatasetPublisher, EventBusDatasetPublisher>();
+        if (options.UsesPubSub)
+        {
+            services.AddSingleton(_ => new DedupService.DedupServiceClient(GrpcChannel.ForAddress(options.DedupAddress)));
+            services.AddSingleton<IInstructionDeduplicator, PubSubDeduplicator>();
+        }
+        else if (string.Equals(options.DedupMode, "inprocess", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<IInstructionDeduplicator>(_ => new InProcessDeduplicator());
+        }
+        else
+        {
+            throw new InvalidOperationException($"Unknown {GeneratorOptions.Section}:DedupMode '{options.DedupMode}': use pubsub or inprocess.");
+        }
+
+        // Subscribed in both modes: decisions for this service's runs are recorded even when they arrive late.
+        services.AddEventHandler<InstructionDecided, InstructionDecidedHandler>();
+        services.AddSingleton<RunManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunManager>());
         return builder;
     }
 

@@ -1,4 +1,13 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Inference.Api.Events;
+using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Grpc;
+using Alpaca.Inference.Api.Health;
+using Alpaca.Inference.Api.Metrics;
+using Alpaca.Inference.Api.Models;
+using Alpaca.Inference.Api.OpenAi;
+using Alpaca.Messaging;
+using Alpaca.ServiceDefaults;
 
 namespace Alpaca.Inference.Api;
 
@@ -6,12 +15,22 @@ public static class InferenceServiceExtensions
 {
     public static WebApplicationBuilder AddInferenceServices(this WebApplicationBuilder builder)
     {
+        var options = new InferenceOptions();
+        builder.Configuration.GetSection("Alpaca:Inference").Bind(options);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<InferenceMetrics>();
+        builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddSingleton<GenerationRunner>();
+        builder.Services.AddHostedService<StartupModelLoader>();
+        builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [HealthTags.Ready]);
+        builder.Services.AddEventHandler<ModelPublished, ModelPublishedHandler>();
         return builder;
     }
 
     public static WebApplication MapInferenceServices(this WebApplication app)
     {
         app.MapGrpcService<InferenceGrpcService>();
+        app.MapOpenAiEndpoints();
         return app;
     }
 }

@@ -21,9 +21,9 @@ public sealed class AlpacaUpProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task Alpaca_up_serves_every_service_and_alpaca_status_reports_them_through_the_gateway()
+    public async Task Alpaca_up_with_a_model_serves_every_service_and_alpaca_status_reports_them_through_the_gateway()
     {
-        using var up = Process.Start(Alpaca("up", "--port", "0", "--http-port", "0", "--state", _dir.Path))!;
+        using var up = Process.Start(Alpaca("up", "--port", "0", "--http-port", "0", "--state", _dir.Path, "--model", TinyGguf.Write(_dir)))!;
         try
         {
             var stderr = up.StandardError.ReadToEndAsync();
@@ -51,12 +51,30 @@ public sealed class AlpacaUpProcessTests : IDisposable
             {
                 Assert.Matches($"│ {service} +│ SERVING", output);
             }
+
+            // The model commands and the load test drive the same platform through the gateway.
+            var (listCode, list) = await RunAsync("models", "list", "--gateway", gateway!);
+            Assert.True(listCode == 0, list);
+            Assert.Matches("│ tiny +│ Ready", list);
+
+            var (loadCode, load) = await RunAsync("loadtest", "--gateway", gateway!, "--concurrency", "1,2", "--max-tokens", "8", "--duration", "0");
+            Assert.True(loadCode == 0, load);
+            Assert.Matches(@"\| 2 \| 2 \| 0 \| 16 \|", load);
         }
         finally
         {
             up.Kill(entireProcessTree: true);
             await up.WaitForExitAsync();
         }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        using var process = Process.Start(Alpaca(args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output + await error);
     }
 
     public void Dispose() => _dir.Dispose();

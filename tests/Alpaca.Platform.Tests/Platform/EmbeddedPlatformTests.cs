@@ -16,8 +16,12 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
 
     private EmbeddedPlatform Platform => _platform!;
 
-    public async Task InitializeAsync() =>
-        _platform = await EmbeddedPlatform.StartAsync(new EmbeddedPlatformOptions { GatewayPort = 0, GatewayHttpPort = 0, StateDirectory = _dir.Path });
+    // Inference is ready only with a model, so the platform starts with a tiny one (as `alpaca up --model`).
+    public async Task InitializeAsync()
+    {
+        _platform = await EmbeddedPlatform.StartAsync(new EmbeddedPlatformOptions { GatewayPort = 0, GatewayHttpPort = 0, StateDirectory = _dir.Path, Model = TinyGguf.Write(_dir) });
+        await _platform.WaitForModelAsync(TimeSpan.FromSeconds(30));
+    }
 
     [Fact]
     public async Task Status_turns_non_zero_when_a_service_stops_serving()
@@ -54,6 +58,34 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
             Assert.Contains("# TYPE", metrics, StringComparison.Ordinal);
             Assert.Contains(name, metrics, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task The_gateway_serves_inference_over_grpc_and_the_openai_api_under_v1()
+    {
+        using var channel = GrpcChannel.ForAddress(Platform.GatewayGrpc);
+        var inference = new InferenceService.InferenceServiceClient(channel);
+        using var call = inference.Generate(new GenerateRequest
+        {
+            Prompt = "Once upon a time",
+            Sampling = new SamplingParameters { Temperature = 0 },
+            Stopping = new StoppingCriteria { MaxTokens = 8, IgnoreEos = true },
+        });
+        var messages = new List<GenerateResponse>();
+        await foreach (var m in call.ResponseStream.ReadAllAsync())
+        {
+            messages.Add(m);
+        }
+
+        Assert.Equal(8, messages[^1].Result.Usage.CompletionTokens);
+
+        using var http = new HttpClient { BaseAddress = Platform.GatewayHttp };
+        var models = await http.GetStringAsync("/v1/models");
+        Assert.Contains("\"id\":\"tiny\"", models, StringComparison.Ordinal);
+        using var reply = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":4,"stream":true}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, reply.StatusCode);
+        var sse = await reply.Content.ReadAsStringAsync();
+        Assert.EndsWith("data: [DONE]\n\n", sse, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,6 +12,8 @@ namespace Alpaca.Cli.Commands.GenerateData;
 /// <summary>
 /// <c>alpaca generate-data</c>: Self-Instruct / Alpaca data generation against an OpenAI-compatible teacher,
 /// embedded (in-process dedup, run state in <c>--out/.alpaca/runs</c>); re-running the same command resumes.
+/// With <c>--gateway URL</c> the run goes to the generator service of a running platform instead and the command
+/// shows its live progress (<see cref="RemoteGeneration"/>).
 /// <c>alpaca generate-data bench</c>: throughput figures of the pipeline's own parts.
 /// </summary>
 public static class GenerateDataCommand
@@ -46,12 +48,13 @@ public static class GenerateDataCommand
         var completionPrice = new Option<double>("--completion-price") { Description = "Price per 1K completion tokens (cost estimate).", DefaultValueFactory = _ => 0 };
         var runId = new Option<string>("--run-id") { Description = "Run id inside --out (a different id starts another run).", DefaultValueFactory = _ => "generate" };
         var noBatch = new Option<bool>("--no-batch-prompts") { Description = "Completions: one request per prompt instead of one list per round." };
+        var gateway = new Option<string?>("--gateway") { Description = "Run in the generator service of a running platform (e.g. http://127.0.0.1:5080) and watch it; --out is then a path on the service (default: its data folder)." };
 
         var command = new Command("generate-data", "Generate Alpaca-style instruction data with a teacher model (Self-Instruct, exact reference parser, filters and ROUGE-L dedup).")
         {
             seeds, teacherUrl, teacherModel, numInstructions, output, prompt, concurrency, api, keyEnv, keyFile, perPrompt, batch,
             temperature, topP, maxTokens, stop, noLogitBias, seed, extras, cleaning, timeout, retries, budget, promptPrice, completionPrice,
-            runId, noBatch,
+            runId, noBatch, gateway,
         };
         command.Subcommands.Add(GenerateBench.Build());
 
@@ -59,7 +62,9 @@ public static class GenerateDataCommand
         {
             try
             {
-                var outDir = Path.GetFullPath(Required(parse.GetValue(output), "--out"));
+                var gatewayUrl = parse.GetValue(gateway);
+                var outDir = gatewayUrl is null ? Path.GetFullPath(Required(parse.GetValue(output), "--out"))
+                    : parse.GetValue(output) is { Length: > 0 } remoteOut ? Path.GetFullPath(remoteOut) : "";
                 var template = parse.GetValue(prompt) is { } promptPath ? PromptTemplate.FromFile(promptPath) : PromptTemplate.Default;
                 var url = Required(parse.GetValue(teacherUrl), "--teacher-url");
                 var model = Required(parse.GetValue(teacherModel), "--teacher-model");
@@ -102,6 +107,17 @@ public static class GenerateDataCommand
                     CompletionPricePer1K = parse.GetValue(completionPrice),
                     Teacher = $"{baseUrl} {model} ({teacherApi})",
                 };
+
+                if (gatewayUrl is not null)
+                {
+                    if (!Uri.TryCreate(gatewayUrl, UriKind.Absolute, out var gatewayUri) || gatewayUri.Scheme is not ("http" or "https"))
+                    {
+                        throw new GeneratorInputException($"--gateway must be an http(s) URL; got '{gatewayUrl}'.");
+                    }
+
+                    var remoteTeacher = new RemoteGeneration.Teacher(url, model, teacherApi, parse.GetValue(keyEnv)!, parse.GetValue(keyFile), TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(retries), parse.GetValue(noBatch));
+                    return await RemoteGeneration.RunAsync(gatewayUri, RemoteGeneration.Request(spec, remoteTeacher, outDir.Length > 0 ? outDir : null), cancellationToken);
+                }
 
                 using var teacher = new OpenAiTeacherClient(new TeacherOptions
                 {

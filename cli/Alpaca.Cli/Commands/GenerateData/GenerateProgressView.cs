@@ -49,6 +49,36 @@ internal static class GenerateProgressView
         return result!;
     }
 
+    /// <summary>The same display for snapshots that come from elsewhere (a run in the service, over WatchRun); returns the last one.</summary>
+    public static async Task<RunProgress?> WatchAsync(IAsyncEnumerable<RunProgress> updates, CancellationToken cancellationToken)
+    {
+        RunProgress? last = null;
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            await foreach (var p in updates.WithCancellation(cancellationToken))
+            {
+                if (last is null || p.Rounds != last.Rounds || p.Status != last.Status)
+                {
+                    Console.WriteLine(Line(p));
+                }
+
+                last = p;
+            }
+
+            return last;
+        }
+
+        await AnsiConsole.Live(new Text("waiting for the run…")).AutoClear(false).StartAsync(async context =>
+        {
+            await foreach (var p in updates.WithCancellation(cancellationToken))
+            {
+                last = p;
+                context.UpdateTarget(Render(p));
+            }
+        });
+        return last;
+    }
+
     public static void PrintSummary(RunProgress p)
     {
         switch (p.Status)

@@ -13,9 +13,10 @@ public static class UpCommand
         var httpPort = new Option<int>("--http-port") { Description = "Gateway HTTP/1.1 port (OpenAI API, metrics); 0 picks a free one.", DefaultValueFactory = _ => 5081 };
         var redis = new Option<string?>("--redis") { Description = "Use Redis Streams and Redis state at HOST:PORT instead of the in-process bus and local folder." };
         var state = new Option<string>("--state") { Description = "Local state folder.", DefaultValueFactory = _ => Path.Combine(".alpaca", "state") };
+        var model = new Option<string?>("--model") { Description = "GGUF model the inference service loads and serves (gRPC and OpenAI /v1 through the gateway)." };
         var command = new Command("up", "Start every Alpaca service and the gateway in this process (Ctrl+C stops them).")
         {
-            port, httpPort, redis, state,
+            port, httpPort, redis, state, model,
         };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
@@ -25,7 +26,14 @@ public static class UpCommand
                 GatewayHttpPort = parse.GetValue(httpPort),
                 Redis = parse.GetValue(redis),
                 StateDirectory = parse.GetValue(state)!,
+                Model = parse.GetValue(model),
             };
+            if (options.Model is not null && !File.Exists(options.Model))
+            {
+                Console.Error.WriteLine($"alpaca up: model file not found: {options.Model}");
+                return 2;
+            }
+
             EmbeddedPlatform platform;
             try
             {
@@ -39,6 +47,20 @@ public static class UpCommand
 
             await using (platform)
             {
+                if (options.Model is not null)
+                {
+                    try
+                    {
+                        // "Started" means ready to serve: the model is in before the gateway address is printed.
+                        await platform.WaitForModelAsync(TimeSpan.FromMinutes(5), ct);
+                    }
+                    catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+                    {
+                        Console.Error.WriteLine($"alpaca up: {ex.Message}");
+                        return 1;
+                    }
+                }
+
                 PrintSummary(platform, options);
                 // Tests and scripts read these two lines.
                 Console.WriteLine($"gateway: {platform.GatewayGrpc}");
@@ -73,5 +95,8 @@ public static class UpCommand
         console.MarkupLine(options.Redis is null
             ? $"[grey]bus: in-process · state: {Markup.Escape(Path.GetFullPath(options.StateDirectory))}[/]"
             : $"[grey]bus: Redis Streams · state: Redis at {Markup.Escape(options.Redis)}[/]");
+        console.MarkupLine(options.Model is null
+            ? "[grey]inference: no model loaded (not ready); load one with alpaca models load FILE.gguf[/]"
+            : $"[grey]inference: serving {Markup.Escape(Path.GetFullPath(options.Model))}; OpenAI API at {Markup.Escape(new Uri(platform.GatewayHttp, "/v1").ToString())}[/]");
     }
 }

@@ -1,22 +1,59 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Generator.Api.Runs;
+using Alpaca.Generator.Seeds;
 using Alpaca.ServiceDefaults;
 using Grpc.Core;
 
 namespace Alpaca.Generator.Api.Grpc;
 
-/// <summary>The generator gRPC contract. Until the generation engine lands every method answers
-/// UNIMPLEMENTED naming what is missing.</summary>
-public sealed class GeneratorGrpcService : GeneratorService.GeneratorServiceBase
+/// <summary>
+/// The generator gRPC contract over <see cref="RunManager"/>. Bad input (a seed file's malformed lines named
+/// by line, a bad field, an unreadable prompt or key file) is INVALID_ARGUMENT; an unknown run NOT_FOUND.
+/// </summary>
+public sealed class GeneratorGrpcService(RunManager runs) : GeneratorService.GeneratorServiceBase
 {
-    private const string Missing = "the Self-Instruct generation engine (services/generator) has not landed";
+    public override async Task<StartRunResponse> StartRun(StartRunRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return new StartRunResponse { Run = await runs.StartRunAsync(request, context.CancellationToken) };
+        }
+        catch (GeneratorInputException e)
+        {
+            throw GrpcErrors.InvalidArgument(e.Message);
+        }
+    }
 
-    public override Task<StartRunResponse> StartRun(StartRunRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(StartRun), Missing);
+    public override async Task<GetRunResponse> GetRun(GetRunRequest request, ServerCallContext context) =>
+        new() { Run = await runs.GetRunAsync(request.RunId, context.CancellationToken) ?? throw NotFound(request.RunId) };
 
-    public override Task<GetRunResponse> GetRun(GetRunRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(GetRun), Missing);
+    public override Task<ListRunsResponse> ListRuns(ListRunsRequest request, ServerCallContext context)
+    {
+        var (page, next) = runs.ListRuns(request.PageSize, request.PageToken);
+        var response = new ListRunsResponse { NextPageToken = next };
+        response.Runs.Add(page);
+        return Task.FromResult(response);
+    }
 
-    public override Task<ListRunsResponse> ListRuns(ListRunsRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(ListRuns), Missing);
+    public override async Task<CancelRunResponse> CancelRun(CancelRunRequest request, ServerCallContext context) =>
+        new() { Run = await runs.CancelRunAsync(request.RunId, context.CancellationToken) ?? throw NotFound(request.RunId) };
 
-    public override Task<CancelRunResponse> CancelRun(CancelRunRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(CancelRun), Missing);
+    public override async Task WatchRun(WatchRunRequest request, IServerStreamWriter<WatchRunResponse> responseStream, ServerCallContext context)
+    {
+        var entry = await runs.FindAsync(request.RunId, context.CancellationToken) ?? throw NotFound(request.RunId);
+        var channel = entry.Watch();
+        try
+        {
+            await foreach (var run in channel.Reader.ReadAllAsync(context.CancellationToken))
+            {
+                await responseStream.WriteAsync(new WatchRunResponse { Run = run }, context.CancellationToken);
+            }
+        }
+        finally
+        {
+            entry.Unwatch(channel);
+        }
+    }
 
-    public override Task WatchRun(WatchRunRequest request, IServerStreamWriter<WatchRunResponse> responseStream, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(WatchRun), Missing);
+    private static RpcException NotFound(string runId) => GrpcErrors.NotFound($"Run '{runId}' does not exist.");
 }

@@ -1,34 +1,163 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Inference.Api.Generation;
+using Alpaca.Inference.Api.Models;
 using Alpaca.ServiceDefaults;
 using Grpc.Core;
 
 namespace Alpaca.Inference.Api.Grpc;
 
-/// <summary>The inference gRPC contract. Liveness is real; everything that needs the engine answers
-/// UNIMPLEMENTED naming what is missing until the inference issue lands.</summary>
-public sealed class InferenceGrpcService : InferenceService.InferenceServiceBase
+/// <summary>
+/// The inference gRPC contract over the model registry and the continuous-batching schedulers. Refusals
+/// are precise (INVALID_ARGUMENT naming the field, NOT_FOUND, FAILED_PRECONDITION, RESOURCE_EXHAUSTED
+/// with a <c>retry-after-ms</c> trailer); a client that goes away frees its KV slot within one step.
+/// </summary>
+public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunner runner) : InferenceService.InferenceServiceBase
 {
-    private const string Missing = "the quantized CPU inference engine and scheduler (services/inference) have not landed";
+    public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+    {
+        var started = Start(request, context);
+        var tokenizer = started.Model.Engine.Tokenizer;
+        await foreach (var batch in started.ReadBatchesAsync(context.CancellationToken))
+        {
+            var (text, tokens, finished) = StartedGeneration.Merge(batch);
+            if (text.Length > 0 || tokens.Count > 0)
+            {
+                var delta = new TextDelta { Text = text };
+                delta.Tokens.AddRange(tokens.Select(t => GrpcMapping.ToToken(t, tokenizer)));
+                await responseStream.WriteAsync(new GenerateResponse { Delta = delta }, context.CancellationToken);
+            }
 
-    public override Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(Generate), Missing);
+            if (finished is not null)
+            {
+                await responseStream.WriteAsync(new GenerateResponse { Result = GrpcMapping.ToResult(finished, started.Model.Name) }, context.CancellationToken);
+            }
+        }
+    }
 
-    public override Task<CompleteResponse> Complete(CompleteRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(Complete), Missing);
+    public override async Task<CompleteResponse> Complete(CompleteRequest request, ServerCallContext context)
+    {
+        var started = Start(request.Request ?? new GenerateRequest(), context);
+        var tokenizer = started.Model.Engine.Tokenizer;
+        var response = new CompleteResponse();
+        var text = new System.Text.StringBuilder();
+        await foreach (var batch in started.ReadBatchesAsync(context.CancellationToken))
+        {
+            var (delta, tokens, finished) = StartedGeneration.Merge(batch);
+            text.Append(delta);
+            response.Tokens.AddRange(tokens.Select(t => GrpcMapping.ToToken(t, tokenizer)));
+            if (finished is not null)
+            {
+                response.Result = GrpcMapping.ToResult(finished, started.Model.Name);
+            }
+        }
 
-    public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(Tokenize), Missing);
+        response.Text = text.ToString();
+        return response;
+    }
 
-    public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(Detokenize), Missing);
+    public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
+    {
+        var tokenizer = Resolve(request.Model).Engine.Tokenizer;
+        var ids = tokenizer.Encode(request.Text, request.HasAddBos ? request.AddBos : tokenizer.AddBosByDefault, request.ParseSpecial);
+        var response = new TokenizeResponse();
+        response.Ids.AddRange(ids);
+        response.Pieces.AddRange(ids.Select(tokenizer.TokenText));
+        return Task.FromResult(response);
+    }
 
-    public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(ListModels), Missing);
+    public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context)
+    {
+        var tokenizer = Resolve(request.Model).Engine.Tokenizer;
+        for (var i = 0; i < request.Ids.Count; i++)
+        {
+            if ((uint)request.Ids[i] >= (uint)tokenizer.VocabSize)
+            {
+                throw GrpcErrors.InvalidArgument($"ids[{i}] = {request.Ids[i]} is not a token id (the vocabulary has {tokenizer.VocabSize} tokens).");
+            }
+        }
 
-    public override Task<GetModelInfoResponse> GetModelInfo(GetModelInfoRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(GetModelInfo), Missing);
+        var text = tokenizer.Decode(request.Ids.ToArray(), request.HasSkipSpecial ? request.SkipSpecial : true);
+        return Task.FromResult(new DetokenizeResponse { Text = text });
+    }
 
-    public override Task<LoadModelResponse> LoadModel(LoadModelRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(LoadModel), Missing);
+    public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
+    {
+        var response = new ListModelsResponse();
+        response.Models.AddRange(registry.List());
+        return Task.FromResult(response);
+    }
 
-    public override Task<UnloadModelResponse> UnloadModel(UnloadModelRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(UnloadModel), Missing);
+    public override Task<GetModelInfoResponse> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
+    {
+        var model = Resolve(request.Model);
+        return Task.FromResult(new GetModelInfoResponse { Info = model.Describe(registry.IsDefault(model.Name)) });
+    }
+
+    public override async Task<LoadModelResponse> LoadModel(LoadModelRequest request, ServerCallContext context)
+    {
+        if (request.Threads < 0 || request.ContextLength < 0)
+        {
+            throw GrpcErrors.InvalidArgument($"threads ({request.Threads}) and context_length ({request.ContextLength}) must be ≥ 0 (0 = default).");
+        }
+
+        try
+        {
+            var model = await registry.LoadAsync(new LoadSpec(request.Path, request.Name, request.MakeDefault, request.Threads, request.ContextLength), context.CancellationToken);
+            return new LoadModelResponse { Info = model.Describe(registry.IsDefault(model.Name)) };
+        }
+        catch (InferenceException e)
+        {
+            throw GrpcMapping.ToRpc(e);
+        }
+    }
+
+    public override async Task<UnloadModelResponse> UnloadModel(UnloadModelRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Model))
+        {
+            throw GrpcErrors.InvalidArgument("model is empty: name the model to unload.");
+        }
+
+        return new UnloadModelResponse { Unloaded = await registry.UnloadAsync(request.Model, context.CancellationToken) };
+    }
 
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) => Task.FromResult(new ServerLiveResponse { Live = true });
 
-    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(ServerReady), Missing);
+    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) => Task.FromResult(new ServerReadyResponse { Ready = registry.IsReady });
 
-    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) => throw GrpcErrors.Unimplemented(nameof(ModelReady), Missing);
+    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return Task.FromResult(new ModelReadyResponse { Ready = registry.Resolve(request.Model).State == ModelState.Ready });
+        }
+        catch (InferenceException)
+        {
+            return Task.FromResult(new ModelReadyResponse { Ready = false });
+        }
+    }
+
+    private StartedGeneration Start(GenerateRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return runner.Start(GrpcMapping.ToSpec(request, context.Deadline), context.CancellationToken);
+        }
+        catch (InferenceException e)
+        {
+            throw GrpcMapping.ToRpc(e);
+        }
+    }
+
+    private ServedModel Resolve(string model)
+    {
+        try
+        {
+            return registry.Resolve(model);
+        }
+        catch (InferenceException e)
+        {
+            throw GrpcMapping.ToRpc(e);
+        }
+    }
 }

@@ -73,10 +73,16 @@ public sealed class WorkerPool : IDisposable
             return;
         }
 
+        // Close the claim word for the new epoch before touching _work, _total and Done: a late worker
+        // still holding the previous epoch's exhausted claim (previous total) would otherwise see the new,
+        // larger _total, claim one chunk past the old end, run it on the new work and count it in the
+        // freshly reset Done — which then overshoots the total, and WaitUntilDone spins for ever (seen
+        // under continuous batching: consecutive steps with different chunk counts, workers descheduled).
+        var epoch = ++_epoch;
+        Interlocked.Exchange(ref _c.Claim, ((long)epoch << 32) | int.MaxValue);
         _work = work;
         _total = total;
         Volatile.Write(ref _c.Done, 0);
-        var epoch = ++_epoch;
         Interlocked.Exchange(ref _c.Claim, (long)epoch << 32);
         Interlocked.Increment(ref _c.Generation);
         if (Volatile.Read(ref _sleepers) > 0)

@@ -1,0 +1,43 @@
+namespace Alpaca.Generator.Api.Configuration;
+
+/// <summary>Configuration section <c>Alpaca:Generator</c> (environment: <c>Alpaca__Generator__DedupMode</c> etc.).</summary>
+public sealed class GeneratorOptions
+{
+    public const string Section = "Alpaca:Generator";
+
+    /// <summary>Folder under which a run without an output_dir writes <c>{run-id}/regen.json</c> and <c>alpaca_data.json</c>.</summary>
+    public string DataDirectory { get; set; } = Path.Combine(".alpaca", "generator", "runs");
+
+    /// <summary>Runs generating at once; more are queued.</summary>
+    public int MaxActiveRuns { get; set; } = 4;
+
+    /// <summary>
+    /// <c>pubsub</c> (default): candidates go to the dedup service as CandidatesProduced events and its
+    /// InstructionDecided events come back; the namespace is created through its gRPC API.
+    /// <c>inprocess</c>: the exact ROUGE-L engine in this process (a standalone generator without a dedup service).
+    /// </summary>
+    public string DedupMode { get; set; } = "pubsub";
+
+    /// <summary>The dedup service's gRPC address (namespace creation); the Kubernetes service name by default.</summary>
+    public string DedupAddress { get; set; } = "http://dedup:8080";
+
+    /// <summary>How long to wait for the decisions of a published round before publishing the missing ones again.</summary>
+    public TimeSpan DecisionTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the dedup service may stay unreachable when a run creates its namespace.</summary>
+    public TimeSpan DedupUnavailableBudget { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Default of a run's unreachable-teacher budget when its request gives none.</summary>
+    public TimeSpan UnreachableBudget { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>First pause before a failed round is retried (doubles up to a minute).</summary>
+    public TimeSpan PauseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often regen.json and alpaca_data.json are rewritten while a run is going.</summary>
+    public TimeSpan ExportInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Base delay of the teacher client's per-request back-off.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public bool UsesPubSub => string.Equals(DedupMode, "pubsub", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Alpaca.Generator.Runs;
+using Alpaca.Generator.Seeds;
+using Alpaca.State;
+
+namespace Alpaca.Generator.Api.Runs;
+
+/// <summary>
+/// <see cref="IRunStore"/> over the platform's state store (Redis, or the local state folder), so runs
+/// survive a restart of the service and can resume on another replica:
+/// <list type="bullet">
+/// <item><c>generator/runs/{id}/spec</c>: the <see cref="GenerationSpec"/> (seeds and prompt text included), written once;</item>
+/// <item><c>generator/runs/{id}/checkpoint</c>: replaced as one value (counters and pending round change together); its presence means the run exists;</item>
+/// <item><c>generator/runs/{id}/kept</c>: the append-only kept log, one record per list item.</item>
+/// </list>
+/// The state store appends one item at a time, so a crash can leave only part of a round's records in the
+/// log; that round is still pending in the checkpoint and its replay appends the rest (ids already in the
+/// log are skipped), so the log ends up exactly as if the round had been written at once.
+/// </summary>
+public sealed class StateRunStore(IStateStore state) : IRunStore
+{
+    private const string Root = "generator/runs/";
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    internal static string Key(string runId, string part) => StateKey.Join("generator", "runs", runId, part);
+
+    public async Task<StoredRun?> LoadAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var checkpoint = await ReadAsync<RunCheckpoint>(Key(runId, "checkpoint"), cancellationToken).ConfigureAwait(false);
+        if (checkpoint is null)
+        {
+            return null;
+        }
+
+        var spec = await ReadAsync<GenerationSpec>(Key(runId, "spec"), cancellationToken).ConfigureAwait(false)
+            ?? throw new GeneratorInputException($"Run '{runId}' has a checkpoint but no spec in the state store.");
+        var kept = await LoadKeptAsync(runId, cancellationToken).ConfigureAwait(false);
+        return new StoredRun(spec, checkpoint, kept);
+    }
+
+    /// <summary>The checkpoint alone (listing runs without reading their kept logs).</summary>
+    public Task<RunCheckpoint?> LoadCheckpointAsync(string runId, CancellationToken cancellationToken = default) =>
+        ReadAsync<RunCheckpoint>(Key(runId, "checkpoint"), cancellationToken);
+
+    /// <summary>The spec alone (resuming needs it without the kept log, which the run loads itself).</summary>
+    public Task<GenerationSpec?> LoadSpecAsync(string runId, CancellationToken cancellationToken = default) =>
+        ReadAsync<GenerationSpec>(Key(runId, "spec"), cancellationToken);
+
+    public async Task<IReadOnlyList<KeptRecord>> LoadKeptAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var items = await state.ReadListAsync(Key(runId, "kept"), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var kept = new List<KeptRecord>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            try
+            {
+                kept.Add(JsonSerializer.Deserialize<KeptRecord>(items[i], Json) ?? throw new JsonException("null record"));
+            }
+            catch (JsonException e)
+            {
+                throw new GeneratorInputException($"Run '{runId}': kept record {i} in the state store is unreadable ({e.Message}).");
+            }
+        }
+
+        return kept;
+    }
+
+    public async Task CreateAsync(GenerationSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
+    {
+        // Spec first and the checkpoint last: until the checkpoint exists the run does not, and creating it
+        // again starts from an empty log.
+        await state.DeleteAsync(Key(spec.RunId, "kept"), cancellationToken).ConfigureAwait(false);
+        await state.SetAsync(Key(spec.RunId, "spec"), JsonSerializer.SerializeToUtf8Bytes(spec, Json), cancellationToken).ConfigureAwait(false);
+        await SaveCheckpointAsync(spec.RunId, checkpoint, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
+        state.SetAsync(Key(runId, "checkpoint"), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json), cancellationToken);
+
+    public async Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default)
+    {
+        foreach (var record in records)
+        {
+            // Not cancellable half way: a round's records should land together whenever possible.
+            await state.AppendAsync(Key(runId, "kept"), JsonSerializer.SerializeToUtf8Bytes(record, Json), CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default)
+    {
+        var keys = await state.ListKeysAsync(Root, cancellationToken).ConfigureAwait(false);
+        return keys.Where(k => k.EndsWith("/checkpoint", StringComparison.Ordinal))
+            .Select(k => k[Root.Length..^"/checkpoint".Length])
+            .Where(id => !id.Contains('/', StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private async Task<T?> ReadAsync<T>(string key, CancellationToken cancellationToken)
+        where T : class
+    {
+        var bytes = await state.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(bytes, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new GeneratorInputException($"State '{key}' is unreadable ({e.Message}).");
+        }
+    }
+}

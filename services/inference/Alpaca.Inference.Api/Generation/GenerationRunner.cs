@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text;
+using Alpaca.Inference.Api.Models;
+using Alpaca.Inference.Generation;
+using Alpaca.Inference.Sampling;
+using Alpaca.Inference.Serving;
+
+namespace Alpaca.Inference.Api.Generation;
+
+/// <summary>
+/// The one path from a front door to a scheduler: picks the model, applies the Alpaca template,
+/// tokenizes, validates every field with a message that names it, and submits.
+/// </summary>
+public sealed class GenerationRunner(ModelRegistry registry)
+{
+    private const int MaxStops = 16;
+    private const int MaxStopBytes = 256;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Starts a generation; <paramref name="cancellation"/> (the caller's disconnect) frees its slot within one step.</summary>
+    public StartedGeneration Start(GenerationSpec spec, CancellationToken cancellation)
+    {
+        // A model may be swapped between resolving it and submitting (its scheduler then says Draining):
+        // resolve again, which finds the new one.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var model = registry.Resolve(spec.Model);
+            var request = Build(spec, model);
+            switch (model.Scheduler.TrySubmit(request, cancellation, out var handle))
+            {
+                case SubmitOutcome.Accepted:
+                    return new StartedGeneration(model, handle!);
+                case SubmitOutcome.QueueFull:
+                    var retry = model.Scheduler.RetryAfter;
+                    throw new InferenceException(
+                        InferenceErrorKind.ResourceExhausted,
+                        $"Model '{model.Name}' is at capacity: {model.Scheduler.Slots} sequences running and {model.Scheduler.Waiting} waiting (the queue limit); retry in {retry.TotalMilliseconds:F0} ms.",
+                        retry);
+                case SubmitOutcome.Draining:
+                    continue;
+            }
+        }
+
+        throw new InferenceException(InferenceErrorKind.FailedPrecondition, $"Model '{spec.Model}' is being unloaded.");
+    }
+
+    /// <summary>Validates the spec against the model and builds the scheduler's request.</summary>
+    public static SequenceRequest Build(GenerationSpec spec, ServedModel model)
+    {
+        var n = spec.Names;
+        string text;
+        if (spec.Instruction is not null)
+        {
+            if (spec.Instruction.Length == 0)
+            {
+                throw InferenceException.Invalid("instruction.instruction is empty: give the instruction to follow.", "instruction");
+            }
+
+            text = PromptTemplates.Alpaca(spec.Instruction, spec.Input);
+        }
+        else
+        {
+            text = spec.Prompt ?? "";
+            if (text.Length == 0)
+            {
+                throw InferenceException.Invalid($"{n.Prompt} is empty: give a prompt (or an Alpaca instruction).", n.Prompt);
+            }
+        }
+
+        var tokenizer = model.Engine.Tokenizer;
+        var prompt = tokenizer.Encode(text, tokenizer.AddBosByDefault);
+        var context = model.Scheduler.ContextLength;
+        if (prompt.Count >= context)
+        {
+            throw InferenceException.Invalid($"The prompt has {prompt.Count} tokens but the context length of model '{model.Name}' is {context} tokens (at most {context - 1} prompt tokens leave room for one new token).", n.Prompt);
+        }
+
+        int maxTokens;
+        if (spec.MaxTokens is { } requested)
+        {
+            if (requested < 1)
+            {
+                throw InferenceException.Invalid($"{n.MaxTokens} = {requested} must be at least 1.", n.MaxTokens);
+            }
+
+            if (prompt.Count + requested > context)
+            {
+                throw InferenceException.Invalid(
+                    $"The prompt has {prompt.Count} tokens and {n.MaxTokens} is {requested}: {prompt.Count} + {requested} = {prompt.Count + requested} exceeds the context length of {context} tokens of model '{model.Name}' (lower {n.MaxTokens} to at most {context - prompt.Count}).",
+                    n.MaxTokens);
+            }
+
+            maxTokens = requested;
+        }
+        else
+        {
+            // Unset: the default, shortened to what the context has left.
+            maxTokens = Math.Min(spec.DefaultMaxTokens ?? int.MaxValue, context - prompt.Count);
+        }
+
+        if (spec.MinTokens < 0 || spec.MinTokens > maxTokens)
+        {
+            throw InferenceException.Invalid($"{n.MinTokens} = {spec.MinTokens} must be in [0, {maxTokens}] (the max_tokens of this request).", n.MinTokens);
+        }
+
+        var vocab = model.Engine.Model.VocabSize;
+        var temperature = Range(spec.Temperature ?? 1.0, 0, 100, n.Temperature, "[0, 100]", lowOpen: false);
+        if (spec.TopK < 0 || spec.TopK > vocab)
+        {
+            throw InferenceException.Invalid($"{n.TopK} = {spec.TopK} is out of range [0, {vocab}] (0 = off; the vocabulary has {vocab} tokens).", n.TopK);
+        }
+
+        var topP = Range(spec.TopP ?? 1.0, 0, 1, n.TopP, "(0, 1]", lowOpen: true);
+        var minP = Range(spec.MinP, 0, 1, n.MinP, "[0, 1]", lowOpen: false);
+        var repetition = Range(spec.RepetitionPenalty ?? 1.0, 0, 10, n.RepetitionPenalty, "(0, 10]", lowOpen: true);
+        var frequency = Range(spec.FrequencyPenalty, -2, 2, n.FrequencyPenalty, "[-2, 2]", lowOpen: false);
+        var presence = Range(spec.PresencePenalty, -2, 2, n.PresencePenalty, "[-2, 2]", lowOpen: false);
+        if (spec.TopLogProbs is < 0 or > 20)
+        {
+            throw InferenceException.Invalid($"{n.TopLogProbs} = {spec.TopLogProbs} is out of range [0, 20].", n.TopLogProbs);
+        }
+
+        ValidateStops(spec.Stop, n.Stop);
+        for (var i = 0; i < spec.StopTokenIds.Count; i++)
+        {
+            if ((uint)spec.StopTokenIds[i] >= (uint)vocab)
+            {
+                throw InferenceException.Invalid($"{n.StopTokenIds}[{i}] = {spec.StopTokenIds[i]} is not a token id of model '{model.Name}' (0..{vocab - 1}).", n.StopTokenIds);
+            }
+        }
+
+        return new SequenceRequest
+        {
+            PromptTokens = prompt,
+            MaxTokens = maxTokens,
+            MinTokens = spec.MinTokens,
+            Sampling = new SamplingParams
+            {
+                Temperature = (float)temperature,
+                TopK = spec.TopK,
+                TopP = (float)topP,
+                MinP = (float)minP,
+                RepetitionPenalty = (float)repetition,
+                FrequencyPenalty = (float)frequency,
+                PresencePenalty = (float)presence,
+                Seed = spec.Seed,
+                TopLogProbs = spec.LogProbs ? spec.TopLogProbs : 0,
+            },
+            Stop = spec.Stop,
+            StopTokenIds = spec.StopTokenIds,
+            IgnoreEos = spec.IgnoreEos,
+            IncludeStopInOutput = spec.IncludeStopInOutput,
+            LogProbs = spec.LogProbs,
+            Deadline = spec.Deadline,
+            RequestId = spec.RequestId,
+        };
+    }
+
+    private static void ValidateStops(IReadOnlyList<string> stops, string field)
+    {
+        if (stops.Count > MaxStops)
+        {
+            throw InferenceException.Invalid($"{field} has {stops.Count} sequences; at most {MaxStops} are allowed.", field);
+        }
+
+        for (var i = 0; i < stops.Count; i++)
+        {
+            int bytes;
+            try
+            {
+                bytes = StrictUtf8.GetByteCount(stops[i]);
+            }
+            catch (EncoderFallbackException)
+            {
+                throw InferenceException.Invalid($"{field}[{i}] is not valid Unicode text (it holds an unpaired surrogate, which has no UTF-8 encoding).", field);
+            }
+
+            if (bytes == 0 || bytes > MaxStopBytes)
+            {
+                throw InferenceException.Invalid($"{field}[{i}] is {bytes} UTF-8 bytes long; a stop sequence must be 1 to {MaxStopBytes} bytes.", field);
+            }
+        }
+    }
+
+    private static double Range(double value, double low, double high, string field, string range, bool lowOpen)
+    {
+        var ok = double.IsFinite(value) && (lowOpen ? value > low : value >= low) && value <= high;
+        return ok ? value : throw InferenceException.Invalid($"{field} = {value.ToString(CultureInfo.InvariantCulture)} is out of range {range}.", field);
+    }
+}

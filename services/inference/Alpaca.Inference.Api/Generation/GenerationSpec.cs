@@ -1,0 +1,69 @@
+namespace Alpaca.Inference.Api.Generation;
+
+/// <summary>
+/// A generation request as both front doors (gRPC and the OpenAI API) describe it, before validation.
+/// Null sampling values take the contract's defaults.
+/// </summary>
+public sealed record GenerationSpec
+{
+    public string? Model { get; init; }
+
+    /// <summary>A raw prompt (used as is) — or, when <see cref="Instruction"/> is set, ignored.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>An Alpaca instruction, wrapped in the Alpaca template with <see cref="Input"/>.</summary>
+    public string? Instruction { get; init; }
+
+    public string? Input { get; init; }
+
+    /// <summary>Maximum new tokens; null = <see cref="DefaultMaxTokens"/>.</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Used when <see cref="MaxTokens"/> is null; null = whatever the context has left.</summary>
+    public int? DefaultMaxTokens { get; init; } = 256;
+
+    public int MinTokens { get; init; }
+
+    public double? Temperature { get; init; }
+
+    public int TopK { get; init; }
+
+    public double? TopP { get; init; }
+
+    public double MinP { get; init; }
+
+    public double? RepetitionPenalty { get; init; }
+
+    public double FrequencyPenalty { get; init; }
+
+    public double PresencePenalty { get; init; }
+
+    public ulong? Seed { get; init; }
+
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+
+    public bool IgnoreEos { get; init; }
+
+    public bool IncludeStopInOutput { get; init; }
+
+    public bool LogProbs { get; init; }
+
+    public int TopLogProbs { get; init; }
+
+    public string RequestId { get; init; } = "";
+
+    public DateTime? Deadline { get; init; }
+
+    /// <summary>Field names for messages: gRPC's (<c>sampling.temperature</c>) or OpenAI's (<c>temperature</c>).</summary>
+    public FieldNames Names { get; init; } = FieldNames.Grpc;
+}
+
+/// <summary>How a front door names the fields, so an error message points at the field the caller sent.</summary>
+public sealed record FieldNames(string Prompt, string MaxTokens, string MinTokens, string Temperature, string TopK, string TopP, string MinP, string RepetitionPenalty, string FrequencyPenalty, string PresencePenalty, string Stop, string StopTokenIds, string TopLogProbs)
+{
+    public static readonly FieldNames Grpc = new("prompt", "stopping.max_tokens", "stopping.min_tokens", "sampling.temperature", "sampling.top_k", "sampling.top_p", "sampling.min_p", "sampling.repetition_penalty", "sampling.frequency_penalty", "sampling.presence_penalty", "stopping.stop", "stopping.stop_token_ids", "logprobs.top_logprobs");
+
+    public static readonly FieldNames OpenAi = new("prompt", "max_tokens", "min_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "frequency_penalty", "presence_penalty", "stop", "stop_token_ids", "top_logprobs");
+}

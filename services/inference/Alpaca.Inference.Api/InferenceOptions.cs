@@ -1,0 +1,29 @@
+namespace Alpaca.Inference.Api;
+
+/// <summary>Configuration section <c>Alpaca:Inference</c> (environment: <c>Alpaca__Inference__Model</c> …).</summary>
+public sealed class InferenceOptions
+{
+    /// <summary>A GGUF file to load at start (served as <see cref="ModelName"/>, the default model).</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Name of the start-up model (default: its file name without extension).</summary>
+    public string? ModelName { get; set; }
+
+    /// <summary>Engine worker threads per model, the decode-loop thread included; 0 = one per core.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>KV cache slots per model: sequences decoded together in one batch.</summary>
+    public int MaxSequences { get; set; } = 16;
+
+    /// <summary>Requests that may wait for a slot per model; beyond, RESOURCE_EXHAUSTED / HTTP 429.</summary>
+    public int MaxQueue { get; set; } = 64;
+
+    /// <summary>Context length per sequence; 0 = the model's.</summary>
+    public int ContextLength { get; set; }
+
+    /// <summary>Prompt tokens processed per decode step (chunked prefill).</summary>
+    public int PrefillChunkTokens { get; set; } = 64;
+
+    /// <summary>Load a model when a ModelPublished event arrives (a fine-tune just finished) and make it the default.</summary>
+    public bool AutoLoadPublished { get; set; }
+}

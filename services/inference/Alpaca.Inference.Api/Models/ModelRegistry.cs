@@ -1,0 +1,248 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Inference.Api.Generation;
+using Alpaca.Inference.Api.Metrics;
+using Alpaca.Inference.Model;
+using Alpaca.Inference.Serving;
+
+namespace Alpaca.Inference.Api.Models;
+
+/// <summary>
+/// The models this process serves, by name, and which one is the default. Loading a name that is already
+/// served is a hot swap: the new engine is loaded beside the old one, requests that arrive after the swap
+/// go to the new one, the old one finishes what it already accepted (queued and running) and is then
+/// released. Unloading drains the same way.
+/// </summary>
+public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics metrics, ILogger<ModelRegistry> logger) : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, ServedModel> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ModelInfo> _notReady = new(StringComparer.Ordinal);
+    private readonly List<ServedModel> _retiring = [];
+    private readonly List<Task> _retirements = [];
+    private readonly TaskCompletionSource _firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _default;
+
+    /// <summary>True when at least one model is ready (the readiness check).</summary>
+    public bool IsReady
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _models.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>Completes when the first model becomes ready.</summary>
+    public Task WhenReadyAsync(CancellationToken cancellationToken = default) => _firstReady.Task.WaitAsync(cancellationToken);
+
+    /// <summary>The model called <paramref name="name"/>, or the default one for an empty name.</summary>
+    public ServedModel Resolve(string? name)
+    {
+        lock (_gate)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                return _default is not null && _models.TryGetValue(_default, out var d)
+                    ? d
+                    : throw new InferenceException(InferenceErrorKind.FailedPrecondition, "No model is loaded: load one with LoadModel (alpaca models load) or start the service with Alpaca:Inference:Model.");
+            }
+
+            if (_models.TryGetValue(name, out var model))
+            {
+                return model;
+            }
+
+            if (_notReady.TryGetValue(name, out var info) && info.State == ModelState.Loading)
+            {
+                throw new InferenceException(InferenceErrorKind.FailedPrecondition, $"Model '{name}' is still loading.");
+            }
+
+            var known = _models.Count == 0 ? "no model is loaded" : "loaded: " + string.Join(", ", _models.Keys.Order(StringComparer.Ordinal));
+            throw new InferenceException(InferenceErrorKind.NotFound, $"Model '{name}' is not loaded ({known}).", param: "model");
+        }
+    }
+
+    public bool IsDefault(string name)
+    {
+        lock (_gate)
+        {
+            return _default == name;
+        }
+    }
+
+    /// <summary>Every model: ready ones, those draining after a swap or unload, loading and failed ones.</summary>
+    public IReadOnlyList<ModelInfo> List()
+    {
+        lock (_gate)
+        {
+            var list = _models.Values.Select(m => m.Describe(m.Name == _default)).ToList();
+            list.AddRange(_retiring.Select(m => m.Describe(false)));
+            list.AddRange(_notReady.Values.Where(i => !_models.ContainsKey(i.Name)).Select(i => i.Clone()));
+            return list;
+        }
+    }
+
+    /// <summary>Loads a model (off the calling thread) and swaps it in under its name once ready.</summary>
+    public async Task<ServedModel> LoadAsync(LoadSpec spec, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (string.IsNullOrWhiteSpace(spec.Path))
+        {
+            throw InferenceException.Invalid("path is empty: give the GGUF file to load.", "path");
+        }
+
+        var path = System.IO.Path.GetFullPath(spec.Path);
+        if (!File.Exists(path))
+        {
+            throw new InferenceException(InferenceErrorKind.NotFound, $"Model file not found: {path}", param: "path");
+        }
+
+        var name = string.IsNullOrWhiteSpace(spec.Name) ? System.IO.Path.GetFileNameWithoutExtension(path) : spec.Name.Trim();
+        lock (_gate)
+        {
+            _notReady[name] = new ModelInfo { Name = name, Path = path, State = ModelState.Loading };
+        }
+
+        var modelOptions = new ModelOptions
+        {
+            Threads = spec.Threads > 0 ? spec.Threads : options.Threads,
+            MaxSequences = Math.Max(1, options.MaxSequences),
+            ContextLength = spec.ContextLength > 0 ? spec.ContextLength : options.ContextLength,
+        };
+
+        Engine engine;
+        try
+        {
+            // Not cancellable: a caller that goes away mid-load does not leave a half-loaded model behind.
+            engine = await Task.Run(() => Engine.Load(path, modelOptions), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                _notReady[name] = new ModelInfo { Name = name, Path = path, State = ModelState.Failed, Error = ex.Message };
+            }
+
+            logger.LogWarning(ex, "Loading model {Model} from {Path} failed", name, path);
+            // A file that is not a usable model (format, shape, tokenizer, I/O) is the caller's argument.
+            if (ex is not OutOfMemoryException)
+            {
+                throw new InferenceException(InferenceErrorKind.InvalidArgument, $"Cannot load {path}: {ex.Message}", param: "path");
+            }
+
+            throw;
+        }
+
+        var scheduler = new ContinuousBatchScheduler(
+            engine,
+            new SchedulerOptions { MaxQueue = Math.Max(0, options.MaxQueue), PrefillChunkTokens = Math.Max(1, options.PrefillChunkTokens) },
+            metrics.ObserverFor(name),
+            name);
+        var served = new ServedModel(name, path, engine, scheduler);
+        ServedModel? old;
+        lock (_gate)
+        {
+            _models.TryGetValue(name, out old);
+            _models[name] = served;
+            _notReady.Remove(name);
+            if (spec.MakeDefault || _default is null || !_models.ContainsKey(_default))
+            {
+                _default = name;
+            }
+        }
+
+        metrics.Track(served);
+        _firstReady.TrySetResult();
+        logger.LogInformation("Model {Model} ready ({Path}, {Slots} KV slots of {Context} tokens, {Threads} threads)", name, path, scheduler.Slots, scheduler.ContextLength, engine.Model.Threads);
+        if (old is not null)
+        {
+            _ = Retire(old); // in the background: the caller has its new model now
+        }
+
+        return served;
+    }
+
+    /// <summary>Removes a model; it finishes its in-flight requests before it is released. False when no such model.</summary>
+    public async Task<bool> UnloadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ServedModel? model;
+        lock (_gate)
+        {
+            if (!_models.Remove(name, out model))
+            {
+                return _notReady.Remove(name);
+            }
+
+            if (_default == name)
+            {
+                _default = _models.Keys.Order(StringComparer.Ordinal).FirstOrDefault();
+            }
+        }
+
+        await Retire(model).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    // Stop taking requests, let accepted ones finish, then free the engine's memory and threads.
+    private Task Retire(ServedModel model)
+    {
+        model.Scheduler.BeginDrain();
+        lock (_gate)
+        {
+            _retiring.Add(model);
+        }
+
+        var task = Task.Run(async () =>
+        {
+            await model.Scheduler.Drained.ConfigureAwait(false);
+            model.Scheduler.Dispose();
+            metrics.Untrack(model);
+            model.Engine.Dispose();
+            lock (_gate)
+            {
+                _retiring.Remove(model);
+            }
+
+            logger.LogInformation("Model {Model} ({Path}) released after draining", model.Name, model.Path);
+        });
+        lock (_gate)
+        {
+            _retirements.Add(task);
+        }
+
+        return task;
+    }
+
+    /// <summary>At shutdown (after the host drained its calls): stop every loop and free every engine.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<ServedModel> current;
+        List<ServedModel> retiring;
+        Task[] pending;
+        lock (_gate)
+        {
+            current = [.. _models.Values];
+            retiring = [.. _retiring];
+            pending = [.. _retirements];
+            _models.Clear();
+            _default = null;
+        }
+
+        foreach (var model in current)
+        {
+            model.Scheduler.Dispose();
+            metrics.Untrack(model);
+            model.Engine.Dispose();
+        }
+
+        // Retiring models are released by their own retirement task once their loop stops.
+        foreach (var model in retiring)
+        {
+            model.Scheduler.Dispose();
+        }
+
+        await Task.WhenAll(pending).ConfigureAwait(false);
+    }
+}

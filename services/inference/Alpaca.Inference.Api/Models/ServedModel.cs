@@ -1,0 +1,45 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Inference.Serving;
+
+namespace Alpaca.Inference.Api.Models;
+
+/// <summary>A loaded model under a name: its engine and the scheduler that batches its requests.</summary>
+public sealed class ServedModel(string name, string path, Engine engine, ContinuousBatchScheduler scheduler)
+{
+    public string Name { get; } = name;
+
+    public string Path { get; } = path;
+
+    public Engine Engine { get; } = engine;
+
+    public ContinuousBatchScheduler Scheduler { get; } = scheduler;
+
+    public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
+
+    public ModelState State => Scheduler.IsDraining ? ModelState.Draining : ModelState.Ready;
+
+    public ModelInfo Describe(bool isDefault)
+    {
+        var weights = Engine.Weights;
+        var config = weights.Config;
+        var types = weights.Matrices.Select(m => m.Type).Distinct().ToList();
+        return new ModelInfo
+        {
+            Name = Name,
+            Path = Path,
+            Architecture = "llama",
+            ContextLength = Scheduler.ContextLength,
+            Quantization = types.Count == 1 ? types[0].ToString() : "mixed",
+            ParameterCount = config.ParameterCount,
+            VocabSize = config.VocabSize,
+            EmbeddingLength = config.Dim,
+            BlockCount = config.NLayers,
+            HeadCount = config.NHeads,
+            HeadCountKv = config.NKvHeads,
+            State = State,
+            Device = "cpu",
+            WeightBytes = weights.Matrices.Sum(m => m.RowBytes * m.Rows) + (weights.TokenEmbedding.RowBytes * weights.TokenEmbedding.Vocab),
+            IsDefault = isDefault,
+        };
+    }
+}

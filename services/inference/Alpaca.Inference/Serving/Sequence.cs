@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Alpaca.Inference.Sampling;
+using Alpaca.Tokenizers;
+
+namespace Alpaca.Inference.Serving;
+
+/// <summary>The scheduler's state of one request: where its prompt is, what it generated, its sampler and text state.</summary>
+internal sealed class Sequence
+{
+    public Sequence(SequenceRequest request, ulong seed, int vocabSize, ITextTokenizer tokenizer, CancellationToken cancellation)
+    {
+        Request = request;
+        Seed = seed;
+        Cancellation = cancellation;
+        Sampler = new Sampler(request.Sampling with { Seed = seed }, vocabSize);
+        Sampler.Accept(request.PromptTokens);
+        Detokenizer = tokenizer.CreateStreamingDetokenizer();
+        Stops = new StopWatcher(request.Stop);
+        SubmittedAt = Stopwatch.GetTimestamp();
+    }
+
+    public SequenceRequest Request { get; }
+
+    public ulong Seed { get; }
+
+    public CancellationToken Cancellation { get; }
+
+    public Channel<SequenceEvent> Events { get; } = Channel.CreateUnbounded<SequenceEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    public Sampler Sampler { get; }
+
+    public StreamingDetokenizer Detokenizer { get; }
+
+    public StopWatcher Stops { get; }
+
+    /// <summary>KV cache slot, or -1 while waiting.</summary>
+    public int Slot { get; set; } = -1;
+
+    /// <summary>Tokens written to the KV cache (prompt chunks, then fed-back generated tokens).</summary>
+    public int Cached { get; set; }
+
+    /// <summary>True while prompt tokens remain to be processed.</summary>
+    /// <summary>Prompt tokens put in the current step's batch.</summary>
+    public int Scheduled { get; set; }
+
+    public bool Prefilling => Cached < Request.PromptTokens.Count;
+
+    /// <summary>The last sampled token, fed to the model at position <see cref="Cached"/> next step.</summary>
+    public int NextInput { get; set; } = -1;
+
+    public int Generated { get; set; }
+
+    /// <summary>Logits with EOS and stop ids masked (min_tokens), allocated on first use.</summary>
+    public float[]? Masked { get; set; }
+
+    public long SubmittedAt { get; }
+
+    public long LastTokenAt { get; set; }
+
+    public bool Expired(DateTime now) => Cancellation.IsCancellationRequested || (Request.Deadline is { } d && now >= d);
+}
