@@ -98,9 +98,17 @@ public sealed class ModelLifecycleTests
         await using var server = await InferenceServer.StartAsync(TestModels.Long(7), maxSequences: 4, maxQueue: 16);
         var oldScheduler = server.Registry.Resolve("tiny").Scheduler;
 
-        // Six requests on the old model: four running, two queued.
-        var before = Enumerable.Range(0, 6).Select(_ => server.Client.CompleteAsync(new CompleteRequest { Request = Greedy(prompt, tokens) }).ResponseAsync).ToList();
-        await WaitUntil(() => oldScheduler.Running == 4 && oldScheduler.Waiting == 2, TimeSpan.FromSeconds(10), "four running and two queued");
+        // Six requests on the old model: four running, two queued. Each is confirmed to have reached the
+        // scheduler before the next is sent, so none can be routed to the new model, whatever the load.
+        var before = new List<Task<CompleteResponse>>();
+        for (var i = 0; i < 6; i++)
+        {
+            before.Add(server.Client.CompleteAsync(new CompleteRequest { Request = Greedy(prompt, tokens) }).ResponseAsync);
+            var expected = i + 1;
+            await WaitUntil(() => oldScheduler.InFlight == expected, TimeSpan.FromSeconds(30), $"request {expected} to reach the scheduler");
+        }
+
+        await WaitUntil(() => oldScheduler.Running == 4 && oldScheduler.Waiting == 2, TimeSpan.FromSeconds(30), "four running and two queued");
 
         var swap = await server.Client.LoadModelAsync(new LoadModelRequest { Path = TestModels.Long(8), Name = "tiny" });
         Assert.Equal(ModelState.Ready, swap.Info.State);
