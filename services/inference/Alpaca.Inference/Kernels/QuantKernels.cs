@@ -165,6 +165,9 @@ internal static unsafe class QuantKernels
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var b = 0; b < nb; b++, wq += 128, ws += G)
         {
+            // Few-token batches (continuous batching's decode steps) stream the weights from DRAM here too.
+            Sse.Prefetch0(wq + PrefetchDistance);
+            Sse.Prefetch0(wq + PrefetchDistance + 64);
             var v = Vector256.Load(wq);
             var l0 = v & mask;
             var h0 = High(v) & mask;
@@ -223,6 +226,10 @@ internal static unsafe class QuantKernels
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var b = 0; b < nb; b++, wq += 256, ws += G)
         {
+            Sse.Prefetch0(wq + PrefetchDistance);
+            Sse.Prefetch0(wq + PrefetchDistance + 64);
+            Sse.Prefetch0(wq + PrefetchDistance + 128);
+            Sse.Prefetch0(wq + PrefetchDistance + 192);
             var w0 = Vector256.Load(wq);
             var w1 = Vector256.Load(wq + 32);
             var w2 = Vector256.Load(wq + 64);
