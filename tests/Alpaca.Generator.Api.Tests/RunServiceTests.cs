@@ -118,8 +118,13 @@ public sealed class RunServiceTests : IDisposable
     [Fact]
     public async Task An_unreachable_teacher_pauses_the_run_then_fails_it_with_the_reason_after_the_budget()
     {
+        // A port we hold bound but never listen on: connections are refused, and no server started by a
+        // test running in parallel can take it (a merely "free" port could be reused by one).
+        using var held = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        held.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)held.LocalEndPoint!).Port;
         await using var host = await GeneratorHost.StartAsync(_dir.File("state"));
-        var spec = RunKit.Spec($"http://127.0.0.1:{FreePort.Next()}/v1", 10, _dir.File("out"));
+        var spec = RunKit.Spec($"http://127.0.0.1:{port}/v1", 10, _dir.File("out"));
         spec.Teacher.UnreachableBudget = Duration.FromTimeSpan(TimeSpan.FromSeconds(1.5));
         await host.Client.StartRunAsync(new StartRunRequest { RunId = "unreachable", Spec = spec });
 
