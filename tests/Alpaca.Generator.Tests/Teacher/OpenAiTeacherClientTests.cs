@@ -156,12 +156,14 @@ public class OpenAiTeacherClientTests
     public async Task A_slow_teacher_times_out_and_is_retried()
     {
         await using var server = Echo();
-        server.Enqueue(new Fault.Slow(TimeSpan.FromSeconds(5)));
-        using var client = Client(server, timeout: TimeSpan.FromMilliseconds(300));
+        server.Enqueue(new Fault.Slow(TimeSpan.FromSeconds(30)));
+        using var client = Client(server, timeout: TimeSpan.FromSeconds(1));
 
         var batch = await client.CompleteAsync(["x"], new TeacherSampling(), CancellationToken.None);
 
-        Assert.Equal(1, batch.Retries);
+        // The slow reply must time out and be retried; on a loaded CI machine a normal reply can also miss
+        // the timeout now and then, so a second retry is tolerated (the fault is queued only once).
+        Assert.InRange(batch.Retries, 1, 2);
         Assert.Equal("reply to 1 chars", batch.Completions[0].Text);
     }
 
