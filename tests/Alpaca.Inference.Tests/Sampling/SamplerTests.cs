@@ -129,6 +129,103 @@ public class SamplerTests
         Assert.Contains(field, Assert.Throws<ArgumentException>(() => p.Validate()).Message);
     }
 
+    [Theory]
+    [InlineData(0, 0.9f, 0f, 1.0f)]
+    [InlineData(40, 1f, 0f, 0.8f)]
+    [InlineData(40, 0.95f, 0.05f, 1.2f)]
+    [InlineData(5, 0.5f, 0f, 0.7f)]
+    [InlineData(0, 0.999f, 0f, 2.0f)]
+    [InlineData(31999, 0.9f, 0f, 1.0f)]
+    // The sampler sorts only the candidates that can survive top-k/top-p; it must draw exactly what a
+    // sort of the whole 32000-token vocabulary draws, token for token, from the same random stream.
+    public void Top_k_and_top_p_draw_exactly_what_a_full_sort_draws(int topK, float topP, float minP, float temperature)
+    {
+        var rng = new Random(topK + (int)(topP * 1000));
+        for (var round = 0; round < 8; round++)
+        {
+            // Peaked (a few big logits over a long tail) and flat vocabularies, with tied values.
+            var logits = new float[32000];
+            for (var i = 0; i < logits.Length; i++)
+            {
+                logits[i] = round % 2 == 0 ? (float)(rng.NextDouble() * 2) : (float)Math.Round(rng.NextDouble() * 8, 1);
+            }
+
+            for (var i = 0; i < 20; i++)
+            {
+                logits[rng.Next(logits.Length)] += 12 * (float)rng.NextDouble();
+            }
+
+            var p = new SamplingParams { TopK = topK, TopP = topP, MinP = minP, Temperature = temperature, Seed = (ulong)(round + 1) };
+            var sampler = new Sampler(p, logits.Length);
+            var reference = new SplitMix64((ulong)(round + 1));
+            for (var draw = 0; draw < 10; draw++)
+            {
+                Assert.Equal(FullSortDraw(logits, p, reference), sampler.Sample(logits, false, out _));
+            }
+        }
+    }
+
+    // The sampler's algorithm with a full sort: softmax at T in double, top-k, top-p over the (top-k) mass,
+    // min-p, then one uniform draw over what is left.
+    private static int FullSortDraw(float[] logits, SamplingParams p, SplitMix64 rng)
+    {
+        var max = logits.Max();
+        var c = logits.Select((l, i) => (Token: i, P: Math.Exp((l - max) * (1.0 / p.Temperature)))).ToList();
+        var sum = c.Sum(x => x.P);
+        c = [.. c.OrderByDescending(x => x.P).ThenBy(x => x.Token)];
+        if (p.TopK > 0 && p.TopK < c.Count)
+        {
+            c = c.Take(p.TopK).ToList();
+            sum = 0;
+            foreach (var x in c)
+            {
+                sum += x.P;
+            }
+        }
+
+        if (p.TopP < 1f)
+        {
+            var target = p.TopP * sum;
+            var cumulative = 0.0;
+            var keep = 0;
+            while (keep < c.Count)
+            {
+                cumulative += c[keep++].P;
+                if (cumulative >= target)
+                {
+                    break;
+                }
+            }
+
+            c = c.Take(keep).ToList();
+            sum = cumulative;
+        }
+
+        if (p.MinP > 0f)
+        {
+            var threshold = p.MinP * c.Max(x => x.P);
+            c = c.Where(x => x.P >= threshold).ToList();
+            sum = 0;
+            foreach (var x in c)
+            {
+                sum += x.P;
+            }
+        }
+
+        var u = rng.NextDouble() * sum;
+        var acc = 0.0;
+        foreach (var x in c)
+        {
+            acc += x.P;
+            if (u < acc)
+            {
+                return x.Token;
+            }
+        }
+
+        return c[^1].Token;
+    }
+
     private static List<int> Draws(SamplingParams p, float[] logits, int n = 3000)
     {
         var s = new Sampler(p, logits.Length);

@@ -22,7 +22,7 @@ public static class LoadTestCommand
         var minRequests = new Option<int>("--min-requests") { Description = "Requests each client sends at least, whatever the duration.", DefaultValueFactory = _ => 1 };
         var instruction = new Option<string>("--instruction") { Description = "Alpaca instruction each request carries.", DefaultValueFactory = _ => "Give three tips for staying healthy." };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature (0 = greedy).", DefaultValueFactory = _ => 0.8 };
-        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass (1 = off; below 1 the sampler sorts the whole vocabulary per token).", DefaultValueFactory = _ => 1.0 };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass (1 = off).", DefaultValueFactory = _ => 1.0 };
         var rounds = new Option<int>("--rounds") { Description = "Run all levels this many times in rotation and report each level's best round (on a shared machine, other processes' bursts then hit one round, not the figure).", DefaultValueFactory = _ => 1 };
         var command = new Command("loadtest", "Load-test the inference service with concurrent gRPC streams: tokens/s, TTFT and inter-token latency percentiles, errors.")
         {

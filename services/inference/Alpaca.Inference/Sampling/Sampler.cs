@@ -112,7 +112,18 @@ public sealed class Sampler
 
         var count = n;
         var sorted = false;
-        if (_p.TopK > 0 && _p.TopK < count)
+
+        // Top-k and top-p only ever keep a prefix of the descending order, so only the candidates at or
+        // above some probability t need sorting: every token with p ≥ t precedes every token below it,
+        // so if they number at least k (top-k) or carry at least the top-p mass, the kept prefix lies
+        // among them and the result is identical to sorting the whole vocabulary (ties included).
+        var topK = _p.TopK > 0 && _p.TopK < n;
+        if (topK || _p.TopP < 1f)
+        {
+            count = CompactAboveThreshold(count, topK ? _p.TopK : 0, sum);
+        }
+
+        if (topK)
         {
             SortDescending(count);
             sorted = true;
@@ -183,6 +194,53 @@ public sealed class Sampler
         }
 
         return _candidates[count - 1].Token; // rounding left u at the very top
+    }
+
+    /// <summary>
+    /// Moves the candidates with p ≥ t to the front (in token order) and returns how many there are, for
+    /// the largest t of the form max·10⁻ʲ whose set is big enough for top-k and heavy enough for top-p.
+    /// </summary>
+    private int CompactAboveThreshold(int count, int needK, double sum)
+    {
+        var max = 0.0;
+        for (var i = 0; i < count; i++)
+        {
+            max = Math.Max(max, _candidates[i].P);
+        }
+
+        var needMass = _p.TopP < 1f ? _p.TopP * sum : 0.0;
+        for (var threshold = max * 1e-3; threshold > 0 && threshold >= max * 1e-30; threshold *= 1e-3)
+        {
+            var above = 0;
+            var mass = 0.0;
+            for (var i = 0; i < count; i++)
+            {
+                var p = _candidates[i].P;
+                if (p >= threshold)
+                {
+                    above++;
+                    mass += p;
+                }
+            }
+
+            // The mass is compared with a margin: summed in another order than the cumulative walk, it
+            // could differ from it in the last bits.
+            if (above >= needK && mass >= needMass * (1 + 1e-9))
+            {
+                var kept = 0;
+                for (var i = 0; i < count; i++)
+                {
+                    if (_candidates[i].P >= threshold)
+                    {
+                        _candidates[kept++] = _candidates[i];
+                    }
+                }
+
+                return kept;
+            }
+        }
+
+        return count;
     }
 
     // Full sort, descending probability, ties by token id so results do not depend on the sort algorithm.
