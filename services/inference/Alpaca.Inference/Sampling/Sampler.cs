@@ -198,18 +198,13 @@ public sealed class Sampler
 
     /// <summary>
     /// Moves the candidates with p ≥ t to the front (in token order) and returns how many there are, for
-    /// the largest t of the form max·10⁻ʲ whose set is big enough for top-k and heavy enough for top-p.
+    /// the largest t of the form 10⁻³ʲ whose set is big enough for top-k and heavy enough for top-p.
+    /// The largest p is exactly 1 (exp(0) of the top logit), so thresholds are relative to it as they stand.
     /// </summary>
     private int CompactAboveThreshold(int count, int needK, double sum)
     {
-        var max = 0.0;
-        for (var i = 0; i < count; i++)
-        {
-            max = Math.Max(max, _candidates[i].P);
-        }
-
         var needMass = _p.TopP < 1f ? _p.TopP * sum : 0.0;
-        for (var threshold = max * 1e-3; threshold > 0 && threshold >= max * 1e-30; threshold *= 1e-3)
+        for (var threshold = 1e-3; threshold >= 1e-30; threshold *= 1e-3)
         {
             var above = 0;
             var mass = 0.0;
