@@ -1,3 +1,4 @@
+using Alpaca.Llm.Prompts;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Tokenization;
@@ -10,7 +11,7 @@ internal static class TinyTokenizerFixture
     private static readonly Lazy<(List<AlpacaRecord> Records, SentencePieceSftTokenizer Tokenizer)> Lazy = new(() =>
     {
         var records = AlpacaDataReader.Read(RepoPaths.Data("alpaca_data.json"));
-        var pieces = TinyBpeTrainer.Train(records.Take(4000).SelectMany(r => new[] { PromptTemplates.BuildSource(r), r.Output }), 2048);
+        var pieces = TinyBpeTrainer.Train(records.Take(4000).SelectMany(r => new[] { AlpacaPrompt.Build(r.Instruction, r.Input), r.Output }), 2048);
         return (records, new SentencePieceSftTokenizer(SentencePieceModelWriter.Write(pieces)));
     });
 

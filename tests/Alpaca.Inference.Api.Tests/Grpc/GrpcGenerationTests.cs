@@ -2,6 +2,7 @@ using System.Text;
 using Alpaca.Contracts.V1;
 using Alpaca.Inference.Generation;
 using Alpaca.Inference.Sampling;
+using Alpaca.Llm.Prompts;
 using Grpc.Core;
 using FinishReason = Alpaca.Contracts.V1.FinishReason;
 
@@ -102,7 +103,7 @@ public sealed class GrpcGenerationTests(ServerFixture fixture) : IClassFixture<S
             Stopping = new StoppingCriteria { MaxTokens = 5, IgnoreEos = true },
         };
         var complete = await Client.CompleteAsync(new CompleteRequest { Request = request });
-        var templated = PromptTemplates.Alpaca("Name three colors.", "Use French.");
+        var templated = AlpacaPrompt.Build("Name three colors.", "Use French.");
         Assert.Contains("### Input:\nUse French.", templated, StringComparison.Ordinal);
         var expected = (await Client.TokenizeAsync(new TokenizeRequest { Text = templated })).Ids.Count;
         Assert.Equal(expected, complete.Result.Usage.PromptTokens);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Alpaca.Contracts.V1;
 using Alpaca.Inference.Generation;
+using Alpaca.Llm.Prompts;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Models;
@@ -36,7 +37,7 @@ public sealed class OpenAiSdkTests(ServerFixture fixture) : IClassFixture<Server
             },
         });
         Assert.Equal(grpc.Text, completion.Content[0].Text);
-        var templated = PromptTemplates.Alpaca("Name three colors.");
+        var templated = AlpacaPrompt.Build("Name three colors.");
         var promptTokens = (await fixture.Server.Client.TokenizeAsync(new TokenizeRequest { Text = templated })).Ids.Count;
         Assert.Equal(promptTokens, completion.Usage.InputTokenCount);
         Assert.Equal(promptTokens + 12, completion.Usage.TotalTokenCount);

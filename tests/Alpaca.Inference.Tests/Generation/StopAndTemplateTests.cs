@@ -1,4 +1,5 @@
 using Alpaca.Inference.Generation;
+using Alpaca.Llm.Prompts;
 
 namespace Alpaca.Inference.Tests.Generation;
 
@@ -10,12 +11,12 @@ public class StopAndTemplateTests
         // PROMPT_DICT of stanford_alpaca train.py (docs: alpaca-reference.md §3.1), verbatim.
         Assert.Equal(
             "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nGive three tips.\n\n### Response:",
-            PromptTemplates.Alpaca("Give three tips."));
+            AlpacaPrompt.Build("Give three tips."));
         Assert.Equal(
             "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nTranslate {input}.\n\n### Input:\nHola\n\n### Response:",
-            PromptTemplates.Alpaca("Translate {input}.", "Hola"));
-        Assert.Contains("### Input:\n \n", PromptTemplates.Alpaca("x", " ")); // whitespace counts as input
-        Assert.Equal(PromptTemplates.Alpaca("x"), PromptTemplates.Alpaca("x", ""));
+            AlpacaPrompt.Build("Translate {input}.", "Hola"));
+        Assert.Contains("### Input:\n \n", AlpacaPrompt.Build("x", " ")); // whitespace counts as input
+        Assert.Equal(AlpacaPrompt.Build("x"), AlpacaPrompt.Build("x", ""));
         Assert.Equal("plain", PromptTemplates.Apply("raw", "plain"));
         Assert.Throws<ArgumentException>(() => PromptTemplates.Apply("chatml", "x"));
     }

@@ -1,6 +1,7 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Inference;
 using Alpaca.Inference.Generation;
+using Alpaca.Llm.Prompts;
 using Alpaca.Messaging;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Api.Tests.Support;
@@ -64,7 +65,7 @@ public sealed class GatewayJobTests(RedisServer redis, ITestOutputHelper output)
             using var engine = Engine.Load(published.GgufPath, new Alpaca.Inference.Model.ModelOptions { Threads = 2 });
             var result = engine.Generate(new GenerationRequest
             {
-                Prompt = Alpaca.Trainer.Data.PromptTemplates.BuildSource(record),
+                Prompt = AlpacaPrompt.Build(record.Instruction, record.Input),
                 MaxTokens = 16,
                 Sampling = Alpaca.Inference.Sampling.SamplingParams.Greedy,
             });

@@ -1,3 +1,4 @@
+using Alpaca.Llm.Prompts;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Data;
 using Xunit;
@@ -25,7 +26,7 @@ public sealed class AlpacaDataTests
         Assert.Equal(
             "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n" +
             "### Instruction:\nGive three tips for staying healthy.\n\n### Response:",
-            PromptTemplates.BuildSource(first));
+            AlpacaPrompt.Build(first.Instruction, first.Input));
     }
 
     [Fact]
@@ -38,13 +39,13 @@ public sealed class AlpacaDataTests
         Assert.Equal(
             "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n" +
             "### Instruction:\nIdentify the odd one out.\n\n### Input:\nTwitter, Instagram, Telegram\n\n### Response:",
-            PromptTemplates.BuildSource(withInput));
+            AlpacaPrompt.Build(withInput.Instruction, withInput.Input));
     }
 
     [Fact]
     public void Whitespace_input_counts_as_an_input_like_train_py()
     {
-        Assert.Contains("### Input:\n \n\n", PromptTemplates.BuildSource(new AlpacaRecord("Do it.", " ", "Done.")));
+        Assert.Contains("### Input:\n \n\n", AlpacaPrompt.Build("Do it.", " "));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Alpaca.Llm.Prompts;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Tokenization;
@@ -14,7 +15,7 @@ public sealed class TinyTokenizerTests(ITestOutputHelper output)
     {
         var records = AlpacaDataReader.Read(RepoPaths.Data("alpaca_data.json"));
         var clock = Stopwatch.StartNew();
-        var pieces = TinyBpeTrainer.Train(records.Take(4000).SelectMany(r => new[] { PromptTemplates.BuildSource(r), r.Output }), 2048);
+        var pieces = TinyBpeTrainer.Train(records.Take(4000).SelectMany(r => new[] { AlpacaPrompt.Build(r.Instruction, r.Input), r.Output }), 2048);
         output.WriteLine($"trained in {clock.ElapsedMilliseconds} ms");
         Assert.Equal(2048, pieces.Count);
         Assert.Equal(("<unk>", "<s>", "</s>", "<0x00>"), (pieces[0].Piece, pieces[1].Piece, pieces[2].Piece, pieces[3].Piece));
@@ -27,7 +28,7 @@ public sealed class TinyTokenizerTests(ITestOutputHelper output)
         long tokens = 0, words = 0;
         foreach (var r in records.Take(2000))
         {
-            var text = PromptTemplates.BuildSource(r) + r.Output;
+            var text = AlpacaPrompt.Build(r.Instruction, r.Input) + r.Output;
             var ids = tokenizer.Encode(text);
             tokens += ids.Count;
             words += text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;

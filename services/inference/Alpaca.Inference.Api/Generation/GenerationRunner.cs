@@ -4,6 +4,7 @@ using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Generation;
 using Alpaca.Inference.Sampling;
 using Alpaca.Inference.Serving;
+using Alpaca.Llm.Prompts;
 
 namespace Alpaca.Inference.Api.Generation;
 
@@ -56,7 +57,7 @@ public sealed class GenerationRunner(ModelRegistry registry)
                 throw InferenceException.Invalid("instruction.instruction is empty: give the instruction to follow.", "instruction");
             }
 
-            text = PromptTemplates.Alpaca(spec.Instruction, spec.Input);
+            text = AlpacaPrompt.Build(spec.Instruction, spec.Input);
         }
         else
         {

@@ -1,3 +1,4 @@
+using Alpaca.Llm.Prompts;
 namespace Alpaca.Trainer.Data;
 
 /// <summary>
@@ -24,7 +25,7 @@ public sealed class SupervisedDataset
             throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max_length must be at least 2.");
         }
 
-        var source = PromptTemplates.BuildSource(record);
+        var source = AlpacaPrompt.Build(record.Instruction, record.Input);
         var sourceIds = WithBos(tokenizer, tokenizer.Encode(source));
         var fullIds = WithBos(tokenizer, tokenizer.Encode(source + record.Output));
         fullIds.Add(tokenizer.EosId);

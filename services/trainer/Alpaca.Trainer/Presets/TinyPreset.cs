@@ -1,3 +1,4 @@
+using Alpaca.Llm.Prompts;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Model;
@@ -45,7 +46,7 @@ public static class TinyPreset
             return folder;
         }
 
-        var texts = records.Take(TokenizerRecords).SelectMany(r => new[] { PromptTemplates.BuildSource(r), r.Output });
+        var texts = records.Take(TokenizerRecords).SelectMany(r => new[] { AlpacaPrompt.Build(r.Instruction, r.Input), r.Output });
         var pieces = TinyBpeTrainer.Train(texts, VocabularySize);
         var tokenizer = new SentencePieceSftTokenizer(SentencePieceModelWriter.Write(pieces));
 
