@@ -26,7 +26,7 @@ public static class HfToGgufConverter
             throw new FileNotFoundException($"{hfDirectory}: config.json not found; expected a Hugging Face model folder.", configPath);
         }
 
-        var config = LlamaConfig.FromHfConfigJson(File.ReadAllText(configPath), configPath);
+        var config = LlamaConfig.ReadHfConfig(configPath);
         using var checkpoint = SafeTensorsCheckpoint.Open(hfDirectory);
         if (!config.TiedEmbeddings && !checkpoint.Contains(LlamaTensorNames.Hf.Output))
         {

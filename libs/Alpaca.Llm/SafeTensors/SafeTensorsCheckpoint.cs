@@ -52,7 +52,8 @@ public sealed class SafeTensorsCheckpoint : IDisposable
                     var any = Directory.GetFiles(path, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
                     if (any.Length == 0)
                     {
-                        throw new FileNotFoundException($"{path}: no {SingleFileName}, {IndexFileName} or *.safetensors file in this folder.");
+                        var hint = File.Exists(Path.Combine(path, "pytorch_model.bin")) ? " (it has pytorch_model.bin; convert it to safetensors first)" : "";
+                        throw new FileNotFoundException($"{path}: no {SingleFileName}, {IndexFileName} or *.safetensors file in this folder{hint}.");
                     }
 
                     foreach (var f in any)

@@ -8,6 +8,9 @@ namespace Alpaca.Llm.SafeTensors;
 /// Writes an HF checkpoint's weights into a folder: one <c>model.safetensors</c> when everything fits in
 /// <see cref="MaxShardBytes"/>, else <c>model-0000i-of-0000N.safetensors</c> shards plus
 /// <c>model.safetensors.index.json</c>, the layout transformers' <c>save_pretrained</c> produces.
+/// Tensors stream out one at a time through their write callbacks, so memory stays flat. Every file is
+/// written under a temporary name and renamed into place; weights of an earlier save into the same folder
+/// (a single file or other shards) are removed, so a reader never mixes two saves.
 /// </summary>
 public sealed class SafeTensorsCheckpointWriter
 {
@@ -29,6 +32,21 @@ public sealed class SafeTensorsCheckpointWriter
     public IReadOnlyList<string> WriteTo(string directory)
     {
         Directory.CreateDirectory(directory);
+
+        // The index first: SafeTensorsCheckpoint prefers it, so a stale one would win over a new single file.
+        File.Delete(Path.Combine(directory, SafeTensorsCheckpoint.IndexFileName));
+        var written = WriteFiles(directory);
+        var names = written.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in Directory.GetFiles(directory, "model*.safetensors*").Where(f => !names.Contains(Path.GetFileName(f))))
+        {
+            File.Delete(stale);
+        }
+
+        return written;
+    }
+
+    private List<string> WriteFiles(string directory)
+    {
         var shards = new List<List<int>> { new() };
         long current = 0;
         for (var i = 0; i < _tensors.Count; i++)
@@ -71,7 +89,8 @@ public sealed class SafeTensorsCheckpointWriter
             ["weight_map"] = weightMap,
         };
         var indexPath = Path.Combine(directory, SafeTensorsCheckpoint.IndexFileName);
-        File.WriteAllText(indexPath, index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(indexPath + ".partial", index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(indexPath + ".partial", indexPath, overwrite: true);
         written.Add(indexPath);
         return written;
     }
@@ -79,7 +98,6 @@ public sealed class SafeTensorsCheckpointWriter
     private void WriteShard(string path, List<int> members)
     {
         var writer = new SafeTensorsWriter();
-        writer.Metadata["format"] = "pt"; // transformers refuses safetensors files without a known format tag
         foreach (var i in members)
         {
             var t = _tensors[i];

@@ -13,7 +13,11 @@ public sealed class SafeTensorsWriter
     private readonly List<(SafeTensorInfo Info, Action<Stream> Write)> _tensors = [];
     private long _size;
 
-    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// <c>__metadata__</c>; starts as <c>{"format": "pt"}</c> because transformers and PEFT refuse files without a
+    /// known format tag (safetensors' own torch writer sets the same).
+    /// </summary>
+    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal) { ["format"] = "pt" };
 
     /// <summary>Bytes of tensor data added so far.</summary>
     public long DataBytes => _size;

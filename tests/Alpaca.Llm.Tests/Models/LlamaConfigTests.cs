@@ -57,8 +57,23 @@ public class LlamaConfigTests
     [Fact]
     public void Hf_json_round_trips()
     {
-        var c = TinyModelFactory.Tiny() with { TiedEmbeddings = true, RopeTheta = 500000f, EosTokenId = 7 };
+        var c = TinyModelFactory.Tiny() with { TiedEmbeddings = true, RopeTheta = 500000f, EosTokenId = 7, PadTokenId = 60, InitializerRange = 0.2 };
         Assert.Equal(c, LlamaConfig.FromHfConfigJson(c.ToHfConfigJson()));
+    }
+
+    [Fact]
+    public void Writing_over_an_original_config_keeps_the_keys_it_does_not_model()
+    {
+        var original = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(TinyLlamaConfig)!;
+        var c = LlamaConfig.FromHfConfigJson(TinyLlamaConfig) with { VocabSize = 32001, PadTokenId = 32000 };
+        var written = System.Text.Json.Nodes.JsonNode.Parse(c.ToHfConfigJson("float32", original))!;
+        Assert.Equal("4.35.0", written["transformers_version"]!.GetValue<string>());
+        Assert.Equal(1, written["pretraining_tp"]!.GetValue<int>());
+        Assert.Equal(32001, written["vocab_size"]!.GetValue<int>());
+        Assert.Equal(32000, written["pad_token_id"]!.GetValue<int>());
+        Assert.Equal("float32", written["torch_dtype"]!.GetValue<string>());
+        Assert.Equal("bfloat16", original["torch_dtype"]!.GetValue<string>()); // the original is not modified
+        Assert.Equal(c, LlamaConfig.FromHfConfigJson(written.ToJsonString()));
     }
 
     [Fact]
@@ -77,7 +92,7 @@ public class LlamaConfigTests
         e = Assert.Throws<InvalidDataException>(() => LlamaConfig.FromHfConfigJson(TinyLlamaConfig.Replace("\"num_key_value_heads\": 4", "\"num_key_value_heads\": \"four\"")));
         Assert.Contains("num_key_value_heads", e.Message);
         e = Assert.Throws<InvalidDataException>(() => LlamaConfig.FromHfConfigJson(TinyLlamaConfig.Replace("\"num_key_value_heads\": 4", "\"num_key_value_heads\": 5")));
-        Assert.Contains("NKvHeads", e.Message);
+        Assert.Contains("'num_attention_heads' (32) must be a multiple of 'num_key_value_heads' (5)", e.Message);
         e = Assert.Throws<InvalidDataException>(() => LlamaConfig.FromHfConfigJson("{ not json"));
         Assert.Contains("line 1", e.Message);
     }

@@ -16,7 +16,6 @@ public class SafeTensorsTests
     {
         using var dir = new TempDir("st");
         var w = new SafeTensorsWriter();
-        w.Metadata["format"] = "pt";
         w.Add("f32", SafeTensorsDType.F32, [2, 3], MemoryMarshal.AsBytes(Values.AsSpan()).ToArray());
         w.Add("f16", SafeTensorsDType.F16, [3, 2], MemoryMarshal.AsBytes(Values.Select(HalfConverter.FloatToHalf).ToArray().AsSpan()).ToArray());
         w.Add("bf16", SafeTensorsDType.BF16, [6], MemoryMarshal.AsBytes(Values.Select(HalfConverter.FloatToBf16).ToArray().AsSpan()).ToArray());
@@ -48,7 +47,8 @@ public class SafeTensorsTests
         var bytes = File.ReadAllBytes(dir.File("x.safetensors"));
         var n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         Assert.Equal(0, n % 8);
-        Assert.Equal("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", Encoding.UTF8.GetString(bytes, 8, n).TrimEnd(' '));
+        // __metadata__.format = "pt" by default: transformers and PEFT refuse safetensors files without it.
+        Assert.Equal("{\"__metadata__\":{\"format\":\"pt\"},\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", Encoding.UTF8.GetString(bytes, 8, n).TrimEnd(' '));
         Assert.Equal(8 + n + 8, bytes.Length);
         Assert.Equal(2f, BitConverter.ToSingle(bytes, 8 + n + 4));
     }

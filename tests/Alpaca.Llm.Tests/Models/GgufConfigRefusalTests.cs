@@ -1,0 +1,81 @@
+using Alpaca.Llm.Gguf;
+using Alpaca.Llm.Models;
+using Alpaca.Llm.Tensors;
+
+namespace Alpaca.Llm.Tests.Models;
+
+/// <summary>
+/// The GGUF side of <see cref="LlamaConfig"/>'s one validation: what the engine does not compute is refused
+/// when the file is opened, with the message config.json gets for the same feature (rope scaling, another
+/// architecture), naming the GGUF key and value.
+/// </summary>
+public class GgufConfigRefusalTests
+{
+    private static GgufFile File(Action<GgufWriter> edit)
+    {
+        var w = new GgufWriter();
+        TinyModelFactory.Tiny().ApplyTo(w.Metadata);
+        edit(w);
+        using var ms = new MemoryStream();
+        w.WriteTo(ms);
+        return GgufFile.FromBytes(ms.ToArray(), "m.gguf");
+    }
+
+    public static TheoryData<string, string> RopeScaling => new()
+    {
+        { "linear factor", "'llama.rope.scaling.factor' is 4" },
+        { "old linear key", "'llama.rope.scale_linear' is 2" },
+        { "yarn", "'llama.rope.scaling.type' is 'yarn'" },
+        { "llama3 rope_freqs", "tensor 'rope_freqs.weight' is present" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RopeScaling))]
+    public void Rope_scaling_is_refused_naming_key_and_value(string variant, string found)
+    {
+        using var g = File(w =>
+        {
+            switch (variant)
+            {
+                case "linear factor":
+                    w.Metadata.Set("llama.rope.scaling.type", GgufValue.String("linear"));
+                    w.Metadata.Set("llama.rope.scaling.factor", GgufValue.Float32(4f));
+                    break;
+                case "old linear key":
+                    w.Metadata.Set("llama.rope.scale_linear", GgufValue.Float32(2f));
+                    break;
+                case "yarn":
+                    w.Metadata.Set("llama.rope.scaling.type", GgufValue.String("yarn"));
+                    break;
+                default:
+                    w.AddTensor(LlamaConfig.RopeFreqsTensor, [8], GgmlType.F32, new float[8]);
+                    break;
+            }
+        });
+        var e = Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(g));
+        Assert.Equal(LlamaSupport.RopeScaling("m.gguf", found).Message, e.Message);
+    }
+
+    [Fact]
+    public void Plain_rope_spelled_out_is_accepted()
+    {
+        using var g = File(w =>
+        {
+            w.Metadata.Set("llama.rope.scaling.type", GgufValue.String("none"));
+            w.Metadata.Set("llama.rope.scaling.factor", GgufValue.Float32(1f));
+        });
+        Assert.Equal(TinyModelFactory.Tiny() with { TiedEmbeddings = true }, LlamaConfig.FromGguf(g)); // no output.weight: tied
+    }
+
+    [Fact]
+    public void Another_architecture_and_a_bad_shape_are_named_with_gguf_keys()
+    {
+        using var gpt2 = File(w => w.Metadata.Set("general.architecture", GgufValue.String("gpt2")));
+        Assert.Equal("m.gguf: 'general.architecture' is 'gpt2'; only LLaMA-architecture models are supported.",
+            Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(gpt2)).Message);
+
+        using var ratio = File(w => w.Metadata.Set("llama.attention.head_count_kv", GgufValue.UInt32(3)));
+        Assert.Equal("m.gguf: 'llama.attention.head_count' (4) must be a multiple of 'llama.attention.head_count_kv' (3).",
+            Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(ratio)).Message);
+    }
+}
