@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using Alpaca.Trainer.Lora;
 using Alpaca.Trainer.Model;
 using static TorchSharp.torch;
@@ -7,23 +8,23 @@ namespace Alpaca.Trainer.Tests;
 /// <summary>Small shapes that exercise every path (GQA, untied head) in milliseconds.</summary>
 internal static class TinyModels
 {
-    public static LlamaModelConfig Config(bool tied = false, int vocab = 61) => new()
+    public static LlamaConfig Config(bool tied = false, int vocab = 61) => new()
     {
         VocabSize = vocab,
-        HiddenSize = 32,
-        IntermediateSize = 48,
-        NumHiddenLayers = 2,
-        NumAttentionHeads = 4,
-        NumKeyValueHeads = 2,
-        MaxPositionEmbeddings = 128,
-        RmsNormEps = 1e-5,
+        Dim = 32,
+        FfnDim = 48,
+        NLayers = 2,
+        NHeads = 4,
+        NKvHeads = 2,
+        ContextLength = 128,
+        RmsNormEps = 1e-5f,
         RopeTheta = 10000,
-        TieWordEmbeddings = tied,
+        TiedEmbeddings = tied,
         InitializerRange = 0.2,
     };
 
     /// <summary>A randomly initialised model; a larger init range than HF's 0.02 makes logits differ visibly.</summary>
-    public static LlamaForCausalLM Create(LlamaModelConfig? config = null, LoraSettings? lora = null, ulong seed = 7)
+    public static LlamaForCausalLM Create(LlamaConfig? config = null, LoraSettings? lora = null, ulong seed = 7)
     {
         var model = new LlamaForCausalLM(config ?? Config(), new ProjectionFactory(lora, seed));
         ModelWeights.InitializeRandom(model, seed);

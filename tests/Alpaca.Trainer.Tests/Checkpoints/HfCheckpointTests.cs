@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Alpaca.Llm.SafeTensors;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Model;
@@ -43,7 +44,7 @@ public sealed class HfCheckpointTests
         HfCheckpoint.Save(dir.Path, model, ScalarType.BFloat16, false, TinyTokenizerFixture.Tokenizer, null, null, 512, shardBytes: 8_000);
         var shards = Directory.GetFiles(dir.Path, "model-*-of-*.safetensors");
         Assert.True(shards.Length > 2);
-        var weights = SafetensorsReader.ReadCheckpoint(dir.Path);
+        var weights = TensorBridge.Read(dir.Path);
         Assert.Equal(model.named_parameters().Count(), weights.Count);
         Assert.Equal(ScalarType.BFloat16, weights["model.norm.weight"].dtype);
     }
@@ -93,14 +94,14 @@ public sealed class HfCheckpointTests
         using var model = TinyModels.Create();
         using var dir = new TempDir("hf-bad");
         HfCheckpoint.Save(dir.Path, model, ScalarType.Float32, false, TinyTokenizerFixture.Tokenizer, null, null, 512);
-        var wrong = new LlamaForCausalLM(TinyModels.Config() with { IntermediateSize = 40 });
+        var wrong = new LlamaForCausalLM(TinyModels.Config() with { FfnDim = 40 });
         using var loaded = HfCheckpoint.Load(dir.Path);
         var e = Assert.Throws<InvalidDataException>(() => ModelWeights.Load(wrong, loaded.Weights, dir.Path));
         Assert.Contains("mlp.gate_proj.weight", e.Message);
         Assert.Contains(dir.Path, e.Message);
 
         File.WriteAllText(dir.File("model.safetensors"), "garbage");
-        var e2 = Assert.Throws<InvalidDataException>(() => HfCheckpoint.Load(dir.Path));
+        var e2 = Assert.Throws<SafeTensorsFormatException>(() => HfCheckpoint.Load(dir.Path));
         Assert.Contains("model.safetensors", e2.Message);
 
         File.Delete(dir.File("model.safetensors"));

@@ -22,8 +22,8 @@ public sealed class LlmCoreInteropTests
         TinyModelFactory.WriteHf(dir.Path, spec, dtype, shardBytes);
 
         using var loaded = HfCheckpoint.Load(dir.Path);
-        Assert.Equal((64, 2, 4, 2, 192, 384), (loaded.Config.HiddenSize, loaded.Config.NumHiddenLayers, loaded.Config.NumAttentionHeads,
-            loaded.Config.NumKeyValueHeads, loaded.Config.IntermediateSize, loaded.Config.VocabSize));
+        Assert.Equal((64, 2, 4, 2, 192, 384), (loaded.Config.Dim, loaded.Config.NLayers, loaded.Config.NHeads,
+            loaded.Config.NKvHeads, loaded.Config.FfnDim, loaded.Config.VocabSize));
         Assert.Equal(384, loaded.Tokenizer.Count);
 
         using var model = new LlamaForCausalLM(loaded.Config);

@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Training;
 using Xunit;
@@ -83,7 +84,7 @@ public sealed class BatchingTests
         }
     }
 
-    private static (double Loss, Dictionary<string, Tensor> Grads) StepGradient(Trainer.Model.LlamaModelConfig config, List<MicroBatch> batches)
+    private static (double Loss, Dictionary<string, Tensor> Grads) StepGradient(LlamaConfig config, List<MicroBatch> batches)
     {
         using var model = TinyModels.Create(config);
         var learned = batches.Sum(b => b.TrainedPositions().Length);

@@ -29,7 +29,7 @@ public sealed class EngineParityTests(ITestOutputHelper output)
     public void Engine_logits_equal_torchsharp_logits_after_export(string type, double toleranceOfScale, double rmsTolerance = 1.0)
     {
         var tokenizer = TinyTokenizerFixture.Tokenizer;
-        var config = TinyModels.Config() with { VocabSize = tokenizer.Count, HiddenSize = 64, IntermediateSize = 128, InitializerRange = 0.1 };
+        var config = TinyModels.Config() with { VocabSize = tokenizer.Count, Dim = 64, FfnDim = 128, InitializerRange = 0.1 };
         using var model = TinyModels.Create(config);
         model.eval();
         using var dir = new TempDir("parity");

@@ -16,7 +16,7 @@ public sealed class GgufExportTests
     public void Exported_gguf_carries_our_vocabulary_and_weights_in_llama_cpp_layout()
     {
         var tokenizer = TinyTokenizerFixture.Tokenizer.WithAddedPad();
-        var config = TinyModels.Config() with { VocabSize = tokenizer.Count, HiddenSize = 64, IntermediateSize = 96, PadTokenId = tokenizer.PadId };
+        var config = TinyModels.Config() with { VocabSize = tokenizer.Count, Dim = 64, FfnDim = 96, PadTokenId = tokenizer.PadId };
         using var model = TinyModels.Create(config);
         using var dir = new TempDir("gguf");
         HfCheckpoint.Save(dir.Path, model, ScalarType.Float32, false, tokenizer, null, null, 512);
@@ -36,10 +36,10 @@ public sealed class GgufExportTests
         var state = model.state_dict();
         AssertClose(state["model.embed_tokens.weight"], gguf.ReadAsFloat32(gguf.GetTensor("token_embd.weight")));
         var q = state["model.layers.1.self_attn.q_proj.weight"];
-        var expected = QkPermutation.HfToGguf(q.data<float>().ToArray(), config.NumAttentionHeads, config.HiddenSize);
+        var expected = QkPermutation.HfToGguf(q.data<float>().ToArray(), config.NHeads, config.Dim);
         AssertClose(tensor(expected), gguf.ReadAsFloat32(gguf.GetTensor("blk.1.attn_q.weight")));
         var k = state["model.layers.0.self_attn.k_proj.weight"];
-        var expectedK = QkPermutation.HfToGguf(k.data<float>().ToArray(), config.NumKeyValueHeads, config.HiddenSize);
+        var expectedK = QkPermutation.HfToGguf(k.data<float>().ToArray(), config.NKvHeads, config.Dim);
         AssertClose(tensor(expectedK), gguf.ReadAsFloat32(gguf.GetTensor("blk.0.attn_k.weight")));
     }
 
@@ -48,7 +48,7 @@ public sealed class GgufExportTests
     [InlineData(GgufExportType.Q4_0)]
     public void Quantized_exports_are_written(GgufExportType type)
     {
-        var config = TinyModels.Config() with { VocabSize = TinyTokenizerFixture.Tokenizer.Count, HiddenSize = 64, IntermediateSize = 128 };
+        var config = TinyModels.Config() with { VocabSize = TinyTokenizerFixture.Tokenizer.Count, Dim = 64, FfnDim = 128 };
         using var model = TinyModels.Create(config);
         using var dir = new TempDir("gguf-q");
         HfCheckpoint.Save(dir.Path, model, ScalarType.Float32, false, TinyTokenizerFixture.Tokenizer, null, null, 512);

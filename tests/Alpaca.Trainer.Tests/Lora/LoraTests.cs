@@ -96,7 +96,7 @@ public sealed class LoraTests
 
         using var dir = new TempDir("adapter");
         LoraAdapter.Save(dir.Path, model, "tiny");
-        var keys = Trainer.Checkpoints.SafetensorsReader.ReadFile(dir.File(LoraAdapter.WeightsFile)).Keys.ToList();
+        var keys = Trainer.Checkpoints.TensorBridge.Read(dir.File(LoraAdapter.WeightsFile)).Keys.ToList();
         Assert.Contains("base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight", keys);
         Assert.Equal(2 * 2 * 2, keys.Count);
         Assert.Equal(settings with { MergeOnExport = true }, LoraAdapter.ReadSettings(dir.Path) with { TargetModules = settings.TargetModules });

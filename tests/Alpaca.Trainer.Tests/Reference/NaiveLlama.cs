@@ -1,4 +1,4 @@
-using Alpaca.Trainer.Model;
+using Alpaca.Llm.Models;
 using static TorchSharp.torch;
 
 namespace Alpaca.Trainer.Tests.Reference;
@@ -10,10 +10,10 @@ namespace Alpaca.Trainer.Tests.Reference;
 /// </summary>
 internal sealed class NaiveLlama
 {
-    private readonly LlamaModelConfig config;
+    private readonly LlamaConfig config;
     private readonly Dictionary<string, (double[] Data, long[] Shape)> w = [];
 
-    public NaiveLlama(LlamaModelConfig config, IReadOnlyDictionary<string, Tensor> weights)
+    public NaiveLlama(LlamaConfig config, IReadOnlyDictionary<string, Tensor> weights)
     {
         this.config = config;
         foreach (var (name, t) in weights)
@@ -26,8 +26,8 @@ internal sealed class NaiveLlama
     /// <summary>Logits [T][V] for one sequence; positions default to 0..T-1.</summary>
     public double[][] Logits(int[] ids, int[]? positions = null)
     {
-        int t = ids.Length, d = config.HiddenSize, hd = config.ResolvedHeadDim;
-        int nh = config.NumAttentionHeads, nkv = config.NumKeyValueHeads;
+        int t = ids.Length, d = config.Dim, hd = config.HeadDim;
+        int nh = config.NHeads, nkv = config.NKvHeads;
         positions ??= Enumerable.Range(0, t).ToArray();
         var emb = w["model.embed_tokens.weight"].Data;
         var x = new double[t][];
@@ -36,7 +36,7 @@ internal sealed class NaiveLlama
             x[i] = emb.AsSpan(ids[i] * d, d).ToArray();
         }
 
-        for (var layer = 0; layer < config.NumHiddenLayers; layer++)
+        for (var layer = 0; layer < config.NLayers; layer++)
         {
             var p = $"model.layers.{layer}.";
             var h = x.Select(r => RmsNorm(r, w[p + "input_layernorm.weight"].Data)).ToArray();
@@ -108,7 +108,7 @@ internal sealed class NaiveLlama
             }
         }
 
-        var head0 = config.TieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+        var head0 = config.TiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
         return x.Select(r => MatVec(head0, RmsNorm(r, w["model.norm.weight"].Data))).ToArray();
     }
 

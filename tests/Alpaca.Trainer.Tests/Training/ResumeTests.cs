@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Lora;
 using Alpaca.Trainer.Training;
@@ -65,7 +66,7 @@ public sealed class ResumeTests
     }
 
     private static List<LossRecord> Run(
-        Trainer.Model.LlamaModelConfig config,
+        LlamaConfig config,
         Trainer.Data.SupervisedDataset data,
         LoraSettings? lora,
         string checkpoints,

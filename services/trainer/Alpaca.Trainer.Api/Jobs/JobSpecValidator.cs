@@ -1,4 +1,6 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Llm.Models;
+using Alpaca.Llm.SafeTensors;
 using Alpaca.Trainer.Api.Datasets;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Data;
@@ -68,7 +70,7 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
                     throw new JobSpecException($"Unknown base_model_preset '{spec.BaseModelPreset}'; the presets are: {TinyPreset.Name}.");
                 }
 
-                return TinyPreset.Config(TinyPreset.VocabularySize).MaxPositionEmbeddings;
+                return TinyPreset.Config(TinyPreset.VocabularySize).ContextLength;
             case JobSpec.BaseModelOneofCase.BaseModelPath when !string.IsNullOrWhiteSpace(spec.BaseModelPath):
                 var folder = spec.BaseModelPath;
                 if (!Directory.Exists(folder))
@@ -83,11 +85,11 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
                 }
 
                 // The architecture first: a GPT-2 or Mistral folder is refused for what it is, not for a missing file.
-                LlamaModelConfig config = null!;
-                Check(() => config = LlamaModelConfig.Load(configPath));
-                if (!File.Exists(Path.Combine(folder, SafetensorsReader.SingleFile)) && !File.Exists(Path.Combine(folder, SafetensorsReader.IndexFile)))
+                LlamaConfig config = null!;
+                Check(() => config = LlamaConfig.ReadHfConfig(configPath));
+                if (!File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.SingleFileName)) && !File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.IndexFileName)))
                 {
-                    throw new JobSpecException($"{folder}: neither {SafetensorsReader.SingleFile} nor {SafetensorsReader.IndexFile} found.");
+                    throw new JobSpecException($"{folder}: neither {SafeTensorsCheckpoint.SingleFileName} nor {SafeTensorsCheckpoint.IndexFileName} found.");
                 }
 
                 if (!File.Exists(Path.Combine(folder, HfTokenizerFolder.ModelFile)))
@@ -95,7 +97,7 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
                     throw new JobSpecException($"{folder}: no {HfTokenizerFolder.ModelFile} (the trainer reads SentencePiece tokenizers).");
                 }
 
-                return config.MaxPositionEmbeddings;
+                return config.ContextLength;
             default:
                 throw new JobSpecException("spec.base_model_path or spec.base_model_preset is required.");
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Alpaca.Llm.Models;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Runtime;
@@ -32,7 +33,7 @@ public sealed record MatmulPeak(double Fp32Gflops, double Bf16Gflops, int Thread
 /// </summary>
 public static class TrainBenchmark
 {
-    public static readonly IReadOnlyDictionary<string, LlamaModelConfig> Shapes = new Dictionary<string, LlamaModelConfig>
+    public static readonly IReadOnlyDictionary<string, LlamaConfig> Shapes = new Dictionary<string, LlamaConfig>
     {
         ["15M"] = Shape(288, 6, 6, 768),
         ["110M"] = Shape(768, 12, 12, 2048),
@@ -116,21 +117,30 @@ public static class TrainBenchmark
     }
 
     /// <summary>6·N_matmul + 12·L·d·T (attention scores and values, no causal halving).</summary>
-    public static double FlopPerToken(LlamaModelConfig config, int sequence) =>
-        (6.0 * config.MatmulParameterCount()) + (12.0 * config.NumHiddenLayers * config.HiddenSize * sequence);
+    public static double FlopPerToken(LlamaConfig config, int sequence) =>
+        (6.0 * MatmulParameterCount(config)) + (12.0 * config.NLayers * config.Dim * sequence);
 
-    private static LlamaModelConfig Shape(int dim, int layers, int heads, int ffn) => new()
+    private static LlamaConfig Shape(int dim, int layers, int heads, int ffn) => new()
     {
         VocabSize = 32000,
-        HiddenSize = dim,
-        IntermediateSize = ffn,
-        NumHiddenLayers = layers,
-        NumAttentionHeads = heads,
-        NumKeyValueHeads = heads,
-        MaxPositionEmbeddings = 1024,
-        RmsNormEps = 1e-5,
-        TieWordEmbeddings = true,
+        Dim = dim,
+        FfnDim = ffn,
+        NLayers = layers,
+        NHeads = heads,
+        NKvHeads = heads,
+        ContextLength = 1024,
+        RmsNormEps = 1e-5f,
+        TiedEmbeddings = true,
     };
+
+    /// <summary>Parameters that sit in matrix multiplies (the FLOP count of a training step uses them).</summary>
+    private static long MatmulParameterCount(LlamaConfig config)
+    {
+        long d = config.Dim, hd = config.HeadDim;
+        long attention = (d * config.NHeads * hd * 2) + (d * config.NKvHeads * hd * 2);
+        long mlp = 3 * d * config.FfnDim;
+        return (config.NLayers * (attention + mlp)) + ((long)config.VocabSize * d);
+    }
 
     private sealed class InlineProgress(Action<TrainingStepEvent> action) : IProgress<TrainingStepEvent>
     {

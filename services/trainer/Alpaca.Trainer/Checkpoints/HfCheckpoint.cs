@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alpaca.Llm.Models;
+using Alpaca.Llm.SafeTensors;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Tokenization;
 using static TorchSharp.torch;
@@ -7,10 +9,10 @@ using static TorchSharp.torch;
 namespace Alpaca.Trainer.Checkpoints;
 
 /// <summary>A Hugging Face LLaMA checkpoint folder read into memory.</summary>
-public sealed class HfBaseModel(string folder, LlamaModelConfig config, JsonObject configJson, Dictionary<string, Tensor> weights, SentencePieceSftTokenizer tokenizer) : IDisposable
+public sealed class HfBaseModel(string folder, LlamaConfig config, JsonObject configJson, Dictionary<string, Tensor> weights, SentencePieceSftTokenizer tokenizer) : IDisposable
 {
     public string Folder { get; } = folder;
-    public LlamaModelConfig Config { get; set; } = config;
+    public LlamaConfig Config { get; set; } = config;
     public JsonObject ConfigJson { get; } = configJson;
     public Dictionary<string, Tensor> Weights { get; } = weights;
     public SentencePieceSftTokenizer Tokenizer { get; set; } = tokenizer;
@@ -27,13 +29,14 @@ public sealed class HfBaseModel(string folder, LlamaModelConfig config, JsonObje
 }
 
 /// <summary>
-/// Reads and writes Hugging Face checkpoints: <c>config.json</c>, <c>model.safetensors</c> (or shards
-/// of at most 5 GB with <c>model.safetensors.index.json</c>, as <c>save_pretrained</c> does),
-/// <c>generation_config.json</c> and the tokenizer files.
+/// Reads and writes Hugging Face checkpoints: <c>config.json</c> through <see cref="LlamaConfig"/> (the
+/// reader and validation serving uses), <c>model.safetensors</c> (or shards of at most 5 GB with
+/// <c>model.safetensors.index.json</c>, as <c>save_pretrained</c> does) through the Llm safetensors stack
+/// via <see cref="TensorBridge"/>, <c>generation_config.json</c> and the tokenizer files.
 /// </summary>
 public static class HfCheckpoint
 {
-    public const string ConfigFile = "config.json";
+    public const string ConfigFile = LlamaConfig.HfConfigFileName;
     public const long DefaultShardBytes = 5_000_000_000;
 
     public static HfBaseModel Load(string folder)
@@ -49,10 +52,10 @@ public static class HfCheckpoint
             throw new FileNotFoundException($"{folder}: no {ConfigFile}; expected a Hugging Face checkpoint folder.", configPath);
         }
 
-        var config = LlamaModelConfig.Load(configPath);
+        var config = LlamaConfig.ReadHfConfig(configPath);
         var json = (JsonObject)JsonNode.Parse(File.ReadAllText(configPath))!;
         var tokenizer = HfTokenizerFolder.Load(folder);
-        var weights = SafetensorsReader.ReadCheckpoint(folder);
+        var weights = TensorBridge.Read(folder);
         return new HfBaseModel(folder, config, json, weights, tokenizer);
     }
 
@@ -76,7 +79,7 @@ public static class HfCheckpoint
         var weights = ModelWeights.Export(model, dtype, mergeLora);
         try
         {
-            WriteWeights(folder, weights, shardBytes);
+            TensorBridge.WriteCheckpoint(folder, weights, shardBytes);
         }
         finally
         {
@@ -87,14 +90,9 @@ public static class HfCheckpoint
         }
 
         var config = model.Config with { PadTokenId = tokenizer.PadId };
-        var dtypeName = dtype switch
-        {
-            ScalarType.BFloat16 => "bfloat16",
-            ScalarType.Float16 => "float16",
-            _ => "float32",
-        };
+        var torchDtype = SafeTensorsDTypes.TorchName(TensorBridge.ToSafeTensors(dtype, "weights"));
+        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToHfConfigJson(torchDtype, originalConfig));
         var options = new JsonSerializerOptions { WriteIndented = true };
-        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToHfJson(originalConfig, dtypeName).ToJsonString(options));
         var generation = new JsonObject
         {
             ["bos_token_id"] = config.BosTokenId,
@@ -103,50 +101,5 @@ public static class HfCheckpoint
         };
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(options));
         HfTokenizerFolder.Save(folder, tokenizer, tokenizerSource, modelMaxLength);
-    }
-
-    private static void WriteWeights(string folder, Dictionary<string, Tensor> weights, long shardBytes)
-    {
-        var total = weights.Values.Sum(t => t.NumberOfElements * t.ElementSize);
-        foreach (var stale in Directory.GetFiles(folder, "model*.safetensors*"))
-        {
-            File.Delete(stale);
-        }
-
-        if (total <= shardBytes)
-        {
-            SafetensorsWriter.Write(Path.Combine(folder, SafetensorsReader.SingleFile), weights);
-            return;
-        }
-
-        // Fill shards in key order, as save_pretrained does.
-        var shards = new List<Dictionary<string, Tensor>> { new(StringComparer.Ordinal) };
-        long current = 0;
-        foreach (var name in weights.Keys.Order(StringComparer.Ordinal))
-        {
-            var size = weights[name].NumberOfElements * weights[name].ElementSize;
-            if (current > 0 && current + size > shardBytes)
-            {
-                shards.Add(new Dictionary<string, Tensor>(StringComparer.Ordinal));
-                current = 0;
-            }
-
-            shards[^1][name] = weights[name];
-            current += size;
-        }
-
-        var map = new JsonObject();
-        for (var i = 0; i < shards.Count; i++)
-        {
-            var file = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-            SafetensorsWriter.Write(Path.Combine(folder, file), shards[i]);
-            foreach (var name in shards[i].Keys)
-            {
-                map[name] = file;
-            }
-        }
-
-        var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = total }, ["weight_map"] = map };
-        File.WriteAllText(Path.Combine(folder, SafetensorsReader.IndexFile), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -34,7 +34,7 @@ public static class LoraAdapter
             .ToDictionary(p => LoraNames.PeftPrefix + p.name, p => (Tensor)p.parameter.detach().to(ScalarType.Float32).cpu());
         try
         {
-            SafetensorsWriter.Write(Path.Combine(directory, WeightsFile), tensors);
+            TensorBridge.WriteFile(Path.Combine(directory, WeightsFile), tensors);
         }
         finally
         {
@@ -101,7 +101,7 @@ public static class LoraAdapter
     public static void Load(string directory, LlamaForCausalLM model)
     {
         var path = Path.Combine(directory, WeightsFile);
-        var tensors = SafetensorsReader.ReadFile(path);
+        var tensors = TensorBridge.Read(path);
         try
         {
             using var noGrad = no_grad();

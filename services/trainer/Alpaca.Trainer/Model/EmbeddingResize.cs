@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using static TorchSharp.torch;
 
 namespace Alpaca.Trainer.Model;
@@ -12,7 +13,7 @@ public static class EmbeddingResize
     public const string EmbeddingKey = "model.embed_tokens.weight";
     public const string HeadKey = "lm_head.weight";
 
-    public static LlamaModelConfig AddMeanRows(Dictionary<string, Tensor> weights, LlamaModelConfig config, int newVocabSize)
+    public static LlamaConfig AddMeanRows(Dictionary<string, Tensor> weights, LlamaConfig config, int newVocabSize)
     {
         var added = newVocabSize - config.VocabSize;
         if (added < 0)
@@ -26,7 +27,7 @@ public static class EmbeddingResize
         }
 
         weights[EmbeddingKey] = Grow(weights, EmbeddingKey, added);
-        if (!config.TieWordEmbeddings)
+        if (!config.TiedEmbeddings)
         {
             weights[HeadKey] = Grow(weights, HeadKey, added);
         }

@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -19,15 +20,15 @@ public sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, Tensor>
     private readonly int numKeyValueHeads;
     private readonly int headDim;
 
-    public LlamaAttention(LlamaModelConfig config, ProjectionFactory projections) : base(nameof(LlamaAttention))
+    public LlamaAttention(LlamaConfig config, ProjectionFactory projections) : base(nameof(LlamaAttention))
     {
-        numHeads = config.NumAttentionHeads;
-        numKeyValueHeads = config.NumKeyValueHeads;
-        headDim = config.ResolvedHeadDim;
-        q_proj = projections.Create("q_proj", config.HiddenSize, numHeads * headDim);
-        k_proj = projections.Create("k_proj", config.HiddenSize, numKeyValueHeads * headDim);
-        v_proj = projections.Create("v_proj", config.HiddenSize, numKeyValueHeads * headDim);
-        o_proj = projections.Create("o_proj", numHeads * headDim, config.HiddenSize);
+        numHeads = config.NHeads;
+        numKeyValueHeads = config.NKvHeads;
+        headDim = config.HeadDim;
+        q_proj = projections.Create("q_proj", config.Dim, numHeads * headDim);
+        k_proj = projections.Create("k_proj", config.Dim, numKeyValueHeads * headDim);
+        v_proj = projections.Create("v_proj", config.Dim, numKeyValueHeads * headDim);
+        o_proj = projections.Create("o_proj", numHeads * headDim, config.Dim);
         RegisterComponents();
     }
 

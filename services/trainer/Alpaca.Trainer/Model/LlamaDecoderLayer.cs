@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using static TorchSharp.torch;
 
 namespace Alpaca.Trainer.Model;
@@ -10,11 +11,11 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, AttentionContext, Tens
     private readonly LlamaRMSNorm post_attention_layernorm;
     private readonly LlamaMLP mlp;
 
-    public LlamaDecoderLayer(LlamaModelConfig config, ProjectionFactory projections) : base(nameof(LlamaDecoderLayer))
+    public LlamaDecoderLayer(LlamaConfig config, ProjectionFactory projections) : base(nameof(LlamaDecoderLayer))
     {
-        input_layernorm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps);
+        input_layernorm = new LlamaRMSNorm(config.Dim, config.RmsNormEps);
         self_attn = new LlamaAttention(config, projections);
-        post_attention_layernorm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps);
+        post_attention_layernorm = new LlamaRMSNorm(config.Dim, config.RmsNormEps);
         mlp = new LlamaMLP(config, projections);
         RegisterComponents();
     }

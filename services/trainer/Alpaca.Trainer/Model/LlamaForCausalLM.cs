@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -14,17 +15,17 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     private readonly LlamaModel model;
     private readonly Linear? lm_head;
 
-    public LlamaForCausalLM(LlamaModelConfig config, ProjectionFactory? projections = null) : base(nameof(LlamaForCausalLM))
+    public LlamaForCausalLM(LlamaConfig config, ProjectionFactory? projections = null) : base(nameof(LlamaForCausalLM))
     {
-        config.Validate("model config");
+        config.Validate();
         Config = config;
         Projections = projections ?? new ProjectionFactory();
         model = new LlamaModel(config, Projections);
-        lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        lm_head = config.TiedEmbeddings ? null : nn.Linear(config.Dim, config.VocabSize, hasBias: false);
         RegisterComponents();
     }
 
-    public LlamaModelConfig Config { get; }
+    public LlamaConfig Config { get; }
 
     public ProjectionFactory Projections { get; }
 

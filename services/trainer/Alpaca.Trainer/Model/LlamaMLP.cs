@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -10,11 +11,11 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> up_proj;
     private readonly nn.Module<Tensor, Tensor> down_proj;
 
-    public LlamaMLP(LlamaModelConfig config, ProjectionFactory projections) : base(nameof(LlamaMLP))
+    public LlamaMLP(LlamaConfig config, ProjectionFactory projections) : base(nameof(LlamaMLP))
     {
-        gate_proj = projections.Create("gate_proj", config.HiddenSize, config.IntermediateSize);
-        up_proj = projections.Create("up_proj", config.HiddenSize, config.IntermediateSize);
-        down_proj = projections.Create("down_proj", config.IntermediateSize, config.HiddenSize);
+        gate_proj = projections.Create("gate_proj", config.Dim, config.FfnDim);
+        up_proj = projections.Create("up_proj", config.Dim, config.FfnDim);
+        down_proj = projections.Create("down_proj", config.FfnDim, config.Dim);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,18 +12,18 @@ public sealed class LlamaModel : nn.Module
     private readonly LlamaRMSNorm norm;
     private readonly float[] inverseFrequencies;
 
-    public LlamaModel(LlamaModelConfig config, ProjectionFactory projections) : base(nameof(LlamaModel))
+    public LlamaModel(LlamaConfig config, ProjectionFactory projections) : base(nameof(LlamaModel))
     {
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
+        embed_tokens = nn.Embedding(config.VocabSize, config.Dim);
         layers = new ModuleList<LlamaDecoderLayer>();
-        for (var i = 0; i < config.NumHiddenLayers; i++)
+        for (var i = 0; i < config.NLayers; i++)
         {
             layers.Add(new LlamaDecoderLayer(config, projections));
         }
 
-        norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps);
+        norm = new LlamaRMSNorm(config.Dim, config.RmsNormEps);
         // Not a parameter or buffer: HF keeps inv_freq non-persistent, so checkpoints do not hold it.
-        inverseFrequencies = RotaryEmbedding.InverseFrequencies(config.ResolvedHeadDim, config.RopeTheta);
+        inverseFrequencies = RotaryEmbedding.InverseFrequencies(config.HeadDim, config.RopeTheta);
         RegisterComponents();
     }
 

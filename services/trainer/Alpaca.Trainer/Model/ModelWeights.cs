@@ -48,7 +48,7 @@ public static class ModelWeights
         }
 
         var unexpected = weights.Keys
-            .Where(k => !known.Contains(k) && !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) && !(k == "lm_head.weight" && model.Config.TieWordEmbeddings))
+            .Where(k => !known.Contains(k) && !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) && !(k == "lm_head.weight" && model.Config.TiedEmbeddings))
             .ToList();
         if (unexpected.Count > 0)
         {

@@ -1,4 +1,6 @@
+using Alpaca.Llm.Models;
 using Alpaca.Llm.Prompts;
+using Alpaca.Llm.SafeTensors;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Model;
@@ -21,18 +23,18 @@ public static class TinyPreset
     /// <summary>Records whose text trains the tokenizer (enough for stable merges, fast to learn).</summary>
     public const int TokenizerRecords = 4000;
 
-    public static LlamaModelConfig Config(int vocabSize) => new()
+    public static LlamaConfig Config(int vocabSize) => new()
     {
         VocabSize = vocabSize,
-        HiddenSize = 256,
-        IntermediateSize = 688,
-        NumHiddenLayers = 4,
-        NumAttentionHeads = 4,
-        NumKeyValueHeads = 2,
-        MaxPositionEmbeddings = 1024,
-        RmsNormEps = 1e-5,
+        Dim = 256,
+        FfnDim = 688,
+        NLayers = 4,
+        NHeads = 4,
+        NKvHeads = 2,
+        ContextLength = 1024,
+        RmsNormEps = 1e-5f,
         RopeTheta = 10000,
-        TieWordEmbeddings = false,
+        TiedEmbeddings = false,
         InitializerRange = 0.02,
         BosTokenId = 1,
         EosTokenId = 2,
@@ -41,7 +43,7 @@ public static class TinyPreset
     /// <summary>Writes the preset into <paramref name="folder"/> unless it is already there; returns the folder.</summary>
     public static string Ensure(string folder, IReadOnlyList<AlpacaRecord> records, ulong seed, int modelMaxLength = 512)
     {
-        if (File.Exists(Path.Combine(folder, HfCheckpoint.ConfigFile)) && File.Exists(Path.Combine(folder, SafetensorsReader.SingleFile)))
+        if (File.Exists(Path.Combine(folder, HfCheckpoint.ConfigFile)) && File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.SingleFileName)))
         {
             return folder;
         }

@@ -31,8 +31,8 @@ public sealed class CheckpointStore(string root, int keep)
         }
 
         Directory.CreateDirectory(temp);
-        SafetensorsWriter.Write(Path.Combine(temp, TrainableFile), parameters.ToDictionary(p => p.Name, p => p.Master));
-        SafetensorsWriter.Write(Path.Combine(temp, OptimizerFile), optimizer.StateTensors());
+        TensorBridge.WriteFile(Path.Combine(temp, TrainableFile), parameters.ToDictionary(p => p.Name, p => p.Master));
+        TensorBridge.WriteFile(Path.Combine(temp, OptimizerFile), optimizer.StateTensors());
         File.WriteAllText(Path.Combine(temp, StateFile), state.ToJson());
         if (Directory.Exists(final))
         {
@@ -50,8 +50,8 @@ public sealed class CheckpointStore(string root, int keep)
     public static (TrainerState State, Dictionary<string, Tensor> Trainable, Dictionary<string, Tensor> Optimizer) Load(string directory)
     {
         var state = TrainerState.Load(Path.Combine(directory, StateFile));
-        var trainable = SafetensorsReader.ReadFile(Path.Combine(directory, TrainableFile));
-        var optimizer = SafetensorsReader.ReadFile(Path.Combine(directory, OptimizerFile));
+        var trainable = TensorBridge.Read(Path.Combine(directory, TrainableFile));
+        var optimizer = TensorBridge.Read(Path.Combine(directory, OptimizerFile));
         return (state, trainable, optimizer);
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using Alpaca.Llm.Models;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Lora;
 using Alpaca.Trainer.Model;
@@ -15,13 +16,13 @@ namespace Alpaca.Trainer.Training;
 public static class Fingerprint
 {
     public static Dictionary<string, string> Of(
-        TrainingHyperparameters hp, string precision, LlamaModelConfig config, SupervisedDataset data, LoraSettings? lora, string baseModel)
+        TrainingHyperparameters hp, string precision, LlamaConfig config, SupervisedDataset data, LoraSettings? lora, string baseModel)
     {
         static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         var result = new Dictionary<string, string>
         {
             ["base_model"] = baseModel,
-            ["model_config"] = config.ToHfJson().ToJsonString(),
+            ["model_config"] = config.ToHfConfigJson(),
             ["data_examples"] = data.Count.ToString(CultureInfo.InvariantCulture),
             ["data_tokens_xxh64"] = DataHash(data),
             ["epochs"] = hp.Epochs.ToString(CultureInfo.InvariantCulture),

@@ -62,11 +62,11 @@ public static class TrainingJob
 
         using var projections = new ProjectionFactory(spec.Lora, hp.Seed);
         using var baseModel = HfCheckpoint.Load(baseDir);
-        if (hp.MaxLength > baseModel.Config.MaxPositionEmbeddings)
+        if (hp.MaxLength > baseModel.Config.ContextLength)
         {
             // Positions past the model's context were never trained (and RoPE-scaled models are refused).
             throw new ArgumentException(
-                $"max length {hp.MaxLength} exceeds the base model's context (max_position_embeddings {baseModel.Config.MaxPositionEmbeddings} in {baseDir}).");
+                $"max length {hp.MaxLength} exceeds the base model's context (max_position_embeddings {baseModel.Config.ContextLength} in {baseDir}).");
         }
 
         AddPadTokenIfMissing(baseModel);
