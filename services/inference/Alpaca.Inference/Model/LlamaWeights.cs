@@ -74,22 +74,12 @@ public sealed unsafe class LlamaWeights : IDisposable
     public static LlamaWeights FromGguf(GgufFile file, bool pack = true, bool ownsFile = false)
     {
         var where = file.Path ?? "GGUF";
-        var arch = file.Architecture;
-        if (arch != "llama")
-        {
-            throw new InvalidDataException($"{where}: general.architecture is '{arch ?? "(missing)"}'; this engine runs 'llama' models.");
-        }
-
+        // Refuses other architectures and rope scaling with the messages training and conversion give.
         var config = LlamaConfig.FromGguf(file);
         var ropeDim = (int)(file.Metadata.GetInteger("llama.rope.dimension_count") ?? config.HeadDim);
         if (ropeDim <= 0 || ropeDim > config.HeadDim || ropeDim % 2 != 0)
         {
             throw new InvalidDataException($"{where}: llama.rope.dimension_count is {ropeDim}; it must be even and within 1..head_dim ({config.HeadDim}).");
-        }
-
-        if (file.TryGetTensor("rope_freqs.weight", out _))
-        {
-            throw new NotSupportedException($"{where}: the file has rope_freqs.weight (Llama-3.1 rope scaling), which this engine does not implement.");
         }
 
         var loader = new Loader(file, pack);
