@@ -73,7 +73,11 @@ public sealed class ConfigAgreementTests
             "'rope_scaling' is {\"type\":\"dynamic\",\"factor\":4}"),
         ["rope_scaling llama3"] = (Edit(Llama3(), o => o["rope_scaling"] = new JsonObject
         {
-            ["factor"] = 8.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 8192, ["rope_type"] = "llama3",
+            ["factor"] = 8.0,
+            ["low_freq_factor"] = 1.0,
+            ["high_freq_factor"] = 4.0,
+            ["original_max_position_embeddings"] = 8192,
+            ["rope_type"] = "llama3",
         }).ToJsonString(), "\"rope_type\":\"llama3\"}; rope scaling is not implemented"),
         ["mistral sliding window"] = (Edit(Llama2(), o => { o["model_type"] = "mistral"; o["sliding_window"] = 64; }).ToJsonString(),
             "'sliding_window' is 64 (below max_position_embeddings 128)"),

@@ -84,7 +84,7 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
                     throw new JobSpecException($"{folder}: no {HfCheckpoint.ConfigFile}; expected a Hugging Face checkpoint folder.");
                 }
 
-                // The architecture first: a GPT-2 or Mistral folder is refused for what it is, not for a missing file.
+                // The architecture first: a GPT-2 folder (or a Mistral one with a sliding window) is refused for what it is, not for a missing file.
                 LlamaConfig config = null!;
                 Check(() => config = LlamaConfig.ReadHfConfig(configPath));
                 if (!File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.SingleFileName)) && !File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.IndexFileName)))
