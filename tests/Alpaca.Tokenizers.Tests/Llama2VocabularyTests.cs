@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Alpaca.TestSupport;
 using Alpaca.Tokenizers.Tests.Support;
 
 namespace Alpaca.Tokenizers.Tests;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Tokenization;
 using static TorchSharp.torch;
@@ -7,13 +8,13 @@ using static TorchSharp.torch;
 namespace Alpaca.Trainer.Checkpoints;
 
 /// <summary>A Hugging Face LLaMA checkpoint folder read into memory.</summary>
-public sealed class HfBaseModel(string folder, LlamaModelConfig config, JsonObject configJson, Dictionary<string, Tensor> weights, SentencePieceSftTokenizer tokenizer) : IDisposable
+public sealed class HfBaseModel(string folder, LlamaModelConfig config, JsonObject configJson, Dictionary<string, Tensor> weights, PreTrainedTokenizer tokenizer) : IDisposable
 {
     public string Folder { get; } = folder;
     public LlamaModelConfig Config { get; set; } = config;
     public JsonObject ConfigJson { get; } = configJson;
     public Dictionary<string, Tensor> Weights { get; } = weights;
-    public SentencePieceSftTokenizer Tokenizer { get; set; } = tokenizer;
+    public PreTrainedTokenizer Tokenizer { get; set; } = tokenizer;
 
     public void Dispose()
     {
@@ -51,7 +52,7 @@ public static class HfCheckpoint
 
         var config = LlamaModelConfig.Load(configPath);
         var json = (JsonObject)JsonNode.Parse(File.ReadAllText(configPath))!;
-        var tokenizer = HfTokenizerFolder.Load(folder);
+        var tokenizer = PreTrainedTokenizer.Load(folder);
         var weights = SafetensorsReader.ReadCheckpoint(folder);
         return new HfBaseModel(folder, config, json, weights, tokenizer);
     }
@@ -66,7 +67,7 @@ public static class HfCheckpoint
         LlamaForCausalLM model,
         ScalarType dtype,
         bool mergeLora,
-        SentencePieceSftTokenizer tokenizer,
+        PreTrainedTokenizer tokenizer,
         string? tokenizerSource,
         JsonObject? originalConfig,
         int modelMaxLength,
@@ -86,7 +87,7 @@ public static class HfCheckpoint
             }
         }
 
-        var config = model.Config with { PadTokenId = tokenizer.PadId };
+        var config = model.Config with { PadTokenId = tokenizer.PadTokenId };
         var dtypeName = dtype switch
         {
             ScalarType.BFloat16 => "bfloat16",
@@ -102,7 +103,7 @@ public static class HfCheckpoint
             ["pad_token_id"] = config.PadTokenId is { } pad ? JsonValue.Create(pad) : null,
         };
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(options));
-        HfTokenizerFolder.Save(folder, tokenizer, tokenizerSource, modelMaxLength);
+        HfTokenizerFiles.Write(folder, tokenizer.Vocabulary, tokenizerSource, modelMaxLength);
     }
 
     private static void WriteWeights(string folder, Dictionary<string, Tensor> weights, long shardBytes)

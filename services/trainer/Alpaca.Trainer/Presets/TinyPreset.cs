@@ -1,4 +1,5 @@
 using Alpaca.Llm.Prompts;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Model;
@@ -47,8 +48,7 @@ public static class TinyPreset
         }
 
         var texts = records.Take(TokenizerRecords).SelectMany(r => new[] { AlpacaPrompt.Build(r.Instruction, r.Input), r.Output });
-        var pieces = TinyBpeTrainer.Train(texts, VocabularySize);
-        var tokenizer = new SentencePieceSftTokenizer(SentencePieceModelWriter.Write(pieces));
+        var tokenizer = new PreTrainedTokenizer(TinyBpeTrainer.Train(texts, VocabularySize));
 
         var config = Config(tokenizer.Count);
         using var model = new LlamaForCausalLM(config);
