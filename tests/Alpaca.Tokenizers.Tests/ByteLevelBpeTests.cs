@@ -19,7 +19,7 @@ public class ByteLevelBpeTests
     {
         var records = Corpus.AlpacaRecords;
         return Corpus.HardCases.Where(t => t.Length > 0)
-            .Concat(Enumerable.Range(0, 300).Select(i => records[i * 171]).Select(r => Corpus.Alpaca(r.Instruction, r.Input, r.Output)));
+            .Concat(Enumerable.Range(0, 300).Select(i => records[i * 171]).SelectMany(r => new[] { Corpus.Alpaca(r.Instruction, r.Input, r.Output), Corpus.TrainingText(r.Instruction, r.Input, r.Output) }));
     }
 
     [Theory]
