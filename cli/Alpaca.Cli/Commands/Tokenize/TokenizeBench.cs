@@ -15,7 +15,7 @@ internal static class TokenizeBench
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model") { Description = "A .gguf model, tokenizer.json or tokenizer.model.", Required = true };
+        var model = new Option<string>("--model") { Description = "A .gguf model, tokenizer.json, tokenizer.model or a Hugging Face model folder.", Required = true };
         var data = new Option<string>("--data") { Description = "alpaca_data.json (a JSON array of instruction/input/output records).", Required = true };
         var repeat = new Option<int>("--repeat") { Description = "Timed passes over the data (best one is reported).", DefaultValueFactory = _ => 3 };
         var merger = new Option<string>("--merger") { Description = "Byte-level BPE merges by 'ml' (Microsoft.ML.Tokenizers, default) or 'reference' (the plain llama.cpp loop).", DefaultValueFactory = _ => "ml" };
