@@ -1,6 +1,6 @@
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers.Decoding;
 using Alpaca.Tokenizers.Text;
-using Alpaca.Tokenizers.Vocabulary;
 
 namespace Alpaca.Tokenizers;
 
@@ -12,16 +12,17 @@ internal abstract class LlamaTokenizerBase : ITextTokenizer
 {
     private readonly SpecialTokenSplitter _splitter;
 
-    protected LlamaTokenizerBase(TokenTable table, TokenizerVocabulary vocab, int defaultBos, int defaultEos, int defaultUnk, bool defaultAddBos)
+    /// <param name="vocab">The vocabulary with llama.cpp's defaults applied (<see cref="LlamaVocabulary.LlamaCppDefaults"/>).</param>
+    protected LlamaTokenizerBase(TokenTable table, LlamaVocabulary vocab)
     {
         Table = table;
         _splitter = new SpecialTokenSplitter(table);
-        BosId = table.CheckId(vocab.BosId ?? DefaultIfInRange(defaultBos, table), "BOS");
-        EosId = table.CheckId(vocab.EosId ?? DefaultIfInRange(defaultEos, table), "EOS");
-        UnkId = table.CheckId(vocab.UnkId ?? DefaultIfInRange(defaultUnk, table), "UNK");
-        var pad = table.CheckId(vocab.PadId, "PAD");
+        BosId = table.CheckId(vocab.BosTokenId, "BOS");
+        EosId = table.CheckId(vocab.EosTokenId, "EOS");
+        UnkId = table.CheckId(vocab.UnknownTokenId, "UNK");
+        var pad = table.CheckId(vocab.PaddingTokenId, "PAD");
         PadId = pad >= 0 ? pad : null;
-        AddBosByDefault = (vocab.AddBos ?? defaultAddBos) && BosId >= 0;
+        AddBosByDefault = vocab.AddBosToken == true && BosId >= 0;
     }
 
     protected TokenTable Table { get; }
@@ -85,7 +86,4 @@ internal abstract class LlamaTokenizerBase : ITextTokenizer
             throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id {id} is outside the vocabulary of {Table.Count} tokens.");
         }
     }
-
-    // llama.cpp's per-model default ids are dropped when they do not fit the vocabulary.
-    private static int? DefaultIfInRange(int id, TokenTable table) => id >= 0 && id < table.Count ? id : null;
 }

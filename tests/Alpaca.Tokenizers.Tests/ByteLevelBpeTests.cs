@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Alpaca.Llm.Tokenizers;
+using Alpaca.TestSupport;
 using Alpaca.Tokenizers.Bpe;
 using Alpaca.Tokenizers.Tests.Support;
-using Alpaca.Tokenizers.Vocabulary;
 
 namespace Alpaca.Tokenizers.Tests;
 
@@ -11,18 +12,18 @@ public class ByteLevelBpeTests
 {
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private static readonly Lazy<TokenizerVocabulary> Llama3Vocab = new(() =>
-        HfTokenizerJsonReader.Read(File.ReadAllText(ReferenceVocabularies.Llama3TokenizerJsonPath), File.ReadAllText(ReferenceVocabularies.Llama3TokenizerConfigJsonPath)));
+    private static readonly Lazy<LlamaVocabulary> Llama3Vocab = new(() =>
+        HfTokenizerJson.Read(File.ReadAllText(ReferenceVocabularies.Llama3TokenizerJsonPath), File.ReadAllText(ReferenceVocabularies.Llama3TokenizerConfigJsonPath)));
 
     private static IEnumerable<string> Texts()
     {
         var records = Corpus.AlpacaRecords;
         return Corpus.HardCases.Where(t => t.Length > 0)
-            .Concat(Enumerable.Range(0, 300).Select(i => records[i * 171]).Select(r => Corpus.Alpaca(r.Instruction, r.Input, r.Output)));
+            .Concat(Enumerable.Range(0, 300).Select(i => records[i * 171]).SelectMany(r => new[] { Corpus.Alpaca(r.Instruction, r.Input, r.Output), Corpus.TrainingText(r.Instruction, r.Input, r.Output) }));
     }
 
     [Theory]
-    [InlineData("llama3", HfTokenizerJsonReader.Llama3Pattern)]
+    [InlineData("llama3", HfTokenizerJson.Llama3Pattern)]
     [InlineData("gpt-2", Gpt2Pattern)]
     public void Hand_written_pre_tokenizers_split_like_the_regex_they_implement(string name, string pattern)
     {

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.TestSupport;
 using Alpaca.Tokenizers.Tests.Support;
-using Alpaca.Tokenizers.Vocabulary;
 
 namespace Alpaca.Tokenizers.Tests;
 
@@ -24,7 +24,7 @@ public class FileFormatTests
         var merges = NodeScripts.Reference(new JsonObject { ["vocab"] = "llama2" })["merges"]!.AsArray()
             .Select(m => (JsonNode?)JsonValue.Create(m![0]!.GetValue<string>() + " " + m[1]!.GetValue<string>())).ToArray();
         var vocabObject = new JsonObject();
-        for (var id = 0; id < vocab.Tokens.Count; id++)
+        for (var id = 0; id < vocab.Tokens.Length; id++)
         {
             vocabObject[vocab.Tokens[id]] = id;
         }
@@ -108,8 +108,8 @@ public class FileFormatTests
         writer.Metadata.Set("tokenizer.ggml.add_bos_token", GgufValue.Bool(false));
         writer.Metadata.Set("tokenizer.ggml.add_space_prefix", GgufValue.Bool(false));
         using var file = GgufFile.FromBytes(ToBytes(writer), "meta.gguf");
-        var vocab = GgufVocabularyReader.Read(file.Metadata);
-        Assert.Equal([TokenType.Unknown, TokenType.Control, TokenType.Control, TokenType.Normal, TokenType.Control], vocab.TokenTypes);
+        var vocab = LlamaVocabulary.FromGguf(file.Metadata)!;
+        Assert.Equal([TokenType.Unknown, TokenType.Control, TokenType.Control, TokenType.Normal, TokenType.Control], vocab.Types);
         var tokenizer = TokenizerFactory.FromGguf(file);
         Assert.Equal((1, 2, (int?)4, false), (tokenizer.BosId, tokenizer.EosId, tokenizer.PadId, tokenizer.AddBosByDefault));
         Assert.Equal([3], tokenizer.Encode("▁a".Replace('▁', ' '), addBos: false)); // no prefix space added

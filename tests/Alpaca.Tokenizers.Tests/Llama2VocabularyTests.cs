@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Alpaca.TestSupport;
 using Alpaca.Tokenizers.Tests.Support;
 
 namespace Alpaca.Tokenizers.Tests;
@@ -19,6 +20,7 @@ public class Llama2VocabularyTests
         for (var i = 0; i < records.Count; i += 37)
         {
             texts.Add(Corpus.Alpaca(records[i].Instruction, records[i].Input, records[i].Output));
+            texts.Add(Corpus.TrainingText(records[i].Instruction, records[i].Input, records[i].Output));
         }
 
         var response = NodeScripts.Reference(new JsonObject { ["tokenizer"] = "llama2", ["addBos"] = true, ["texts"] = Json.Strings(texts) });

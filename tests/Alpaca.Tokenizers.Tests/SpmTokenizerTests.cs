@@ -1,5 +1,5 @@
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers.Tests.Support;
-using Alpaca.Tokenizers.Vocabulary;
 
 namespace Alpaca.Tokenizers.Tests;
 
@@ -96,14 +96,14 @@ public class SpmTokenizerTests
     [Fact]
     public void Bad_vocabularies_and_ids_give_clear_errors()
     {
-        var badByte = TestVocab.Ranked("▁") with { TokenTypes = [.. TestVocab.Ranked("▁").TokenTypes!.Select((t, i) => i == 259 ? TokenType.Byte : t)] };
+        var badByte = TestVocab.Ranked("▁") with { Types = [.. TestVocab.Ranked("▁").Types.Select((t, i) => i == 259 ? TokenType.Byte : t)] };
         var e = Assert.Throws<ArgumentException>(() => TokenizerFactory.FromVocabulary(badByte));
         Assert.Contains("259", e.Message);
 
         var badScores = TestVocab.Ranked("▁") with { Scores = [1f, 2f] };
         Assert.Contains("scores", Assert.Throws<ArgumentException>(() => TokenizerFactory.FromVocabulary(badScores)).Message);
 
-        var badBos = TestVocab.Ranked("▁") with { BosId = 99999 };
+        var badBos = TestVocab.Ranked("▁") with { BosTokenId = 99999 };
         Assert.Contains("BOS", Assert.Throws<ArgumentException>(() => TokenizerFactory.FromVocabulary(badBos)).Message);
 
         Assert.Contains("'bert'", Assert.Throws<NotSupportedException>(() => TokenizerFactory.FromVocabulary(TestVocab.Ranked("▁") with { Model = "bert" })).Message);

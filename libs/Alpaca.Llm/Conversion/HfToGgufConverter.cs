@@ -80,21 +80,7 @@ public static class HfToGgufConverter
     {
         if (vocabularyPath is not null)
         {
-            if (vocabularyPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-            {
-                using var gguf = GgufFile.Open(vocabularyPath);
-                return LlamaVocabulary.FromGguf(gguf.Metadata, vocabularyPath)
-                    ?? throw new InvalidDataException($"{vocabularyPath}: this GGUF file has no tokenizer.ggml.tokens.");
-            }
-
-            if (Directory.Exists(vocabularyPath))
-            {
-                return HfTokenizerFiles.Read(vocabularyPath) ?? throw new FileNotFoundException($"{vocabularyPath}: no tokenizer.model or tokenizer.json.");
-            }
-
-            return vocabularyPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-                ? HfTokenizerFiles.ReadTokenizerJson(vocabularyPath)
-                : SentencePieceModelFile.Read(vocabularyPath);
+            return TokenizerFile.Read(vocabularyPath);
         }
 
         return HfTokenizerFiles.Read(hfDirectory)

@@ -1,87 +1,290 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Alpaca.Llm.Tokenizers;
 
 /// <summary>
-/// The tokenizer files of a Hugging Face model folder ↔ <see cref="LlamaVocabulary"/>.
-/// Reading prefers <c>tokenizer.model</c> (SentencePiece, what llama.cpp's converter uses for LLaMA),
-/// then <c>tokenizer.json</c> (BPE: byte_fallback → SentencePiece-style "llama", else byte-level "gpt2").
-/// <c>tokenizer_config.json</c> supplies add_bos/add_eos and the chat template when present.
+/// The tokenizer files of a Hugging Face model folder ↔ one <see cref="LlamaVocabulary"/>: the vocabulary
+/// file (<c>tokenizer.model</c>, SentencePiece, preferred as llama.cpp's converter does; else
+/// <c>tokenizer.json</c>), the tokens added on top of it (<c>added_tokens.json</c>, the
+/// <c>added_tokens_decoder</c> of <c>tokenizer_config.json</c>, e.g. train.py's <c>[PAD]</c>) and the
+/// special tokens and flags (<c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>).
 /// </summary>
 public static class HfTokenizerFiles
 {
-    public const string TokenizerJson = "tokenizer.json";
     public const string TokenizerConfigJson = "tokenizer_config.json";
+    public const string SpecialTokensMapJson = "special_tokens_map.json";
+    public const string AddedTokensJson = "added_tokens.json";
 
-    /// <summary>Reads the folder's vocabulary, or null when it has no tokenizer files.</summary>
+    /// <summary>Every tokenizer file of a folder, vocabulary files first.</summary>
+    public static readonly string[] FileNames = [SentencePieceModelFile.FileName, HfTokenizerJson.FileName, TokenizerConfigJson, SpecialTokensMapJson, AddedTokensJson];
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Whether <paramref name="directory"/> holds a vocabulary file.</summary>
+    public static bool Exists(string directory) =>
+        File.Exists(Path.Combine(directory, SentencePieceModelFile.FileName)) || File.Exists(Path.Combine(directory, HfTokenizerJson.FileName));
+
+    /// <summary>Reads the folder's vocabulary with its added and special tokens, or null when it has no vocabulary file.</summary>
     public static LlamaVocabulary? Read(string directory)
     {
-        var spm = Path.Combine(directory, SentencePieceModelFile.FileName);
-        var json = Path.Combine(directory, TokenizerJson);
-        LlamaVocabulary? vocab = File.Exists(spm) ? SentencePieceModelFile.Read(spm)
-            : File.Exists(json) ? ReadTokenizerJson(json)
-            : null;
+        var config = ReadObject(Path.Combine(directory, TokenizerConfigJson));
+        var vocab = ReadVocabularyFile(directory);
         if (vocab is null)
         {
             return null;
         }
 
-        var configPath = Path.Combine(directory, TokenizerConfigJson);
-        if (File.Exists(configPath) && Parse(configPath) is JsonObject cfg)
+        var specials = ReadObject(Path.Combine(directory, SpecialTokensMapJson));
+        string? Special(string name) => TokenText(config?[name]) ?? TokenText(specials?[name]);
+        vocab = AppendAddedTokens(vocab, directory, config, [Special("bos_token"), Special("eos_token"), Special("unk_token"), Special("pad_token")]);
+        return vocab with
         {
-            vocab = vocab with
-            {
-                AddBosToken = cfg["add_bos_token"]?.GetValue<bool>() ?? vocab.AddBosToken,
-                AddEosToken = cfg["add_eos_token"]?.GetValue<bool>() ?? vocab.AddEosToken,
-                ChatTemplate = cfg["chat_template"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : vocab.ChatTemplate,
-            };
-        }
-
-        return vocab;
+            BosTokenId = vocab.IdOf(Special("bos_token")) ?? vocab.BosTokenId,
+            EosTokenId = vocab.IdOf(Special("eos_token")) ?? vocab.EosTokenId,
+            UnknownTokenId = vocab.IdOf(Special("unk_token")) ?? vocab.UnknownTokenId,
+            PaddingTokenId = Special("pad_token") is { } pad
+                ? vocab.IdOf(pad) ?? throw new InvalidDataException($"{directory}: pad token '{pad}' is neither in the vocabulary nor an added token.")
+                : vocab.PaddingTokenId,
+            AddBosToken = Bool(config, "add_bos_token") ?? vocab.AddBosToken,
+            AddEosToken = Bool(config, "add_eos_token") ?? vocab.AddEosToken,
+            ChatTemplate = config?["chat_template"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : vocab.ChatTemplate,
+        };
     }
 
-    /// <summary>Writes tokenizer.model (SentencePiece) or tokenizer.json (gpt2), plus tokenizer_config.json.</summary>
-    public static void Write(string directory, LlamaVocabulary vocab)
+    /// <summary>
+    /// Writes <paramref name="vocab"/>'s tokenizer files. With <paramref name="copyFrom"/> (the base model's
+    /// folder) its files are copied unchanged, as <c>save_pretrained</c> keeps the vocabulary file, and the
+    /// tokens past the copied vocabulary are recorded as added tokens in every file that lists tokens, so HF,
+    /// PEFT and GGUF converters see the same vocabulary. Without it, the vocabulary file is written from
+    /// <paramref name="vocab"/> (<c>tokenizer.model</c> for SentencePiece, <c>tokenizer.json</c> for gpt2).
+    /// </summary>
+    public static void Write(string directory, LlamaVocabulary vocab, string? copyFrom = null, int? modelMaxLength = null)
     {
+        ArgumentNullException.ThrowIfNull(vocab);
         vocab.Validate();
-        if (vocab.Model == LlamaVocabulary.SentencePieceModel)
+        Directory.CreateDirectory(directory);
+        var baseCount = copyFrom is not null && Exists(copyFrom) ? CopyFiles(copyFrom, directory) : WriteVocabularyFile(directory, vocab);
+        if (baseCount > vocab.Count)
         {
-            SentencePieceModelFile.Write(Path.Combine(directory, SentencePieceModelFile.FileName), vocab);
+            throw new ArgumentException($"{copyFrom}: its vocabulary has {baseCount} tokens, more than the {vocab.Count} being saved.");
+        }
+
+        var added = Enumerable.Range(baseCount, vocab.Count - baseCount).ToDictionary(id => id, id => vocab.Tokens[id]);
+        var config = ReadObject(Path.Combine(directory, TokenizerConfigJson)) ?? DefaultConfig(vocab);
+        var specials = ReadObject(Path.Combine(directory, SpecialTokensMapJson)) ?? [];
+        foreach (var (name, id) in new[] { ("bos_token", vocab.BosTokenId), ("eos_token", vocab.EosTokenId), ("unk_token", vocab.UnknownTokenId), ("pad_token", vocab.PaddingTokenId) })
+        {
+            if (vocab.TextOf(id) is { } text)
+            {
+                // Keep an existing entry's form (string or AddedToken object) when it names the same token.
+                if (TokenText(config[name]) != text)
+                {
+                    config[name] = text;
+                }
+
+                if (TokenText(specials[name]) != text)
+                {
+                    specials[name] = text;
+                }
+            }
+        }
+
+        if (modelMaxLength is { } max)
+        {
+            config["model_max_length"] = max;
+        }
+
+        if (added.Count > 0)
+        {
+            if (config["added_tokens_decoder"] is JsonObject decoder)
+            {
+                foreach (var (id, token) in added)
+                {
+                    var entry = HfTokenizerJson.AddedToken(id, token, vocab.Types[id] != TokenType.UserDefined);
+                    entry.Remove("id");
+                    decoder[id.ToString(CultureInfo.InvariantCulture)] = entry;
+                }
+            }
+
+            var addedJson = ReadObject(Path.Combine(directory, AddedTokensJson)) ?? [];
+            foreach (var (id, token) in added)
+            {
+                addedJson[token] = id;
+            }
+
+            WriteObject(Path.Combine(directory, AddedTokensJson), addedJson);
+            AddToTokenizerJson(Path.Combine(directory, HfTokenizerJson.FileName), added, vocab);
+        }
+
+        WriteObject(Path.Combine(directory, TokenizerConfigJson), config);
+        WriteObject(Path.Combine(directory, SpecialTokensMapJson), specials);
+    }
+
+    private static LlamaVocabulary? ReadVocabularyFile(string directory)
+    {
+        var spm = Path.Combine(directory, SentencePieceModelFile.FileName);
+        if (File.Exists(spm))
+        {
+            return SentencePieceModelFile.Read(spm);
+        }
+
+        var json = Path.Combine(directory, HfTokenizerJson.FileName);
+        return File.Exists(json) ? TokenizerFile.Read(json) : null;
+    }
+
+    /// <summary>Tokens past the vocabulary file: added_tokens.json, tokenizer_config's added_tokens_decoder, tokenizer.json's added_tokens.</summary>
+    private static LlamaVocabulary AppendAddedTokens(LlamaVocabulary vocab, string directory, JsonObject? config, string?[] specialTexts)
+    {
+        var added = new SortedDictionary<int, (string Text, bool? Special)>();
+        if (ReadObject(Path.Combine(directory, AddedTokensJson)) is { } addedJson)
+        {
+            foreach (var (token, id) in addedJson)
+            {
+                added[id!.GetValue<int>()] = (token, null);
+            }
+        }
+
+        if (config?["added_tokens_decoder"] is JsonObject decoder)
+        {
+            foreach (var (key, entry) in decoder)
+            {
+                if (entry?["content"]?.GetValue<string>() is { } content && int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                {
+                    added[id] = (content, entry["special"]?.GetValue<bool>());
+                }
+            }
+        }
+
+        if (File.Exists(Path.Combine(directory, SentencePieceModelFile.FileName)) && ReadObject(Path.Combine(directory, HfTokenizerJson.FileName))?["added_tokens"] is JsonArray fast)
+        {
+            foreach (var entry in fast.OfType<JsonObject>())
+            {
+                added.TryAdd(entry["id"]!.GetValue<int>(), (entry["content"]!.GetValue<string>(), entry["special"]?.GetValue<bool>()));
+            }
+        }
+
+        // Lists repeat the vocabulary file's own pieces (<unk>, <s>, </s>); only ids past it are additions.
+        var extra = added.Where(kv => kv.Key >= vocab.Count).ToList();
+        if (extra.Count == 0)
+        {
+            return vocab;
+        }
+
+        if (extra[^1].Key != vocab.Count + extra.Count - 1)
+        {
+            throw new InvalidDataException($"{directory}: added token ids {string.Join(", ", extra.Select(e => e.Key))} do not continue the {vocab.Count}-token vocabulary without gaps.");
+        }
+
+        var types = extra.Select(e => e.Value.Special ?? specialTexts.Contains(e.Value.Text) ? TokenType.Control : TokenType.UserDefined);
+        return vocab with
+        {
+            Tokens = [.. vocab.Tokens, .. extra.Select(e => e.Value.Text)],
+            Types = [.. vocab.Types, .. types],
+            Scores = vocab.Scores is null ? null : [.. vocab.Scores, .. extra.Select(_ => 0f)],
+        };
+    }
+
+    /// <summary>Copies the source's tokenizer files; returns the size of the copied vocabulary file.</summary>
+    private static int CopyFiles(string source, string destination)
+    {
+        foreach (var file in FileNames)
+        {
+            var from = Path.Combine(source, file);
+            var to = Path.Combine(destination, file);
+            if (File.Exists(from) && Path.GetFullPath(from) != Path.GetFullPath(to))
+            {
+                File.Copy(from, to, overwrite: true);
+            }
+        }
+
+        return ReadVocabularyFile(destination)!.Count;
+    }
+
+    private static int WriteVocabularyFile(string directory, LlamaVocabulary vocab)
+    {
+        if (vocab.Model == LlamaVocabulary.Gpt2Model)
+        {
+            File.WriteAllText(Path.Combine(directory, HfTokenizerJson.FileName), HfTokenizerJson.Write(vocab));
+            File.Delete(Path.Combine(directory, SentencePieceModelFile.FileName));
         }
         else
         {
-            File.WriteAllText(Path.Combine(directory, TokenizerJson), Gpt2TokenizerJson(vocab));
+            SentencePieceModelFile.Write(Path.Combine(directory, SentencePieceModelFile.FileName), vocab);
+            File.Delete(Path.Combine(directory, HfTokenizerJson.FileName));
         }
 
+        // Stale files of another tokenizer would otherwise be read as this one's additions.
+        File.Delete(Path.Combine(directory, AddedTokensJson));
+        File.Delete(Path.Combine(directory, TokenizerConfigJson));
+        File.Delete(Path.Combine(directory, SpecialTokensMapJson));
+        return vocab.Count;
+    }
+
+    private static JsonObject DefaultConfig(LlamaVocabulary vocab)
+    {
+        var defaults = vocab.LlamaCppDefaults();
         var config = new JsonObject
         {
             ["tokenizer_class"] = vocab.Model == LlamaVocabulary.SentencePieceModel ? "LlamaTokenizer" : "PreTrainedTokenizerFast",
-            ["bos_token"] = vocab.Tokens[vocab.BosTokenId],
-            ["eos_token"] = vocab.Tokens[vocab.EosTokenId],
-            ["add_bos_token"] = vocab.AddBosToken,
-            ["add_eos_token"] = vocab.AddEosToken,
-            ["legacy"] = true,
+            ["add_bos_token"] = defaults.AddBosToken,
+            ["add_eos_token"] = defaults.AddEosToken,
             ["clean_up_tokenization_spaces"] = false,
+            ["legacy"] = true,
+            ["padding_side"] = "right",
         };
-        if (vocab.UnknownTokenId is { } unk)
-        {
-            config["unk_token"] = vocab.Tokens[unk];
-        }
-
         if (vocab.ChatTemplate is not null)
         {
             config["chat_template"] = vocab.ChatTemplate;
         }
 
-        File.WriteAllText(Path.Combine(directory, TokenizerConfigJson), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return config;
     }
 
-    private static JsonNode? Parse(string path)
+    private static void AddToTokenizerJson(string path, Dictionary<int, string> added, LlamaVocabulary vocab)
     {
+        if (ReadObject(path) is not { } fast)
+        {
+            return;
+        }
+
+        if (fast["added_tokens"] is not JsonArray list)
+        {
+            fast["added_tokens"] = list = [];
+        }
+
+        foreach (var (id, token) in added)
+        {
+            if (!list.Any(e => e?["id"]?.GetValue<int>() == id))
+            {
+                list.Add(HfTokenizerJson.AddedToken(id, token, vocab.Types[id] != TokenType.UserDefined));
+            }
+        }
+
+        File.WriteAllText(path, fast.ToJsonString());
+    }
+
+    private static bool? Bool(JsonObject? config, string name) =>
+        config?[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
+
+    private static string? TokenText(JsonNode? node) => node switch
+    {
+        JsonObject o => o["content"]?.GetValue<string>(),
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => null,
+    };
+
+    private static JsonObject? ReadObject(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path));
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object.");
         }
         catch (JsonException e)
         {
@@ -89,156 +292,5 @@ public static class HfTokenizerFiles
         }
     }
 
-    /// <summary>Reads a transformers <c>tokenizer.json</c> whose model is BPE.</summary>
-    public static LlamaVocabulary ReadTokenizerJson(string path)
-    {
-        var root = Parse(path) as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object.");
-        var model = root["model"] as JsonObject ?? throw new InvalidDataException($"{path}: 'model' is missing.");
-        if (model["type"]?.GetValue<string>() is { } type && type != "BPE")
-        {
-            throw new InvalidDataException($"{path}: model.type '{type}' is not supported (only BPE).");
-        }
-
-        var vocabObj = model["vocab"] as JsonObject ?? throw new InvalidDataException($"{path}: 'model.vocab' is missing.");
-        var byId = new SortedDictionary<int, string>();
-        foreach (var (token, idNode) in vocabObj)
-        {
-            byId[idNode!.GetValue<int>()] = token;
-        }
-
-        var special = new HashSet<int>();
-        if (root["added_tokens"] is JsonArray added)
-        {
-            foreach (var t in added.OfType<JsonObject>())
-            {
-                var id = t["id"]!.GetValue<int>();
-                byId[id] = t["content"]!.GetValue<string>();
-                if (t["special"]?.GetValue<bool>() ?? false)
-                {
-                    special.Add(id);
-                }
-            }
-        }
-
-        var count = byId.Count == 0 ? 0 : byId.Keys.Max() + 1;
-        if (count != byId.Count)
-        {
-            throw new InvalidDataException($"{path}: token ids are not contiguous ({byId.Count} tokens, highest id {count - 1}).");
-        }
-
-        var tokens = byId.Values.ToArray();
-        var merges = ReadMerges(model["merges"], path);
-        var byteFallback = model["byte_fallback"]?.GetValue<bool>() ?? false;
-        var unkToken = model["unk_token"]?.GetValue<string>();
-        var types = new TokenType[count];
-        for (var i = 0; i < count; i++)
-        {
-            types[i] = tokens[i] == unkToken ? TokenType.Unknown
-                : special.Contains(i) ? TokenType.Control
-                : byteFallback && IsByteToken(tokens[i]) ? TokenType.Byte
-                : TokenType.Normal;
-        }
-
-        int? Find(params string[] candidates) =>
-            candidates.Select(c => Array.IndexOf(tokens, c)).FirstOrDefault(i => i >= 0, -1) is var i && i >= 0 ? i : null;
-
-        if (byteFallback)
-        {
-            // SentencePiece merges by the score of the merged piece: rank r → score −r reproduces BPE priority.
-            var scores = new float[count];
-            var index = tokens.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
-            for (var r = 0; r < merges.Length; r++)
-            {
-                var parts = merges[r].Split(' ', 2);
-                if (parts.Length == 2 && index.TryGetValue(parts[0] + parts[1], out var id) && scores[id] == 0)
-                {
-                    scores[id] = -(r + 1);
-                }
-            }
-
-            return new LlamaVocabulary
-            {
-                Model = LlamaVocabulary.SentencePieceModel,
-                Tokens = tokens,
-                Scores = scores,
-                Types = types,
-                UnknownTokenId = Find(unkToken ?? "<unk>"),
-                BosTokenId = Find("<s>", "<|begin_of_text|>") ?? 1,
-                EosTokenId = Find("</s>", "<|end_of_text|>", "<|endoftext|>") ?? 2,
-            }.Validate();
-        }
-
-        return new LlamaVocabulary
-        {
-            Model = LlamaVocabulary.Gpt2Model,
-            PreTokenizer = "default",
-            Tokens = tokens,
-            Types = types,
-            Merges = merges,
-            UnknownTokenId = unkToken is null ? null : Find(unkToken),
-            BosTokenId = Find("<|begin_of_text|>", "<s>", "<|endoftext|>") ?? 0,
-            EosTokenId = Find("<|end_of_text|>", "</s>", "<|endoftext|>") ?? 0,
-            AddBosToken = false,
-        }.Validate();
-    }
-
-    // Merges are "a b" strings (older files) or ["a", "b"] pairs (tokenizers ≥ 0.20).
-    private static string[] ReadMerges(JsonNode? node, string path) => node switch
-    {
-        null => [],
-        JsonArray a => a.Select(m => m switch
-        {
-            JsonValue v => v.GetValue<string>(),
-            JsonArray pair when pair.Count == 2 => $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}",
-            _ => throw new InvalidDataException($"{path}: a merge is neither \"a b\" nor [\"a\", \"b\"]."),
-        }).ToArray(),
-        _ => throw new InvalidDataException($"{path}: model.merges is not an array."),
-    };
-
-    private static bool IsByteToken(string t) =>
-        t.Length == 6 && t.StartsWith("<0x", StringComparison.Ordinal) && t[5] == '>' && Uri.IsHexDigit(t[3]) && Uri.IsHexDigit(t[4]);
-
-    private static string Gpt2TokenizerJson(LlamaVocabulary vocab)
-    {
-        var vocabObj = new JsonObject();
-        var added = new JsonArray();
-        for (var i = 0; i < vocab.Count; i++)
-        {
-            if (vocab.Types[i] is TokenType.Control or TokenType.UserDefined)
-            {
-                added.Add(new JsonObject
-                {
-                    ["id"] = i,
-                    ["content"] = vocab.Tokens[i],
-                    ["single_word"] = false,
-                    ["lstrip"] = false,
-                    ["rstrip"] = false,
-                    ["normalized"] = false,
-                    ["special"] = vocab.Types[i] == TokenType.Control,
-                });
-            }
-
-            vocabObj[vocab.Tokens[i]] = i;
-        }
-
-        var root = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["added_tokens"] = added,
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true },
-            ["post_processor"] = null,
-            ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true },
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE",
-                ["dropout"] = null,
-                ["unk_token"] = vocab.UnknownTokenId is { } u ? vocab.Tokens[u] : null,
-                ["byte_fallback"] = false,
-                ["vocab"] = vocabObj,
-                ["merges"] = new JsonArray(vocab.Merges!.Select(m => (JsonNode)m).ToArray()),
-            },
-        };
-        return root.ToJsonString();
-    }
+    private static void WriteObject(string path, JsonObject o) => File.WriteAllText(path, o.ToJsonString(Indented));
 }

@@ -1,55 +1,82 @@
-using Alpaca.Llm.Gguf;
-
 namespace Alpaca.Llm.Tokenizers;
 
 /// <summary>
-/// A tokenizer vocabulary as GGUF stores it (<c>tokenizer.ggml.*</c>): either SentencePiece-style
-/// (<c>model = "llama"</c>: pieces with scores and types, byte fallback through <c>&lt;0xXX&gt;</c> tokens)
-/// or GPT-2 byte-level BPE (<c>model = "gpt2"</c>: tokens plus merges).
+/// The one vocabulary model of the project: a tokenizer as GGUF stores it (<c>tokenizer.ggml.*</c>), which
+/// every tokenizer file is read into and written from — SentencePiece-style (<c>model = "llama"</c>:
+/// pieces with scores and types, byte fallback through <c>&lt;0xXX&gt;</c> tokens; LLaMA-1/2) or byte-level
+/// BPE (<c>model = "gpt2"</c>: tokens plus merges; Llama-3). A null optional field means the key is
+/// absent from the file; <see cref="LlamaCppDefaults"/> says what llama.cpp then assumes.
 /// </summary>
-public sealed record LlamaVocabulary
+public sealed partial record LlamaVocabulary
 {
     public const string SentencePieceModel = "llama";
     public const string Gpt2Model = "gpt2";
 
-    /// <summary>"llama" (SentencePiece BPE) or "gpt2" (byte-level BPE).</summary>
+    /// <summary><c>tokenizer.ggml.model</c>: "llama" (SentencePiece BPE) or "gpt2" (byte-level BPE).</summary>
     public string Model { get; init; } = SentencePieceModel;
 
+    /// <summary><c>tokenizer.ggml.tokens</c>: token texts by id, added tokens (e.g. train.py's [PAD]) included.</summary>
     public required string[] Tokens { get; init; }
 
-    /// <summary>Merge priority per token (higher merges first); SentencePiece vocabularies need it.</summary>
+    /// <summary><c>tokenizer.ggml.scores</c>: merge priority per token (higher merges first); 0 when absent.</summary>
     public float[]? Scores { get; init; }
 
+    /// <summary><c>tokenizer.ggml.token_type</c>.</summary>
     public required TokenType[] Types { get; init; }
 
-    /// <summary>"a b" merge rules for gpt2 vocabularies.</summary>
+    /// <summary><c>tokenizer.ggml.merges</c>: "left right" rules, highest priority first (gpt2 only).</summary>
     public string[]? Merges { get; init; }
 
-    /// <summary><c>tokenizer.ggml.pre</c>: the pre-tokenizer name llama.cpp uses for gpt2 vocabularies (e.g. "default", "llama-bpe").</summary>
+    /// <summary><c>tokenizer.ggml.pre</c>: the gpt2 pre-tokenizer ("llama-bpe"/"llama3" or "gpt-2").</summary>
     public string? PreTokenizer { get; init; }
 
-    public int BosTokenId { get; init; } = 1;
+    public int? BosTokenId { get; init; }
 
-    public int EosTokenId { get; init; } = 2;
+    public int? EosTokenId { get; init; }
 
-    public int? UnknownTokenId { get; init; } = 0;
+    public int? UnknownTokenId { get; init; }
 
     public int? PaddingTokenId { get; init; }
 
-    public bool AddBosToken { get; init; } = true;
+    public bool? AddBosToken { get; init; }
 
-    public bool AddEosToken { get; init; }
+    public bool? AddEosToken { get; init; }
 
+    /// <summary><c>tokenizer.ggml.add_space_prefix</c>: SentencePiece's dummy prefix (llama.cpp default: on).</summary>
+    public bool? AddSpacePrefix { get; init; }
+
+    /// <summary>
+    /// Byte-level BPE: look a whole pre-token up before merging (HF <c>ignore_merges</c>; llama.cpp does it
+    /// for Llama-3). Not a GGUF key: null means llama.cpp's rule (on for the llama3 pre-tokenizer).
+    /// </summary>
+    public bool? IgnoreMerges { get; init; }
+
+    /// <summary><c>tokenizer.chat_template</c>.</summary>
     public string? ChatTemplate { get; init; }
 
     public int Count => Tokens.Length;
 
+    /// <summary>The text of a special token, or null when the id is absent.</summary>
+    public string? TextOf(int? id) => id is { } i && i >= 0 && i < Tokens.Length ? Tokens[i] : null;
+
+    /// <summary>The id of <paramref name="text"/> (the last one on duplicates, as llama.cpp's map), or null.</summary>
+    public int? IdOf(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var id = System.Array.LastIndexOf(Tokens, text);
+        return id >= 0 ? id : null;
+    }
+
     /// <summary>Checks array lengths and special ids; throws <see cref="ArgumentException"/> naming the field.</summary>
     public LlamaVocabulary Validate()
     {
-        if (Model is not (SentencePieceModel or Gpt2Model))
+        if (Tokens.Length == 0)
         {
-            throw new ArgumentException($"Vocabulary model '{Model}' is not supported (use \"llama\" or \"gpt2\").");
+            throw new ArgumentException("The vocabulary has no tokens.");
         }
 
         if (Types.Length != Tokens.Length)
@@ -62,107 +89,45 @@ public sealed record LlamaVocabulary
             throw new ArgumentException($"Vocabulary has {Tokens.Length} tokens but {Scores.Length} scores.");
         }
 
-        if (Model == SentencePieceModel && Scores is null)
-        {
-            throw new ArgumentException("A SentencePiece (\"llama\") vocabulary needs scores.");
-        }
-
         if (Model == Gpt2Model && Merges is null)
         {
-            throw new ArgumentException("A gpt2 vocabulary needs merges.");
+            throw new ArgumentException("A gpt2 (byte-level BPE) vocabulary needs merges (tokenizer.ggml.merges).");
         }
 
-        foreach (var (name, id) in new[] { ("bos", (int?)BosTokenId), ("eos", EosTokenId), ("unk", UnknownTokenId), ("pad", PaddingTokenId) })
+        foreach (var (name, id) in new[] { ("BOS", BosTokenId), ("EOS", EosTokenId), ("UNK", UnknownTokenId), ("PAD", PaddingTokenId) })
         {
-            if (id is { } v && (v < 0 || v >= Tokens.Length))
+            if (id is { } v && (v < -1 || v >= Tokens.Length))
             {
-                throw new ArgumentException($"The {name} token id {v} is outside the {Tokens.Length}-token vocabulary.");
+                throw new ArgumentException($"The {name} token id {v} is outside the vocabulary of {Tokens.Length} tokens.");
             }
         }
 
         return this;
     }
 
-    /// <summary>Writes the <c>tokenizer.ggml.*</c> keys llama.cpp reads.</summary>
-    public void ApplyTo(GgufMetadata md)
+    /// <summary>
+    /// The vocabulary with absent special ids and flags set as llama.cpp sets them for the model kind
+    /// (llama: BOS 1, EOS 2, UNK 0, add BOS; gpt2: BOS = EOS = 11, no UNK, add BOS only for Llama-3's
+    /// pre-tokenizer). A default id that does not fit the vocabulary stays absent (-1), as in llama.cpp.
+    /// </summary>
+    public LlamaVocabulary LlamaCppDefaults()
     {
-        Validate();
-        md.Set("tokenizer.ggml.model", GgufValue.String(Model));
-        if (PreTokenizer is not null)
+        var spm = Model == SentencePieceModel;
+        int? Fit(int? id, int fallback) => id ?? (fallback >= 0 && fallback < Tokens.Length ? fallback : -1);
+        return this with
         {
-            md.Set("tokenizer.ggml.pre", GgufValue.String(PreTokenizer));
-        }
-
-        md.Set("tokenizer.ggml.tokens", GgufValue.Array(Tokens));
-        if (Scores is not null)
-        {
-            md.Set("tokenizer.ggml.scores", GgufValue.Array(Scores));
-        }
-
-        md.Set("tokenizer.ggml.token_type", GgufValue.Array(Types.Select(t => (int)t).ToArray()));
-        if (Merges is not null)
-        {
-            md.Set("tokenizer.ggml.merges", GgufValue.Array(Merges));
-        }
-
-        md.Set("tokenizer.ggml.bos_token_id", GgufValue.UInt32((uint)BosTokenId));
-        md.Set("tokenizer.ggml.eos_token_id", GgufValue.UInt32((uint)EosTokenId));
-        if (UnknownTokenId is { } unk)
-        {
-            md.Set("tokenizer.ggml.unknown_token_id", GgufValue.UInt32((uint)unk));
-        }
-
-        if (PaddingTokenId is { } pad)
-        {
-            md.Set("tokenizer.ggml.padding_token_id", GgufValue.UInt32((uint)pad));
-        }
-
-        md.Set("tokenizer.ggml.add_bos_token", GgufValue.Bool(AddBosToken));
-        md.Set("tokenizer.ggml.add_eos_token", GgufValue.Bool(AddEosToken));
-        if (ChatTemplate is not null)
-        {
-            md.Set("tokenizer.chat_template", GgufValue.String(ChatTemplate));
-        }
+            BosTokenId = Fit(BosTokenId, spm ? 1 : 11),
+            EosTokenId = Fit(EosTokenId, spm ? 2 : 11),
+            UnknownTokenId = Fit(UnknownTokenId, spm ? 0 : -1),
+            AddBosToken = AddBosToken ?? (spm || IsLlama3PreTokenizer(PreTokenizer)),
+            AddEosToken = AddEosToken ?? false,
+            AddSpacePrefix = AddSpacePrefix ?? spm,
+            IgnoreMerges = IgnoreMerges ?? IsLlama3PreTokenizer(PreTokenizer),
+        };
     }
 
-    /// <summary>Reads the vocabulary of a GGUF file; null when it carries none.</summary>
-    public static LlamaVocabulary? FromGguf(GgufMetadata md, string? source = null)
-    {
-        var tokens = md.GetArray<string>("tokenizer.ggml.tokens");
-        if (tokens is null)
-        {
-            return null;
-        }
-
-        var where = source ?? "GGUF";
-        try
-        {
-            var types = md.TryGetValue("tokenizer.ggml.token_type", out var tt)
-                ? tt.AsArray<int>().Select(t => (TokenType)t).ToArray()
-                : Enumerable.Repeat(TokenType.Normal, tokens.Length).ToArray();
-            int? Id(string key) => md.GetInteger(key) is { } v ? checked((int)v) : null;
-            return new LlamaVocabulary
-            {
-                Model = md.GetString("tokenizer.ggml.model") ?? SentencePieceModel,
-                PreTokenizer = md.GetString("tokenizer.ggml.pre"),
-                Tokens = tokens,
-                Scores = md.GetArray<float>("tokenizer.ggml.scores"),
-                Types = types,
-                Merges = md.GetArray<string>("tokenizer.ggml.merges"),
-                BosTokenId = Id("tokenizer.ggml.bos_token_id") ?? 1,
-                EosTokenId = Id("tokenizer.ggml.eos_token_id") ?? 2,
-                UnknownTokenId = Id("tokenizer.ggml.unknown_token_id"),
-                PaddingTokenId = Id("tokenizer.ggml.padding_token_id"),
-                AddBosToken = md.GetBool("tokenizer.ggml.add_bos_token") ?? true,
-                AddEosToken = md.GetBool("tokenizer.ggml.add_eos_token") ?? false,
-                ChatTemplate = md.GetString("tokenizer.chat_template"),
-            }.Validate();
-        }
-        catch (Exception e) when (e is InvalidCastException or ArgumentException or OverflowException)
-        {
-            throw new InvalidDataException($"{where}: bad tokenizer metadata: {e.Message}", e);
-        }
-    }
+    /// <summary>The <c>tokenizer.ggml.pre</c> names llama.cpp gives Llama-3's regex.</summary>
+    public static bool IsLlama3PreTokenizer(string? pre) => pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral";
 
     /// <summary>
     /// A LLaMA-style byte-fallback SentencePiece vocabulary of exactly <paramref name="size"/> tokens:

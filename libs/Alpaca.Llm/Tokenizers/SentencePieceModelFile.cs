@@ -28,6 +28,7 @@ public static class SentencePieceModelFile
         var scores = new List<float>();
         var types = new List<TokenType>();
         int unk = 0, bos = 1, eos = 2, pad = -1;
+        bool? addDummyPrefix = null;
         var r = new Reader(bytes, source, 0);
         while (!r.Done)
         {
@@ -71,6 +72,22 @@ public static class SentencePieceModelFile
                     }
                 }
             }
+            else if (field == 3 && wire == 2)
+            {
+                var n = r.Nested();
+                while (!n.Done)
+                {
+                    var (f, w) = n.Key();
+                    if ((f, w) == (3, 0))
+                    {
+                        addDummyPrefix = n.Varint() != 0;
+                    }
+                    else
+                    {
+                        n.Skip(w);
+                    }
+                }
+            }
             else
             {
                 r.Skip(wire);
@@ -94,6 +111,7 @@ public static class SentencePieceModelFile
                 BosTokenId = bos,
                 EosTokenId = eos,
                 PaddingTokenId = pad >= 0 ? pad : null,
+                AddSpacePrefix = addDummyPrefix,
             }.Validate();
         }
         catch (ArgumentException e)
@@ -107,17 +125,19 @@ public static class SentencePieceModelFile
 
     public static byte[] Serialize(LlamaVocabulary vocab)
     {
-        if (vocab.Model != LlamaVocabulary.SentencePieceModel || vocab.Scores is null)
+        ArgumentNullException.ThrowIfNull(vocab);
+        if (vocab.Model != LlamaVocabulary.SentencePieceModel)
         {
-            throw new ArgumentException("Only SentencePiece (\"llama\") vocabularies with scores can be written as tokenizer.model.");
+            throw new ArgumentException("Only SentencePiece (\"llama\") vocabularies can be written as tokenizer.model.");
         }
 
+        vocab = vocab.Validate().LlamaCppDefaults();
         var model = new MemoryStream();
         for (var i = 0; i < vocab.Count; i++)
         {
             var piece = new MemoryStream();
             WriteBytes(piece, 1, Encoding.UTF8.GetBytes(vocab.Tokens[i]));
-            WriteFloat(piece, 2, vocab.Scores[i]);
+            WriteFloat(piece, 2, vocab.Scores?[i] ?? 0f);
             WriteVarintField(piece, 3, (ulong)vocab.Types[i]);
             WriteBytes(model, 1, piece.ToArray());
         }
@@ -127,16 +147,17 @@ public static class SentencePieceModelFile
         WriteVarintField(trainer, 4, (ulong)vocab.Count);
         WriteVarintField(trainer, 35, vocab.Types.Contains(TokenType.Byte) ? 1UL : 0UL);
         WriteVarintField(trainer, 40, Signed(vocab.UnknownTokenId ?? -1));
-        WriteVarintField(trainer, 41, Signed(vocab.BosTokenId));
-        WriteVarintField(trainer, 42, Signed(vocab.EosTokenId));
+        WriteVarintField(trainer, 41, Signed(vocab.BosTokenId!.Value));
+        WriteVarintField(trainer, 42, Signed(vocab.EosTokenId!.Value));
         WriteVarintField(trainer, 43, Signed(vocab.PaddingTokenId ?? -1));
         WriteBytes(model, 2, trainer.ToArray());
 
         // LLaMA's normalizer: no NFKC map, prepend ▁ to the text, keep runs of spaces.
         var normalizer = new MemoryStream();
         WriteBytes(normalizer, 1, "identity"u8.ToArray());
-        WriteVarintField(normalizer, 3, 1);
-        WriteVarintField(normalizer, 4, 0);
+        WriteVarintField(normalizer, 3, vocab.AddSpacePrefix!.Value ? 1UL : 0UL); // add_dummy_prefix
+        WriteVarintField(normalizer, 4, 0);                                        // remove_extra_whitespaces
+        WriteVarintField(normalizer, 5, 1);                                        // escape_whitespaces
         WriteBytes(model, 3, normalizer.ToArray());
         return model.ToArray();
     }

@@ -1,7 +1,7 @@
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers.Decoding;
 using Alpaca.Tokenizers.Spm;
 using Alpaca.Tokenizers.Text;
-using Alpaca.Tokenizers.Vocabulary;
 
 namespace Alpaca.Tokenizers.Bpe;
 
@@ -16,17 +16,18 @@ internal sealed class ByteLevelBpeTokenizer : LlamaTokenizerBase
     private readonly IBpeMerger _merger;
     private readonly bool _ignoreMerges;
 
-    public ByteLevelBpeTokenizer(TokenizerVocabulary vocab, bool useReferenceMerger = false)
+    /// <param name="vocab">The vocabulary with llama.cpp's defaults applied (<see cref="LlamaVocabulary.LlamaCppDefaults"/>).</param>
+    public ByteLevelBpeTokenizer(LlamaVocabulary vocab, bool useReferenceMerger = false)
         : this(new TokenTable(vocab), vocab, useReferenceMerger)
     {
     }
 
-    private ByteLevelBpeTokenizer(TokenTable table, TokenizerVocabulary vocab, bool useReferenceMerger)
-        : base(table, vocab, defaultBos: 11, defaultEos: 11, defaultUnk: -1, defaultAddBos: IsLlama3(vocab.Pre))
+    private ByteLevelBpeTokenizer(TokenTable table, LlamaVocabulary vocab, bool useReferenceMerger)
+        : base(table, vocab)
     {
         var merges = vocab.Merges ?? throw new ArgumentException("A gpt2 (byte-level BPE) vocabulary needs merges (tokenizer.ggml.merges).");
-        _preTokenizer = PreTokenizer.ForName(vocab.Pre);
-        _ignoreMerges = vocab.IgnoreMerges ?? IsLlama3(vocab.Pre);
+        _preTokenizer = PreTokenizer.ForName(vocab.PreTokenizer);
+        _ignoreMerges = vocab.IgnoreMerges ?? LlamaVocabulary.IsLlama3PreTokenizer(vocab.PreTokenizer);
         _merger = useReferenceMerger ? new ReferenceBpeMerger(table, merges) : new MlBpeMerger(table, merges);
         Pieces = BuildPieces(table);
     }
@@ -55,8 +56,6 @@ internal sealed class ByteLevelBpeTokenizer : LlamaTokenizerBase
             }
         }
     }
-
-    private static bool IsLlama3(string? pre) => pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral";
 
     private static PieceTable BuildPieces(TokenTable table)
     {

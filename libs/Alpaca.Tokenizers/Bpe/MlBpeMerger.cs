@@ -1,5 +1,5 @@
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers.Text;
-using Alpaca.Tokenizers.Vocabulary;
 using Microsoft.ML.Tokenizers;
 
 namespace Alpaca.Tokenizers.Bpe;

@@ -1,7 +1,7 @@
 using System.Text;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers.Decoding;
 using Alpaca.Tokenizers.Text;
-using Alpaca.Tokenizers.Vocabulary;
 
 namespace Alpaca.Tokenizers.Spm;
 
@@ -18,13 +18,14 @@ internal sealed class SpmTokenizer : LlamaTokenizerBase
     private readonly bool _addSpacePrefix;
     private readonly SpmMerger _merger;
 
-    public SpmTokenizer(TokenizerVocabulary vocab)
+    /// <param name="vocab">The vocabulary with llama.cpp's defaults applied (<see cref="LlamaVocabulary.LlamaCppDefaults"/>).</param>
+    public SpmTokenizer(LlamaVocabulary vocab)
         : this(new TokenTable(vocab), vocab)
     {
     }
 
-    private SpmTokenizer(TokenTable table, TokenizerVocabulary vocab)
-        : base(table, vocab, defaultBos: 1, defaultEos: 2, defaultUnk: 0, defaultAddBos: true)
+    private SpmTokenizer(TokenTable table, LlamaVocabulary vocab)
+        : base(table, vocab)
     {
         _addSpacePrefix = vocab.AddSpacePrefix ?? true;
         _merger = new SpmMerger(table, ByteTokens(table), UnkId);

@@ -1,4 +1,4 @@
-using Alpaca.Tokenizers.Vocabulary;
+using Alpaca.Llm.Tokenizers;
 
 namespace Alpaca.Tokenizers.Text;
 

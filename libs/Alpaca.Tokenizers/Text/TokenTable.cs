@@ -1,4 +1,4 @@
-using Alpaca.Tokenizers.Vocabulary;
+using Alpaca.Llm.Tokenizers;
 
 namespace Alpaca.Tokenizers.Text;
 
@@ -10,17 +10,17 @@ internal sealed class TokenTable
 {
     private readonly Dictionary<string, int> _byText;
 
-    public TokenTable(TokenizerVocabulary vocab)
+    public TokenTable(LlamaVocabulary vocab)
     {
         ArgumentNullException.ThrowIfNull(vocab);
-        var n = vocab.Tokens.Count;
+        var n = vocab.Tokens.Length;
         if (n == 0)
         {
             throw new ArgumentException("The vocabulary has no tokens.", nameof(vocab));
         }
 
-        CheckLength(vocab.Scores?.Count, n, "scores");
-        CheckLength(vocab.TokenTypes?.Count, n, "token types");
+        CheckLength(vocab.Scores?.Length, n, "scores");
+        CheckLength(vocab.Types.Length, n, "token types");
 
         Texts = new string[n];
         Types = new TokenType[n];
@@ -36,7 +36,7 @@ internal sealed class TokenTable
             }
 
             Texts[id] = text;
-            Types[id] = vocab.TokenTypes?[id] ?? TokenType.Normal;
+            Types[id] = vocab.Types[id];
             Scores[id] = vocab.Scores?[id] ?? 0f;
 
             // On duplicate texts the last id wins, as in llama.cpp's token_to_id map.

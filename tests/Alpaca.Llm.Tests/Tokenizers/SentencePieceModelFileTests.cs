@@ -65,7 +65,9 @@ public class SentencePieceModelFileTests
         Assert.Equal(TokenType.Byte, v.Types[3]);
         Assert.Equal(TokenType.Unknown, v.Types[0]);
         Assert.Equal(TokenType.Control, v.Types[1]);
-        Assert.Equal(-1f, v.Scores![7]); // first merge → highest priority
-        Assert.Equal(-2f, v.Scores[8]);
+        // score = −(index of the first merge producing the piece); pieces no merge produces rank below all.
+        Assert.Equal(0f, v.Scores![7]);
+        Assert.Equal(-1f, v.Scores[8]);
+        Assert.Equal(-(2f + 4), v.Scores[4]);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Alpaca.Llm.Prompts;
 using Alpaca.TestSupport;
 
 namespace Alpaca.Tokenizers.Tests.Support;
@@ -62,13 +63,20 @@ public static class Corpus
             var (instruction, input, output) = records[i];
             texts.Add(instruction);
             texts.Add(Alpaca(instruction, input, output));
+            texts.Add(TrainingText(instruction, input, output));
         }
 
         texts.AddRange(HardCases);
         return texts;
     }
 
-    /// <summary>A record as one training text: instruction, input and output joined by blank lines.</summary>
+    /// <summary>
+    /// A record as train.py tokenizes it: the Alpaca prompt (its "### Instruction:" headers put ties between
+    /// equal-scoring SentencePiece pairs, which must break leftmost) followed by the output.
+    /// </summary>
+    public static string TrainingText(string instruction, string input, string output) => AlpacaPrompt.Build(instruction, input) + output;
+
+    /// <summary>A record as one plain text: instruction, input and output joined by blank lines.</summary>
     public static string Alpaca(string instruction, string input, string output) =>
         input.Length == 0 ? $"{instruction}\n\n{output}" : $"{instruction}\n\n{input}\n\n{output}";
 

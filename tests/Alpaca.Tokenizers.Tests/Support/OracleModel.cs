@@ -76,23 +76,9 @@ public sealed class SyntheticSpmModel() : OracleModel("synthetic-spm", () => nul
 }
 
 /// <summary>The real LLaMA-2 vocabulary (npm) with derived scores, embedded in a GGUF file.</summary>
-public sealed class Llama2SpmModel() : OracleModel("llama2-vocab", () => Embed(ReferenceVocabularies.Llama2), 0)
+public sealed class Llama2SpmModel() : OracleModel("llama2-vocab", () => ReferenceVocabularies.Llama2, 0)
 {
     public override IReadOnlyList<string> SpecialTexts { get; } = ["<s>[INST] Hello [/INST]</s>", "text<unk>more", "<s><s>"];
-
-    internal static LlamaVocabulary Embed(Vocabulary.TokenizerVocabulary v) => new()
-    {
-        Model = v.Model,
-        Tokens = [.. v.Tokens],
-        Scores = v.Scores is null ? null : [.. v.Scores],
-        Types = v.TokenTypes!.Select(t => (Llm.Tokenizers.TokenType)(int)t).ToArray(),
-        Merges = v.Merges is null ? null : [.. v.Merges],
-        PreTokenizer = v.Pre,
-        BosTokenId = v.BosId ?? 1,
-        EosTokenId = v.EosId ?? 2,
-        UnknownTokenId = v.UnkId,
-        AddBosToken = v.AddBos ?? true,
-    };
 }
 
 /// <summary>Meta's Llama-3 tokenizer.json (npm) as a GGUF "gpt2" vocabulary with pre-tokenizer llama-bpe.</summary>
@@ -103,8 +89,8 @@ public sealed class Llama3BpeModel() : OracleModel("llama3-vocab", Llama3Vocabul
 
     private static LlamaVocabulary Llama3Vocabulary()
     {
-        var v = Vocabulary.HfTokenizerJsonReader.Read(
+        var v = HfTokenizerJson.Read(
             File.ReadAllText(ReferenceVocabularies.Llama3TokenizerJsonPath), File.ReadAllText(ReferenceVocabularies.Llama3TokenizerConfigJsonPath));
-        return Llama2SpmModel.Embed(v with { Pre = "llama-bpe" });
+        return v with { PreTokenizer = "llama-bpe" };
     }
 }

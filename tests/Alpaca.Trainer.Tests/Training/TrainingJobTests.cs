@@ -44,7 +44,7 @@ public sealed class TrainingJobTests(ITestOutputHelper output)
         // The output is a loadable HF checkpoint with [PAD] added, and the job left resumable state.
         using var saved = HfCheckpoint.Load(dir.Path);
         Assert.Equal(saved.Tokenizer.Count, saved.Config.VocabSize);
-        Assert.Equal(saved.Tokenizer.PadId, saved.Config.PadTokenId);
+        Assert.Equal(saved.Tokenizer.PadTokenId, saved.Config.PadTokenId);
         Assert.True(File.Exists(Path.Combine(dir.Path, "checkpoints", "checkpoint-50", CheckpointStore.StateFile)));
         Assert.True(File.Exists(Path.Combine(dir.Path, "training_result.json")));
 

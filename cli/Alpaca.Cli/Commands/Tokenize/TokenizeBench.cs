@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers;
 
 namespace Alpaca.Cli.Commands.Tokenize;
@@ -14,7 +15,7 @@ internal static class TokenizeBench
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model") { Description = "A .gguf model, tokenizer.json or tokenizer.model.", Required = true };
+        var model = new Option<string>("--model") { Description = "A .gguf model, tokenizer.json, tokenizer.model or a Hugging Face model folder.", Required = true };
         var data = new Option<string>("--data") { Description = "alpaca_data.json (a JSON array of instruction/input/output records).", Required = true };
         var repeat = new Option<int>("--repeat") { Description = "Timed passes over the data (best one is reported).", DefaultValueFactory = _ => 3 };
         var merger = new Option<string>("--merger") { Description = "Byte-level BPE merges by 'ml' (Microsoft.ML.Tokenizers, default) or 'reference' (the plain llama.cpp loop).", DefaultValueFactory = _ => "ml" };
@@ -22,11 +23,11 @@ internal static class TokenizeBench
         command.SetAction(parse => TokenizeCommand.Guard(() =>
         {
             var load = Stopwatch.StartNew();
-            var vocab = TokenizerFactory.ReadVocabulary(parse.GetValue(model)!);
+            var vocab = TokenizerFile.Read(parse.GetValue(model)!);
             var tokenizer = parse.GetValue(merger) switch
             {
                 "ml" => TokenizerFactory.FromVocabulary(vocab),
-                "reference" when vocab.Model == Tokenizers.Vocabulary.TokenizerVocabulary.Gpt2Model => new Tokenizers.Bpe.ByteLevelBpeTokenizer(vocab, useReferenceMerger: true),
+                "reference" when vocab.Model == LlamaVocabulary.Gpt2Model => TokenizerFactory.FromVocabulary(vocab, useReferenceMerger: true),
                 var other => throw new ArgumentException($"--merger '{other}': use 'ml', or 'reference' with a byte-level BPE (gpt2) model."),
             };
             var loadTime = load.Elapsed;
@@ -63,7 +64,7 @@ internal static class TokenizeBench
                 bestDecode = Min(bestDecode, watch.Elapsed);
             }
 
-            Console.WriteLine($"model: {parse.GetValue(model)} ({vocab.Model}, vocab {tokenizer.VocabSize}, merger {(vocab.Model == Tokenizers.Vocabulary.TokenizerVocabulary.Gpt2Model ? parse.GetValue(merger) : "SentencePiece")}, loaded in {loadTime.TotalMilliseconds:F0} ms)");
+            Console.WriteLine($"model: {parse.GetValue(model)} ({vocab.Model}, vocab {tokenizer.VocabSize}, merger {(vocab.Model == LlamaVocabulary.Gpt2Model ? parse.GetValue(merger) : "SentencePiece")}, loaded in {loadTime.TotalMilliseconds:F0} ms)");
             Console.WriteLine($"data: {texts.Count} texts, {chars / 1e6:F2} M chars, {bytes / 1e6:F2} MB UTF-8 -> {tokens} tokens ({(double)bytes / tokens:F2} bytes/token)");
             Console.WriteLine($"encode: {bestEncode.TotalSeconds:F3} s = {bytes / 1e6 / bestEncode.TotalSeconds:F2} MB/s = {tokens / 1e6 / bestEncode.TotalSeconds:F2} M tokens/s (best of {parse.GetValue(repeat)})");
             Console.WriteLine($"decode: {bestDecode.TotalSeconds:F3} s = {tokens / 1e6 / bestDecode.TotalSeconds:F2} M tokens/s (best of {parse.GetValue(repeat)})");

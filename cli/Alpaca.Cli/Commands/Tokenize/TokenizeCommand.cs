@@ -12,7 +12,7 @@ public static class TokenizeCommand
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model") { Description = "A .gguf model, a tokenizer.json or a SentencePiece tokenizer.model.", Required = true };
+        var model = new Option<string>("--model") { Description = "A .gguf model, a tokenizer.json, a SentencePiece tokenizer.model or a Hugging Face model folder.", Required = true };
         var text = new Option<string>("--text") { Description = "The text to tokenize.", Required = true };
         var parseSpecial = new Option<bool>("--parse-special") { Description = "Treat special-token text such as <s> as that token." };
         var noBos = new Option<bool>("--no-bos") { Description = "Leave out BOS even when the model adds it." };

@@ -16,7 +16,7 @@ public static class TrainCommand
     public static Command Build()
     {
         var defaults = new TrainingHyperparameters();
-        var baseModel = new Option<string?>("--base") { Description = "Hugging Face checkpoint folder (config.json, safetensors, tokenizer.model), or 'tiny' for a random ~4M-parameter LLaMA with a tokenizer learned from --data." };
+        var baseModel = new Option<string?>("--base") { Description = "Hugging Face checkpoint folder (config.json, safetensors, tokenizer.model or tokenizer.json), or 'tiny' for a random ~4M-parameter LLaMA with a tokenizer learned from --data." };
         var data = new Option<string?>("--data") { Description = "Instruction data: alpaca_data.json format or JSON Lines." };
         var output = new Option<string?>("--out") { Description = "Output folder (HF checkpoint, adapter/, checkpoints/, GGUF). Re-running with the same folder resumes." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => defaults.Epochs };

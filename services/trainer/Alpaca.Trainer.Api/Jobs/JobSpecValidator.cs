@@ -1,12 +1,12 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Llm.Models;
 using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Api.Datasets;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Presets;
-using Alpaca.Trainer.Tokenization;
 
 namespace Alpaca.Trainer.Api.Jobs;
 
@@ -92,9 +92,9 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
                     throw new JobSpecException($"{folder}: neither {SafeTensorsCheckpoint.SingleFileName} nor {SafeTensorsCheckpoint.IndexFileName} found.");
                 }
 
-                if (!File.Exists(Path.Combine(folder, HfTokenizerFolder.ModelFile)))
+                if (!HfTokenizerFiles.Exists(folder))
                 {
-                    throw new JobSpecException($"{folder}: no {HfTokenizerFolder.ModelFile} (the trainer reads SentencePiece tokenizers).");
+                    throw new JobSpecException($"{folder}: no {SentencePieceModelFile.FileName} or {HfTokenizerJson.FileName}; no tokenizer found.");
                 }
 
                 return config.ContextLength;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Alpaca.Llm.Models;
 using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Tokenization;
 using static TorchSharp.torch;
@@ -9,13 +10,13 @@ using static TorchSharp.torch;
 namespace Alpaca.Trainer.Checkpoints;
 
 /// <summary>A Hugging Face LLaMA checkpoint folder read into memory.</summary>
-public sealed class HfBaseModel(string folder, LlamaConfig config, JsonObject configJson, Dictionary<string, Tensor> weights, SentencePieceSftTokenizer tokenizer) : IDisposable
+public sealed class HfBaseModel(string folder, LlamaConfig config, JsonObject configJson, Dictionary<string, Tensor> weights, PreTrainedTokenizer tokenizer) : IDisposable
 {
     public string Folder { get; } = folder;
     public LlamaConfig Config { get; set; } = config;
     public JsonObject ConfigJson { get; } = configJson;
     public Dictionary<string, Tensor> Weights { get; } = weights;
-    public SentencePieceSftTokenizer Tokenizer { get; set; } = tokenizer;
+    public PreTrainedTokenizer Tokenizer { get; set; } = tokenizer;
 
     public void Dispose()
     {
@@ -54,7 +55,7 @@ public static class HfCheckpoint
 
         var config = LlamaConfig.ReadHfConfig(configPath);
         var json = (JsonObject)JsonNode.Parse(File.ReadAllText(configPath))!;
-        var tokenizer = HfTokenizerFolder.Load(folder);
+        var tokenizer = PreTrainedTokenizer.Load(folder);
         var weights = TensorBridge.Read(folder);
         return new HfBaseModel(folder, config, json, weights, tokenizer);
     }
@@ -69,7 +70,7 @@ public static class HfCheckpoint
         LlamaForCausalLM model,
         ScalarType dtype,
         bool mergeLora,
-        SentencePieceSftTokenizer tokenizer,
+        PreTrainedTokenizer tokenizer,
         string? tokenizerSource,
         JsonObject? originalConfig,
         int modelMaxLength,
@@ -89,7 +90,7 @@ public static class HfCheckpoint
             }
         }
 
-        var config = model.Config with { PadTokenId = tokenizer.PadId };
+        var config = model.Config with { PadTokenId = tokenizer.PadTokenId };
         var torchDtype = SafeTensorsDTypes.TorchName(TensorBridge.ToSafeTensors(dtype, "weights"));
         File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToHfConfigJson(torchDtype, originalConfig));
         var options = new JsonSerializerOptions { WriteIndented = true };
@@ -100,6 +101,6 @@ public static class HfCheckpoint
             ["pad_token_id"] = config.PadTokenId is { } pad ? JsonValue.Create(pad) : null,
         };
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(options));
-        HfTokenizerFolder.Save(folder, tokenizer, tokenizerSource, modelMaxLength);
+        HfTokenizerFiles.Write(folder, tokenizer.Vocabulary, tokenizerSource, modelMaxLength);
     }
 }

@@ -1,6 +1,7 @@
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Prompts;
 using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Model;
@@ -49,8 +50,7 @@ public static class TinyPreset
         }
 
         var texts = records.Take(TokenizerRecords).SelectMany(r => new[] { AlpacaPrompt.Build(r.Instruction, r.Input), r.Output });
-        var pieces = TinyBpeTrainer.Train(texts, VocabularySize);
-        var tokenizer = new SentencePieceSftTokenizer(SentencePieceModelWriter.Write(pieces));
+        var tokenizer = new PreTrainedTokenizer(TinyBpeTrainer.Train(texts, VocabularySize));
 
         var config = Config(tokenizer.Count);
         using var model = new LlamaForCausalLM(config);

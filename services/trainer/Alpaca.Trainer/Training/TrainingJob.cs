@@ -89,7 +89,7 @@ public static class TrainingJob
         }
 
         var fingerprint = Fingerprint.Of(hp, precision, baseModel.Config, dataset, spec.Lora, Path.GetFullPath(baseDir));
-        using var trainer = new SftTrainer(model, dataset, hp, baseModel.Tokenizer.PadId!.Value, device, spec.CheckpointDir, fingerprint);
+        using var trainer = new SftTrainer(model, dataset, hp, baseModel.Tokenizer.PadTokenId!.Value, device, spec.CheckpointDir, fingerprint);
         trainer.ResumeIfPossible();
 
         phases?.Report(TrainingPhase.Training);
@@ -128,7 +128,7 @@ public static class TrainingJob
     /// </summary>
     public static void AddPadTokenIfMissing(HfBaseModel baseModel)
     {
-        if (baseModel.Tokenizer.PadId is not null)
+        if (baseModel.Tokenizer.PadTokenId is not null)
         {
             return;
         }
@@ -136,7 +136,7 @@ public static class TrainingJob
         baseModel.Tokenizer = baseModel.Tokenizer.WithAddedPad();
         baseModel.Config = EmbeddingResize.AddMeanRows(baseModel.Weights, baseModel.Config, baseModel.Tokenizer.Count)
             with
-        { PadTokenId = baseModel.Tokenizer.PadId };
+        { PadTokenId = baseModel.Tokenizer.PadTokenId };
         Debug.Assert(baseModel.Config.VocabSize == baseModel.Tokenizer.Count, "vocabulary and embedding rows agree");
     }
 

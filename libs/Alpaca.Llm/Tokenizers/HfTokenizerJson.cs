@@ -1,19 +1,22 @@
 using System.Text.Json;
 
-namespace Alpaca.Tokenizers.Vocabulary;
+namespace Alpaca.Llm.Tokenizers;
 
 /// <summary>
 /// Reads a Hugging Face <c>tokenizer.json</c> (and optionally its <c>tokenizer_config.json</c>) into a
-/// <see cref="TokenizerVocabulary"/> the way llama.cpp's converter would: BPE with <c>byte_fallback</c>
+/// <see cref="LlamaVocabulary"/> the way llama.cpp's converter would: BPE with <c>byte_fallback</c>
 /// (LLaMA-1/2, TinyLlama) becomes a "llama" SentencePiece vocabulary with scores derived from the merges;
-/// BPE with a ByteLevel pre-tokenizer (Llama-3, GPT-2) becomes "gpt2".
+/// BPE with a ByteLevel pre-tokenizer (Llama-3, GPT-2) becomes "gpt2". <see cref="Write"/> is the
+/// inverse for gpt2 vocabularies (SentencePiece ones are written as <c>tokenizer.model</c>).
 /// </summary>
-public static class HfTokenizerJsonReader
+public static partial class HfTokenizerJson
 {
+    public const string FileName = "tokenizer.json";
+
     /// <summary>Llama-3's pre-tokenizer pattern as written in its tokenizer.json.</summary>
     public const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
-    public static TokenizerVocabulary Read(string tokenizerJson, string? tokenizerConfigJson = null)
+    public static LlamaVocabulary Read(string tokenizerJson, string? tokenizerConfigJson = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizerJson);
         using var doc = Parse(tokenizerJson, "tokenizer.json");
@@ -43,37 +46,42 @@ public static class HfTokenizerJsonReader
 
         if (byteFallback)
         {
-            return new TokenizerVocabulary
+            return new LlamaVocabulary
             {
-                Model = TokenizerVocabulary.LlamaModel,
+                Model = LlamaVocabulary.SentencePieceModel,
                 Tokens = tokens,
-                TokenTypes = types,
+                Types = types,
                 Scores = MergeScores.Derive(tokens, types, merges),
-                BosId = IdOf(bosText) ?? IdOf("<s>"),
-                EosId = IdOf(eosText) ?? IdOf("</s>"),
-                UnkId = IdOf(model.TryGetProperty("unk_token", out var unk) ? unk.GetString() : null) ?? IdOf("<unk>"),
-                PadId = IdOf(ConfigToken(config, "pad_token")),
-                AddBos = addBos,
-                AddEos = addEos,
+                BosTokenId = IdOf(bosText) ?? IdOf("<s>"),
+                EosTokenId = IdOf(eosText) ?? IdOf("</s>"),
+                UnknownTokenId = IdOf(model.TryGetProperty("unk_token", out var unk) ? unk.GetString() : null) ?? IdOf("<unk>"),
+                PaddingTokenId = IdOf(ConfigToken(config, "pad_token")),
+                AddBosToken = addBos,
+                AddEosToken = addEos,
                 AddSpacePrefix = AddsPrefixSpace(root),
+                ChatTemplate = ChatTemplate(config),
             };
         }
 
-        return new TokenizerVocabulary
+        return new LlamaVocabulary
         {
-            Model = TokenizerVocabulary.Gpt2Model,
+            Model = LlamaVocabulary.Gpt2Model,
             Tokens = tokens,
-            TokenTypes = types,
+            Types = types,
             Merges = merges.Select(m => m.Left + " " + m.Right).ToArray(),
-            Pre = PreTokenizerName(root),
-            BosId = IdOf(bosText) ?? IdOf("<|begin_of_text|>") ?? IdOf("<|endoftext|>"),
-            EosId = IdOf(eosText) ?? IdOf("<|end_of_text|>") ?? IdOf("<|endoftext|>"),
-            PadId = IdOf(ConfigToken(config, "pad_token")),
-            AddBos = addBos,
-            AddEos = addEos,
+            PreTokenizer = PreTokenizerName(root),
+            BosTokenId = IdOf(bosText) ?? IdOf("<|begin_of_text|>") ?? IdOf("<|endoftext|>"),
+            EosTokenId = IdOf(eosText) ?? IdOf("<|end_of_text|>") ?? IdOf("<|endoftext|>"),
+            PaddingTokenId = IdOf(ConfigToken(config, "pad_token")),
+            AddBosToken = addBos,
+            AddEosToken = addEos,
             IgnoreMerges = model.TryGetProperty("ignore_merges", out var im) ? im.ValueKind == JsonValueKind.True : null,
+            ChatTemplate = ChatTemplate(config),
         };
     }
+
+    private static string? ChatTemplate(JsonDocument? config) =>
+        config is not null && config.RootElement.TryGetProperty("chat_template", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
 
     private static (string[] Tokens, TokenType[] Types) ReadTokens(JsonElement root, JsonElement model, bool byteFallback)
     {

@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using Alpaca.TestSupport;
-
-namespace Alpaca.Tokenizers.Tests.Support;
+namespace Alpaca.TestSupport;
 
 /// <summary>
 /// Runs the Node scripts of tools/llama-oracle (llama.cpp through node-llama-cpp, and the npm reference
-/// tokenizers) with one JSON request and returns the JSON response. Tests call it once per class.
+/// tokenizers and real LLaMA-2 / Llama-3 vocabularies) with one JSON request and returns the JSON response.
+/// Tests call it once per class.
 /// Fails — never skips — with a message naming scripts/setup-oracle.sh when the packages are missing.
 /// </summary>
 public static class NodeScripts

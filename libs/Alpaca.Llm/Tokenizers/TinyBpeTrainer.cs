@@ -1,5 +1,4 @@
-
-namespace Alpaca.Trainer.Tokenization;
+namespace Alpaca.Llm.Tokenizers;
 
 /// <summary>
 /// Learns a small LLaMA-style SentencePiece BPE vocabulary from text, so that the <c>tiny</c> preset
@@ -14,7 +13,7 @@ public static class TinyBpeTrainer
 {
     public const char Space = '\u2581';
 
-    public static List<SentencePiece> Train(IEnumerable<string> texts, int vocabSize, int minCharCount = 2)
+    public static LlamaVocabulary Train(IEnumerable<string> texts, int vocabSize, int minCharCount = 2)
     {
         var words = CountWords(texts);
 
@@ -96,20 +95,30 @@ public static class TinyBpeTrainer
             }
         }
 
-        var pieces = new List<SentencePiece>
-        {
-            new("<unk>", 0, SentencePieceType.Unknown),
-            new("<s>", 0, SentencePieceType.Control),
-            new("</s>", 0, SentencePieceType.Control),
-        };
+        var tokens = new List<string> { "<unk>", "<s>", "</s>" };
+        var types = new List<TokenType> { TokenType.Unknown, TokenType.Control, TokenType.Control };
         for (var b = 0; b < 256; b++)
         {
-            pieces.Add(new SentencePiece($"<0x{b:X2}>", 0, SentencePieceType.Byte));
+            tokens.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"<0x{b:X2}>"));
+            types.Add(TokenType.Byte);
         }
 
-        pieces.AddRange(merges.Select((m, i) => new SentencePiece(m, -i, SentencePieceType.Normal)));
-        pieces.AddRange(chars.Select((c, i) => new SentencePiece(c, -(merges.Count + i), SentencePieceType.Normal)));
-        return pieces;
+        var scores = new List<float>(Enumerable.Repeat(0f, tokens.Count));
+        tokens.AddRange(merges);
+        scores.AddRange(merges.Select((_, i) => (float)-i));
+        tokens.AddRange(chars);
+        scores.AddRange(chars.Select((_, i) => (float)-(merges.Count + i)));
+        types.AddRange(Enumerable.Repeat(TokenType.Normal, merges.Count + chars.Count));
+        return new LlamaVocabulary
+        {
+            Model = LlamaVocabulary.SentencePieceModel,
+            Tokens = [.. tokens],
+            Scores = [.. scores],
+            Types = [.. types],
+            UnknownTokenId = 0,
+            BosTokenId = 1,
+            EosTokenId = 2,
+        }.Validate();
     }
 
     private static void AddPairs(List<int> symbols, long count, int word, Dictionary<long, long> counts, Dictionary<long, HashSet<int>> words)

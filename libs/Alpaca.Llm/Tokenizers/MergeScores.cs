@@ -1,4 +1,4 @@
-namespace Alpaca.Tokenizers.Vocabulary;
+namespace Alpaca.Llm.Tokenizers;
 
 /// <summary>
 /// SentencePiece scores recovered from a BPE merge list, for LLaMA vocabularies shipped as pieces + merges
