@@ -14,7 +14,7 @@ public sealed class Engine : IDisposable
 {
     private readonly object _generateLock = new();
 
-    private Engine(LlamaWeights weights, ITextTokenizer tokenizer, LlamaModel model)
+    private Engine(LlamaWeights weights, ITextTokenizer tokenizer, Transformer model)
     {
         Weights = weights;
         Tokenizer = tokenizer;
@@ -26,7 +26,7 @@ public sealed class Engine : IDisposable
 
     public ITextTokenizer Tokenizer { get; }
 
-    public LlamaModel Model { get; }
+    public Transformer Model { get; }
 
     public Generator Generator { get; }
 
@@ -49,7 +49,7 @@ public sealed class Engine : IDisposable
                 throw new InvalidDataException($"{path}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocabulary is {weights.Config.VocabSize}.");
             }
 
-            return new Engine(weights, tokenizer, new LlamaModel(weights, options));
+            return new Engine(weights, tokenizer, new Transformer(weights, options));
         }
         catch
         {

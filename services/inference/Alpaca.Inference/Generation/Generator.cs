@@ -11,7 +11,7 @@ namespace Alpaca.Inference.Generation;
 /// then decode one token at a time, streaming whole characters and honouring stop sequences, EOS,
 /// MaxTokens and the context length. Uses one KV cache slot for the duration of a call.
 /// </summary>
-public sealed class Generator(LlamaModel model, ITextTokenizer tokenizer)
+public sealed class Generator(Transformer model, ITextTokenizer tokenizer)
 {
     public GenerationResult Generate(GenerationRequest request, Action<GenerationDelta>? onDelta = null, CancellationToken cancellationToken = default)
     {
