@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Alpaca.Inference.Api.Generation;
-using Alpaca.Inference.Prompts;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Model;
+using Alpaca.Inference.Prompts;
 using Alpaca.Inference.Serving;
 
 namespace Alpaca.Cli.Commands.Engine;
