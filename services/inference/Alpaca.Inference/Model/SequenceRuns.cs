@@ -16,7 +16,7 @@ internal sealed class SequenceRuns(int maxTokens, int slots)
     public int Count { get; private set; }
 
     /// <summary>Groups the first <paramref name="n"/> tokens by their sequence (a counting sort, stable).</summary>
-    public int Group(int[] sequences, int n)
+    public void Group(int[] sequences, int n)
     {
         Array.Fill(_runOfSequence, -1);
         var runs = 0;
@@ -46,6 +46,5 @@ internal sealed class SequenceRuns(int maxTokens, int slots)
         }
 
         Count = runs;
-        return runs;
     }
 }

@@ -160,10 +160,10 @@ internal sealed class AdmissionQueue(int maxQueue, KvCache cache)
     /// <summary>After each step: the free slots the queue bound counts.</summary>
     public void SetFreeSlots(int free) => Volatile.Write(ref _freeSlots, free);
 
-    /// <summary>A request ended; one that ran to its end also feeds the retry hint.</summary>
-    public void Completed(TimeSpan elapsed, bool cancelled)
+    /// <summary>A request ended; <paramref name="ranFor"/> (null for one cancelled or failed) feeds the retry hint.</summary>
+    public void Completed(TimeSpan? ranFor)
     {
-        if (!cancelled)
+        if (ranFor is { } elapsed)
         {
             // Exponential average of request time: the retry hint for refused callers.
             Volatile.Write(ref _meanRequestSeconds, (0.8 * _meanRequestSeconds) + (0.2 * elapsed.TotalSeconds));

@@ -165,7 +165,7 @@ public sealed class ContinuousBatchScheduler : IDisposable
         {
             _model.Cache.Free(s.Slot);
             s.Events.Writer.TryComplete(ex);
-            _admission.Completed(TimeSpan.Zero, cancelled: true);
+            _admission.Completed(ranFor: null);
         }
 
         _running.Clear();
@@ -182,7 +182,7 @@ public sealed class ContinuousBatchScheduler : IDisposable
         var elapsed = Stopwatch.GetElapsedTime(s.SubmittedAt);
         s.Events.Writer.TryWrite(new SequenceFinished(reason, s.Request.PromptTokens.Count, s.Generated, s.Stops.Matched, s.Seed));
         s.Events.Writer.TryComplete();
-        _admission.Completed(elapsed, cancelled: reason == SequenceFinishReason.Cancelled);
+        _admission.Completed(reason == SequenceFinishReason.Cancelled ? null : elapsed);
         _observer?.Finished(reason, elapsed, s.Generated);
     }
 
