@@ -3,7 +3,6 @@ using Alpaca.Contracts.V1;
 using Alpaca.Inference.Serving;
 using Alpaca.Llm.Prompts;
 using Grpc.Core;
-using FinishReason = Alpaca.Contracts.V1.FinishReason;
 
 namespace Alpaca.Inference.Api.Tests.Grpc;
 

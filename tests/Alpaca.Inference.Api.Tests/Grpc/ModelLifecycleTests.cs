@@ -4,7 +4,6 @@ using Alpaca.Messaging;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Microsoft.Extensions.DependencyInjection;
-using FinishReason = Alpaca.Contracts.V1.FinishReason;
 
 namespace Alpaca.Inference.Api.Tests.Grpc;
 
