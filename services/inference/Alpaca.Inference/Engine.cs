@@ -1,4 +1,3 @@
-using Alpaca.Inference.Generation;
 using Alpaca.Inference.Model;
 using Alpaca.Llm.Gguf;
 using Alpaca.Tokenizers;
@@ -7,28 +6,23 @@ namespace Alpaca.Inference;
 
 /// <summary>
 /// A loaded model ready to generate: GGUF weights (memory-mapped), the tokenizer from the same file,
-/// the forward pass with its KV cache and worker threads. The inference service wraps this; continuous
-/// batching drives <see cref="Model"/> directly with several KV cache slots.
+/// the forward pass with its KV cache and worker threads. Generation runs through a
+/// <see cref="Serving.ContinuousBatchScheduler"/> over it: the service's with many KV slots, <c>alpaca generate</c>'s with one.
 /// </summary>
 public sealed class Engine : IDisposable
 {
-    private readonly object _generateLock = new();
-
-    private Engine(LlamaWeights weights, ITextTokenizer tokenizer, LlamaModel model)
+    private Engine(LlamaWeights weights, ITextTokenizer tokenizer, Transformer model)
     {
         Weights = weights;
         Tokenizer = tokenizer;
         Model = model;
-        Generator = new Generator(model, tokenizer);
     }
 
     public LlamaWeights Weights { get; }
 
     public ITextTokenizer Tokenizer { get; }
 
-    public LlamaModel Model { get; }
-
-    public Generator Generator { get; }
+    public Transformer Model { get; }
 
     /// <summary>Opens a GGUF model file (weights and tokenizer).</summary>
     public static Engine Load(string path, ModelOptions? options = null)
@@ -49,7 +43,7 @@ public sealed class Engine : IDisposable
                 throw new InvalidDataException($"{path}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocabulary is {weights.Config.VocabSize}.");
             }
 
-            return new Engine(weights, tokenizer, new LlamaModel(weights, options));
+            return new Engine(weights, tokenizer, new Transformer(weights, options));
         }
         catch
         {
@@ -63,15 +57,6 @@ public sealed class Engine : IDisposable
             }
 
             throw;
-        }
-    }
-
-    /// <summary>One completion; calls are serialized (the model runs one forward pass at a time).</summary>
-    public GenerationResult Generate(GenerationRequest request, Action<GenerationDelta>? onDelta = null, CancellationToken cancellationToken = default)
-    {
-        lock (_generateLock)
-        {
-            return Generator.Generate(request, onDelta, cancellationToken);
         }
     }
 

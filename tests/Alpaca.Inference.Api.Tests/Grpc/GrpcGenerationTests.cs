@@ -1,10 +1,8 @@
 using System.Text;
 using Alpaca.Contracts.V1;
-using Alpaca.Inference.Generation;
-using Alpaca.Inference.Sampling;
+using Alpaca.Inference.Serving;
 using Alpaca.Llm.Prompts;
 using Grpc.Core;
-using FinishReason = Alpaca.Contracts.V1.FinishReason;
 
 namespace Alpaca.Inference.Api.Tests.Grpc;
 
@@ -82,14 +80,18 @@ public sealed class GrpcGenerationTests(ServerFixture fixture) : IClassFixture<S
     {
         using var engine = Engine.Load(TestModels.Tiny());
         string[] prompts = ["Once upon a time", "The quick brown fox", "abc", "Below is an instruction"];
-        var direct = prompts.Select(p => engine.Generate(new GenerationRequest { Prompt = p, MaxTokens = 40, Sampling = SamplingParams.Greedy, StopAtEos = false })).ToList();
+        var direct = new List<SequenceCompletion>();
+        foreach (var p in prompts)
+        {
+            direct.Add(await DirectGeneration.GreedyAsync(engine, p, 40));
+        }
 
         // All four at once: they share forward passes in the continuous batch.
         var served = await Task.WhenAll(prompts.Select(p => StreamAsync(Client, Greedy(p, 40))));
         for (var i = 0; i < prompts.Length; i++)
         {
             Assert.Equal(direct[i].Text, served[i].Text);
-            Assert.Equal(direct[i].Tokens, served[i].Messages[..^1].SelectMany(m => m.Delta.Tokens).Select(t => t.Id));
+            Assert.Equal(direct[i].TokenIds, served[i].Messages[..^1].SelectMany(m => m.Delta.Tokens).Select(t => t.Id));
         }
     }
 

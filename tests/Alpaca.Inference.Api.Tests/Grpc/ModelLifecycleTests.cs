@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using Alpaca.Contracts.V1;
-using Alpaca.Inference.Generation;
-using Alpaca.Inference.Sampling;
 using Alpaca.Messaging;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Microsoft.Extensions.DependencyInjection;
-using FinishReason = Alpaca.Contracts.V1.FinishReason;
 
 namespace Alpaca.Inference.Api.Tests.Grpc;
 
@@ -85,12 +82,12 @@ public sealed class ModelLifecycleTests
         string oldText, newText;
         using (var engine = Engine.Load(TestModels.Long(7)))
         {
-            oldText = engine.Generate(new GenerationRequest { Prompt = prompt, MaxTokens = tokens, Sampling = SamplingParams.Greedy, StopAtEos = false }).Text;
+            oldText = (await DirectGeneration.GreedyAsync(engine, prompt, tokens)).Text;
         }
 
         using (var engine = Engine.Load(TestModels.Long(8)))
         {
-            newText = engine.Generate(new GenerationRequest { Prompt = prompt, MaxTokens = tokens, Sampling = SamplingParams.Greedy, StopAtEos = false }).Text;
+            newText = (await DirectGeneration.GreedyAsync(engine, prompt, tokens)).Text;
         }
 
         Assert.NotEqual(oldText, newText);

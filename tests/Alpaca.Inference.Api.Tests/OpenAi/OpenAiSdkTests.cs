@@ -2,7 +2,6 @@ using System.ClientModel;
 using System.Text;
 using System.Text.Json;
 using Alpaca.Contracts.V1;
-using Alpaca.Inference.Generation;
 using Alpaca.Llm.Prompts;
 using OpenAI;
 using OpenAI.Chat;

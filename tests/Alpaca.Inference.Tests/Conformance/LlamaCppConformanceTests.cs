@@ -79,7 +79,7 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
         var expected = LlamaCppOracle.Evaluate(path, Prompt, Greedy, flashAttention: false);
 
         using var weights = LlamaWeights.Load(path);
-        using var model = new LlamaModel(weights, new ModelOptions { Threads = 2 });
+        using var model = new Transformer(weights, new ModelOptions { Threads = 2 });
         var seq = model.Cache.Allocate();
         var batch = new Batch();
         batch.AddSequence(Prompt, 0, seq, logitsForAll: true);
@@ -117,7 +117,7 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
         var path = models.Path(GgmlType.F32);
         var expected = LlamaCppOracle.Evaluate(path, Prompt, 1, flashAttention: true);
         using var weights = LlamaWeights.Load(path);
-        using var model = new LlamaModel(weights);
+        using var model = new Transformer(weights);
         var batch = new Batch();
         batch.AddSequence(Prompt, 0, model.Cache.Allocate(), logitsForAll: true);
         model.Forward(batch);

@@ -29,7 +29,7 @@ public class ForwardTests
     {
         using var weights = LlamaWeights.Load(TinyModels.Path(type));
         var expected = ReferenceForward.Run(weights, Prompt);
-        using var model = new LlamaModel(weights, new ModelOptions { Kernels = path, Threads = 2 });
+        using var model = new Transformer(weights, new ModelOptions { Kernels = path, Threads = 2 });
         var seq = model.Cache.Allocate();
         var batch = new Batch();
         batch.AddSequence(Prompt, 0, seq, logitsForAll: true);
@@ -50,7 +50,7 @@ public class ForwardTests
         using var weights = LlamaWeights.Load(TinyModels.Path(type, tied: true, ropeTheta: 500000f));
         Assert.Equal("token_embd.weight", weights.Output.Name);
         var expected = ReferenceForward.Run(weights, Prompt);
-        using var model = new LlamaModel(weights);
+        using var model = new Transformer(weights);
         var batch = new Batch();
         batch.AddSequence(Prompt, 0, model.Cache.Allocate(), logitsForAll: true);
         model.Forward(batch);
@@ -66,7 +66,7 @@ public class ForwardTests
     public void Decoding_token_by_token_gives_the_prompt_logits(GgmlType type)
     {
         using var weights = LlamaWeights.Load(TinyModels.Path(type));
-        using var model = new LlamaModel(weights);
+        using var model = new Transformer(weights);
         var seq = model.Cache.Allocate();
         var batch = new Batch();
         batch.AddSequence(Prompt, 0, seq, logitsForAll: true);
@@ -90,7 +90,7 @@ public class ForwardTests
     public void Several_sequences_in_one_batch_equal_separate_runs()
     {
         using var weights = LlamaWeights.Load(TinyModels.Path(GgmlType.Q8_0));
-        using var model = new LlamaModel(weights, new ModelOptions { MaxSequences = 3 });
+        using var model = new Transformer(weights, new ModelOptions { MaxSequences = 3 });
         int[] a = [1, 20, 30, 40, 50], b = [1, 200, 7], c = [1, 9, 9, 9, 9, 9, 9];
 
         float[] Alone(int[] tokens)
@@ -130,8 +130,8 @@ public class ForwardTests
     public void Long_batches_are_processed_in_chunks_with_the_same_result()
     {
         using var weights = LlamaWeights.Load(TinyModels.Path(GgmlType.Q4_0));
-        using var whole = new LlamaModel(weights);
-        using var chunked = new LlamaModel(weights, new ModelOptions { MaxBatchTokens = 5, Threads = 1 });
+        using var whole = new Transformer(weights);
+        using var chunked = new Transformer(weights, new ModelOptions { MaxBatchTokens = 5, Threads = 1 });
         var batch = new Batch();
         batch.AddSequence(Prompt, 0, whole.Cache.Allocate(), logitsForAll: true);
         whole.Forward(batch);
@@ -147,7 +147,7 @@ public class ForwardTests
     public void Restarting_a_sequence_at_an_earlier_position_truncates_it()
     {
         using var weights = LlamaWeights.Load(TinyModels.Path(GgmlType.F32));
-        using var model = new LlamaModel(weights);
+        using var model = new Transformer(weights);
         var seq = model.Cache.Allocate();
         var batch = new Batch();
         batch.AddSequence([1, 2, 3, 4, 5], 0, seq);
@@ -165,7 +165,7 @@ public class ForwardTests
     public void Invalid_batches_are_rejected_with_the_entry_named()
     {
         using var weights = LlamaWeights.Load(TinyModels.Path(GgmlType.F32));
-        using var model = new LlamaModel(weights, new ModelOptions { MaxSequences = 2 });
+        using var model = new Transformer(weights, new ModelOptions { MaxSequences = 2 });
         var seq = model.Cache.Allocate();
         var batch = new Batch();
         batch.Add(384, 0, seq, true);

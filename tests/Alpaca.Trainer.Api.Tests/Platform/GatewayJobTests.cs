@@ -1,6 +1,6 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Inference;
-using Alpaca.Inference.Generation;
+using Alpaca.Inference.Serving;
 using Alpaca.Llm.Prompts;
 using Alpaca.Messaging;
 using Alpaca.TestSupport;
@@ -63,16 +63,17 @@ public sealed class GatewayJobTests(RedisServer redis, ITestOutputHelper output)
             // builds it), it greedily reproduces the start of the trained response.
             var record = Alpaca.Trainer.Data.AlpacaDataReader.Read(data)[0];
             using var engine = Engine.Load(published.GgufPath, new Alpaca.Inference.Model.ModelOptions { Threads = 2 });
-            var result = engine.Generate(new GenerationRequest
-            {
-                Prompt = AlpacaPrompt.Build(record.Instruction, record.Input),
-                MaxTokens = 16,
-                Sampling = Alpaca.Inference.Sampling.SamplingParams.Greedy,
-            });
-            output.WriteLine($"generated ({result.CompletionTokens} tokens): {result.Text}");
+            using var scheduler = new ContinuousBatchScheduler(engine);
+            var prompt = engine.Tokenizer.Encode(AlpacaPrompt.Build(record.Instruction, record.Input), engine.Tokenizer.AddBosByDefault);
+            Assert.Equal(SubmitOutcome.Accepted, scheduler.TrySubmit(
+                new SequenceRequest { PromptTokens = prompt, MaxTokens = 16, Sampling = Alpaca.Inference.Sampling.SamplingParams.Greedy },
+                CancellationToken.None,
+                out var handle));
+            var result = await handle!.ReadToEndAsync();
+            output.WriteLine($"generated ({result.Finished.CompletionTokens} tokens): {result.Text}");
             output.WriteLine($"trained response: {record.Output}");
-            Assert.True(result.PromptTokens > 10);
-            Assert.True(result.CompletionTokens >= 5, $"only {result.CompletionTokens} tokens: '{result.Text}'");
+            Assert.True(result.Finished.PromptTokens > 10);
+            Assert.True(result.Finished.CompletionTokens >= 5, $"only {result.Finished.CompletionTokens} tokens: '{result.Text}'");
             Assert.StartsWith(record.Output[..20], result.Text.TrimStart());
         }
     }

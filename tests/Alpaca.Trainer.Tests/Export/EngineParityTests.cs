@@ -44,7 +44,7 @@ public sealed class EngineParityTests(ITestOutputHelper output)
         var scale = expected.Max(Math.Abs);
 
         using var weights = LlamaWeights.Load(gguf);
-        using var engine = new LlamaModel(weights, new ModelOptions { Threads = 2 });
+        using var engine = new Transformer(weights, new ModelOptions { Threads = 2 });
         var sequence = engine.Cache.Allocate();
         var batch = new Batch();
         for (var t = 0; t < ids.Length; t++)

@@ -84,7 +84,7 @@ public static class BenchCommand
                     foreach (var t in threadCounts)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        using var m = new LlamaModel(weights, new ModelOptions
+                        using var m = new Transformer(weights, new ModelOptions
                         {
                             Threads = t,
                             Kernels = path,

@@ -1,14 +1,19 @@
 using System.CommandLine;
 using System.Globalization;
-using Alpaca.Inference.Generation;
+using System.Text;
+using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Model;
-using Alpaca.Inference.Sampling;
-using InferenceEngine = Alpaca.Inference.Engine;
+using Alpaca.Inference.Prompts;
+using Alpaca.Inference.Serving;
 
 namespace Alpaca.Cli.Commands.Engine;
 
-/// <summary><c>alpaca generate</c>: one completion from a GGUF model on the CPU engine, streamed to stdout.</summary>
+/// <summary>
+/// <c>alpaca generate</c>: one completion from a GGUF model on the CPU engine, streamed to stdout. It runs
+/// the inference service's decode loop (<see cref="LocalGeneration"/>), so every sampling and stopping
+/// option means what the service's field of the same name means, and is checked the same way.
+/// </summary>
 public static class GenerateCommand
 {
     public static Command Build()
@@ -17,83 +22,91 @@ public static class GenerateCommand
         var prompt = new Option<string>("--prompt") { Description = "The instruction (with --template alpaca) or the raw prompt text.", Required = true };
         var input = new Option<string?>("--input") { Description = "Optional input for the Alpaca template (the 'with input' template is used when it is not empty)." };
         var template = new Option<string>("--template") { Description = "alpaca (stanford_alpaca's PROMPT_DICT) or raw.", DefaultValueFactory = _ => "alpaca" };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Maximum tokens to generate.", DefaultValueFactory = _ => 256 };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0.7f };
-        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass (1 = off).", DefaultValueFactory = _ => 0.9f };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Maximum tokens to generate (default 256, shortened to what the context has left)." };
+        var minTokens = new Option<int>("--min-tokens") { Description = "Tokens to generate before EOS, a stop token id or a stop sequence may end the completion." };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0.7 };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass (1 = off).", DefaultValueFactory = _ => 0.9 };
         var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = off).", DefaultValueFactory = _ => 40 };
-        var minP = new Option<float>("--min-p") { Description = "Drop tokens below min-p × the top probability (0 = off).", DefaultValueFactory = _ => 0f };
-        var repeat = new Option<float>("--repeat-penalty") { Description = "Repetition penalty over the last 64 tokens (1 = off).", DefaultValueFactory = _ => 1f };
-        var frequency = new Option<float>("--frequency-penalty") { Description = "OpenAI-style frequency penalty.", DefaultValueFactory = _ => 0f };
-        var presence = new Option<float>("--presence-penalty") { Description = "OpenAI-style presence penalty.", DefaultValueFactory = _ => 0f };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible sampling (default: random)." };
+        var minP = new Option<double>("--min-p") { Description = "Drop tokens below min-p × the top probability (0 = off)." };
+        var repeat = new Option<double>("--repeat-penalty") { Description = "Repetition penalty over the last 64 tokens (1 = off).", DefaultValueFactory = _ => 1 };
+        var frequency = new Option<double>("--frequency-penalty") { Description = "OpenAI-style frequency penalty." };
+        var presence = new Option<double>("--presence-penalty") { Description = "OpenAI-style presence penalty." };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible sampling (default: random; the seed used is printed)." };
         var stop = new Option<string[]>("--stop") { Description = "Stop sequence (repeatable; \\n escapes allowed).", AllowMultipleArgumentsPerToken = false };
+        var stopTokenIds = new Option<int[]>("--stop-token-id") { Description = "Token id that ends the completion like EOS (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after the end-of-sequence token." };
+        var includeStop = new Option<bool>("--include-stop") { Description = "Print the matched stop sequence at the end of the text." };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (0 = one per core).", DefaultValueFactory = _ => 0 };
         var kernels = new Option<string>("--kernels") { Description = "Kernel path: auto, Reference, Portable, Avx2, Avx512Vnni.", DefaultValueFactory = _ => "auto" };
-        var logprobs = new Option<bool>("--logprobs") { Description = "Print each token's log-probability to stderr after the text." };
-        var quiet = new Option<bool>("--quiet") { Description = "Do not print timing figures to stderr." };
+        var logprobs = new Option<bool>("--logprobs") { Description = "Print each token's id, piece and log-probability to stderr after the text." };
+        var topLogprobs = new Option<int>("--top-logprobs") { Description = "With each token, its N most likely alternatives (0..20; implies --logprobs)." };
+        var quiet = new Option<bool>("--quiet") { Description = "Do not print the finish reason and timing figures to stderr." };
 
         var command = new Command("generate", "Generate a completion with the CPU inference engine, streaming it to stdout.")
         {
-            model, prompt, input, template, maxTokens, temperature, topP, topK, minP, repeat, frequency, presence, seed, stop, threads, kernels, logprobs, quiet,
+            model, prompt, input, template, maxTokens, minTokens, temperature, topP, topK, minP, repeat, frequency, presence, seed,
+            stop, stopTokenIds, ignoreEos, includeStop, threads, kernels, logprobs, topLogprobs, quiet,
         };
 
-        command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             try
             {
-                var sampling = new SamplingParams
+                var wantLogprobs = parse.GetValue(logprobs) || parse.GetValue(topLogprobs) > 0;
+                var spec = new GenerationSpec
                 {
+                    Prompt = PromptTemplates.Apply(parse.GetValue(template)!, parse.GetValue(prompt)!, parse.GetValue(input)),
+                    MaxTokens = parse.GetValue(maxTokens),
+                    MinTokens = parse.GetValue(minTokens),
                     Temperature = parse.GetValue(temperature),
-                    TopP = parse.GetValue(topP),
                     TopK = parse.GetValue(topK),
+                    TopP = parse.GetValue(topP),
                     MinP = parse.GetValue(minP),
                     RepetitionPenalty = parse.GetValue(repeat),
                     FrequencyPenalty = parse.GetValue(frequency),
                     PresencePenalty = parse.GetValue(presence),
                     Seed = parse.GetValue(seed),
-                }.Validate();
-                var text = PromptTemplates.Apply(parse.GetValue(template)!, parse.GetValue(prompt)!, parse.GetValue(input));
-                var options = new ModelOptions { Threads = parse.GetValue(threads), Kernels = CpuKernels.Parse(parse.GetValue(kernels)!) };
-                using var engine = InferenceEngine.Load(parse.GetValue(model)!, options);
-                var request = new GenerationRequest
-                {
-                    Prompt = text,
-                    MaxTokens = parse.GetValue(maxTokens),
-                    Sampling = sampling,
                     Stop = (parse.GetValue(stop) ?? []).Select(Unescape).ToArray(),
-                    LogProbs = parse.GetValue(logprobs),
+                    StopTokenIds = parse.GetValue(stopTokenIds) ?? [],
+                    IgnoreEos = parse.GetValue(ignoreEos),
+                    IncludeStopInOutput = parse.GetValue(includeStop),
+                    LogProbs = wantLogprobs,
+                    TopLogProbs = parse.GetValue(topLogprobs),
+                    Names = FieldNames.Cli,
                 };
+                var options = new ModelOptions { Threads = parse.GetValue(threads), Kernels = CpuKernels.Parse(parse.GetValue(kernels)!) };
+                using var generation = new LocalGeneration(parse.GetValue(model)!, options);
                 var stdout = Console.Out;
-                var result = engine.Generate(request, d =>
+                var result = await generation.RunAsync(spec, delta =>
                 {
-                    if (d.Text.Length > 0)
+                    if (delta.Text.Length > 0)
                     {
-                        stdout.Write(d.Text);
+                        stdout.Write(delta.Text);
                         stdout.Flush();
                     }
                 }, cancellationToken);
                 stdout.WriteLine();
-                if (result.LogProbs is { } lps)
+                if (wantLogprobs)
                 {
-                    foreach (var lp in lps)
-                    {
-                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{lp.Token,6} {engine.Tokenizer.TokenText(lp.Token),-16} {lp.LogProb,10:F4}"));
-                    }
+                    PrintLogProbs(result, generation.Engine.Tokenizer);
                 }
 
                 if (!parse.GetValue(quiet))
                 {
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[{result.FinishReason.ToString().ToLowerInvariant()}] prompt {result.PromptTokens} tokens {result.PromptTokensPerSecond:F1} t/s, " +
-                        $"generated {result.CompletionTokens} tokens {result.GenerationTokensPerSecond:F1} t/s ({engine.Model.Threads} threads, {engine.Model.Kernels})"));
+                    PrintSummary(result, generation);
                 }
 
-                return Task.FromResult(0);
+                return 0;
+            }
+            catch (InferenceException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or IOException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
-                return Task.FromResult(1);
+                return 1;
             }
         });
         return command;
@@ -101,4 +114,59 @@ public static class GenerateCommand
 
     internal static string Unescape(string s) =>
         s.Replace("\\n", "\n", StringComparison.Ordinal).Replace("\\t", "\t", StringComparison.Ordinal);
+
+    // One line per token: id, piece (escaped, so a line is a token), log-probability, then the alternatives.
+    private static void PrintLogProbs(SequenceCompletion result, Alpaca.Tokenizers.ITextTokenizer tokenizer)
+    {
+        foreach (var token in result.Tokens)
+        {
+            var line = new StringBuilder();
+            line.Append(CultureInfo.InvariantCulture, $"{token.Id,6} {Escape(token.Piece),-16} {token.LogProb?.LogProb ?? double.NaN,10:F4}");
+            foreach (var alt in token.LogProb?.Top ?? [])
+            {
+                line.Append(CultureInfo.InvariantCulture, $"  {alt.Token}:{Escape(tokenizer.TokenText(alt.Token).Replace('\u2581', ' '))}={alt.LogProb:F4}");
+            }
+
+            Console.Error.WriteLine(line.ToString());
+        }
+    }
+
+    private static void PrintSummary(SequenceCompletion result, LocalGeneration generation)
+    {
+        var finished = result.Finished;
+        var timer = generation.Timer;
+        var model = generation.Engine.Model;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[{ReasonName(finished.Reason)}] prompt {finished.PromptTokens} tokens {GenerationTimer.Rate(finished.PromptTokens, timer.TimeToFirstToken):F1} t/s, " +
+            $"generated {finished.CompletionTokens} tokens {GenerationTimer.Rate(Math.Max(0, finished.CompletionTokens - 1), timer.DecodeTime):F1} t/s " +
+            $"({model.Threads} threads, {model.Kernels}, seed {finished.Seed})"));
+    }
+
+    // The contract's finish reason names (FINISH_REASON_…), lower case.
+    internal static string ReasonName(SequenceFinishReason reason) => reason switch
+    {
+        SequenceFinishReason.Length => "length",
+        SequenceFinishReason.StopSequence => "stop_sequence",
+        SequenceFinishReason.EndOfSequence => "eos_token",
+        _ => "cancelled",
+    };
+
+    private static string Escape(string piece)
+    {
+        var s = new StringBuilder(piece.Length);
+        foreach (var c in piece)
+        {
+            s.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                '\\' => "\\\\",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+
+        return s.ToString();
+    }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Alpaca.Inference.Api.Models;
-using Alpaca.Inference.Generation;
 using Alpaca.Inference.Sampling;
 using Alpaca.Inference.Serving;
 using Alpaca.Llm.Prompts;

@@ -1,7 +1,7 @@
 namespace Alpaca.Inference.Api.Generation;
 
 /// <summary>
-/// A generation request as both front doors (gRPC and the OpenAI API) describe it, before validation.
+/// A generation request as every front door (gRPC, the OpenAI API and <c>alpaca generate</c>) describes it, before validation.
 /// Null sampling values take the contract's defaults.
 /// </summary>
 public sealed record GenerationSpec
@@ -66,4 +66,7 @@ public sealed record FieldNames(string Prompt, string MaxTokens, string MinToken
     public static readonly FieldNames Grpc = new("prompt", "stopping.max_tokens", "stopping.min_tokens", "sampling.temperature", "sampling.top_k", "sampling.top_p", "sampling.min_p", "sampling.repetition_penalty", "sampling.frequency_penalty", "sampling.presence_penalty", "stopping.stop", "stopping.stop_token_ids", "logprobs.top_logprobs");
 
     public static readonly FieldNames OpenAi = new("prompt", "max_tokens", "min_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "frequency_penalty", "presence_penalty", "stop", "stop_token_ids", "top_logprobs");
+
+    /// <summary>The options of <c>alpaca generate</c>.</summary>
+    public static readonly FieldNames Cli = new("--prompt", "--max-tokens", "--min-tokens", "--temperature", "--top-k", "--top-p", "--min-p", "--repeat-penalty", "--frequency-penalty", "--presence-penalty", "--stop", "--stop-token-id", "--top-logprobs");
 }

@@ -38,7 +38,7 @@ public sealed record BenchResult(string Test, int Tokens, IReadOnlyList<double> 
 /// </summary>
 public static class BenchRunner
 {
-    public static BenchResult PromptProcessing(LlamaModel model, int tokens, int repetitions, int seed = 42)
+    public static BenchResult PromptProcessing(Transformer model, int tokens, int repetitions, int seed = 42)
     {
         var rng = new Random(seed);
         var batch = new Batch(tokens);
@@ -65,7 +65,7 @@ public static class BenchRunner
         return new BenchResult($"pp{tokens}", tokens, results);
     }
 
-    public static BenchResult Generation(LlamaModel model, int tokens, int repetitions, int seed = 43)
+    public static BenchResult Generation(Transformer model, int tokens, int repetitions, int seed = 43)
     {
         var rng = new Random(seed);
         var batch = new Batch(1);

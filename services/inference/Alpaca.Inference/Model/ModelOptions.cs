@@ -2,7 +2,7 @@ using Alpaca.Inference.Kernels;
 
 namespace Alpaca.Inference.Model;
 
-/// <summary>Run-time settings of a <see cref="LlamaModel"/>.</summary>
+/// <summary>Run-time settings of a <see cref="Transformer"/>.</summary>
 public sealed record ModelOptions
 {
     /// <summary>Threads including the caller; 0 = one per core.</summary>

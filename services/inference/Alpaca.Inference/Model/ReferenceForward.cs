@@ -4,7 +4,7 @@ namespace Alpaca.Inference.Model;
 
 /// <summary>
 /// The whole forward pass in plain scalar code, one token at a time, as in llama2.c: the definition
-/// <see cref="LlamaModel"/> is tested against. It shares nothing with the fast path but the weight
+/// <see cref="Transformer"/> is tested against. It shares nothing with the fast path but the weight
 /// bytes: matrices go through <see cref="ReferenceKernels"/> (reference codecs, Q8 activations for
 /// Q4_0/Q8_0 weights as the engine and llama.cpp use), norms/softmax/RoPE through
 /// <see cref="ReferenceOps"/> in double, and it keeps its own KV arrays.

@@ -40,10 +40,10 @@ internal sealed class Sequence
     /// <summary>Tokens written to the KV cache (prompt chunks, then fed-back generated tokens).</summary>
     public int Cached { get; set; }
 
-    /// <summary>True while prompt tokens remain to be processed.</summary>
     /// <summary>Prompt tokens put in the current step's batch.</summary>
     public int Scheduled { get; set; }
 
+    /// <summary>True while prompt tokens remain to be processed.</summary>
     public bool Prefilling => Cached < Request.PromptTokens.Count;
 
     /// <summary>The last sampled token, fed to the model at position <see cref="Cached"/> next step.</summary>

@@ -3,9 +3,11 @@ using System.Text;
 namespace Alpaca.Inference.Serving;
 
 /// <summary>
-/// Stop sequences over streamed text, like <see cref="Generation.StopSequenceMatcher"/>, but it also
-/// says which stop matched (the contract returns it) and can be told that stopping is not yet allowed
-/// (min_tokens): text produced before that is released at once and never matched.
+/// Stop sequences over streamed text. Text is released as soon as it can no longer be the start of a stop
+/// sequence, so a caller never sees any part of one (a stop split over several tokens included), and the
+/// text ends right before the first match (OpenAI semantics; the contract can ask for the stop to be
+/// appended). It says which stop matched, and can be told that stopping is not yet allowed (min_tokens):
+/// text produced before that is released at once and never matched.
 /// </summary>
 internal sealed class StopWatcher(IReadOnlyList<string> stops)
 {

@@ -27,24 +27,30 @@ internal sealed unsafe class AttentionStep : IParallelWork
     private readonly int _qDim;
     private readonly int _kvDim;
     private readonly float _scale;
+    private readonly int[] _positions;
+    private readonly int[] _sequences;
+    private readonly int[] _runTokens;
+    private readonly int[] _runStarts;
+    private readonly SequenceRuns _runs;
+    private readonly float* _q;
+    private readonly float* _k;
+    private readonly float* _v;
+    private readonly float* _cos;
+    private readonly float* _sin;
+    private readonly float* _output;
     private int _layer;
-    private int[] _positions = [];
-    private int[] _sequences = [];
-    private int[] _runTokens = [];
-    private int[] _runStarts = [];
-    private int _runs;
-    private float* _q;
-    private float* _k;
-    private float* _v;
-    private float* _cos;
-    private float* _sin;
-    private float* _output;
+    private int _runCount;
 
-    /// <param name="scratch">Per thread: <see cref="ScratchFloats"/> floats.</param>
-    public AttentionStep(KvCache cache, float*[] scratch, int heads, int kvHeads, int headDim, int ropeDim)
+    /// <summary>
+    /// Reads the chunk's queries, keys and values (<see cref="RunState.Query"/>, <see cref="RunState.Key"/>,
+    /// <see cref="RunState.Value"/>), each token's RoPE cos/sin, position and sequence, and the grouping in
+    /// <paramref name="runs"/>; writes <see cref="RunState.AttentionOutput"/>. The scratch is
+    /// <see cref="RunState.AttentionScratch"/> (<see cref="ScratchFloats"/> floats per thread).
+    /// </summary>
+    public AttentionStep(KvCache cache, RunState state, SequenceRuns runs, int heads, int kvHeads, int headDim, int ropeDim)
     {
         _cache = cache;
-        _scratch = scratch;
+        _scratch = state.AttentionScratch;
         _kvHeads = kvHeads;
         _headDim = headDim;
         _ropeDim = ropeDim;
@@ -52,34 +58,30 @@ internal sealed unsafe class AttentionStep : IParallelWork
         _qDim = heads * headDim;
         _kvDim = kvHeads * headDim;
         _scale = 1f / MathF.Sqrt(headDim);
+        _positions = state.Positions;
+        _sequences = state.Sequences;
+        _runs = runs;
+        _runTokens = runs.Tokens;
+        _runStarts = runs.Starts;
+        _q = state.Query;
+        _k = state.Key;
+        _v = state.Value;
+        _cos = state.RopeCos;
+        _sin = state.RopeSin;
+        _output = state.AttentionOutput;
     }
 
     public static int ScratchFloats(KvCache cache) => cache.PositionStride + cache.HeadDim;
 
-    /// <summary>
-    /// Tokens of run r are runTokens[runStarts[r]..runStarts[r+1]) (batch indices, in position order);
-    /// cos/sin hold ropeDim/2 values per token.
-    /// </summary>
-    public void Set(int layer, int[] runTokens, int[] runStarts, int runs, int[] positions, int[] sequences,
-        float* q, float* k, float* v, float* cos, float* sin, float* output)
+    public int Chunks => _runCount * _kvHeads;
+
+    /// <summary>RoPE → KV store → attention for every run of the chunk, in <paramref name="layer"/>.</summary>
+    public void Run(WorkerPool pool, int layer)
     {
         _layer = layer;
-        _runTokens = runTokens;
-        _runStarts = runStarts;
-        _runs = runs;
-        _positions = positions;
-        _sequences = sequences;
-        _q = q;
-        _k = k;
-        _v = v;
-        _cos = cos;
-        _sin = sin;
-        _output = output;
+        _runCount = _runs.Count;
+        pool.Run(this);
     }
-
-    public int Chunks => _runs * _kvHeads;
-
-    public void Run(WorkerPool pool) => pool.Run(this);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int thread)

@@ -54,21 +54,21 @@ internal sealed unsafe class MatMulStep : IParallelWork
         _totalChunks += chunks;
     }
 
-    /// <summary>gate and up (same shape) → h = silu(gate·x)·(up·x) in <paramref name="h"/>, quantized to <paramref name="hq"/> when given.</summary>
-    public void AddSwiGlu(WeightMatrix gate, WeightMatrix up, float* h, float* u, int stride, Q8Activations? hq, bool roundHalf)
+    /// <summary>gate and up (same shape) → h = silu(gate·x)·(up·x) in <see cref="SwiGluOutput.Hidden"/>, rounded and quantized as it says.</summary>
+    public void AddSwiGlu(WeightMatrix gate, WeightMatrix up, in SwiGluOutput output)
     {
-        _hRoundHalf = roundHalf;
+        _hRoundHalf = output.RoundToHalf;
         var chunkRows = ChunkRows(gate.Rows, _threads);
         var chunks = (gate.Rows + chunkRows - 1) / chunkRows;
-        _targets[0] = new Target(gate, h, stride, chunkRows, 0, chunks);
-        _targets[1] = new Target(up, u, stride, chunkRows, 0, chunks);
+        _targets[0] = new Target(gate, output.Hidden, output.Width, chunkRows, 0, chunks);
+        _targets[1] = new Target(up, output.Up, output.Width, chunkRows, 0, chunks);
         _count = 2;
         _totalChunks = chunks;
         _swiglu = true;
-        _h = h;
-        _u = u;
-        _hStride = stride;
-        _hq = hq;
+        _h = output.Hidden;
+        _u = output.Up;
+        _hStride = output.Width;
+        _hq = output.HiddenQ8;
     }
 
     public int Chunks => _totalChunks;

@@ -1,6 +1,6 @@
 using Alpaca.Llm.Prompts;
 
-namespace Alpaca.Inference.Generation;
+namespace Alpaca.Inference.Prompts;
 
 /// <summary>
 /// The named prompt templates a caller can choose. "alpaca" is <see cref="AlpacaPrompt"/>, the very code the
