@@ -1,5 +1,5 @@
 using System.Text;
-using Alpaca.Generator.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Parsing;
 
@@ -96,16 +96,16 @@ public static class Blacklist
         index == 0 || !IsWordBefore(text, index);
 
     private static bool BoundaryAfter(string text, int index) =>
-        index >= text.Length || !Rune.TryGetRuneAt(text, index, out var next) || !PyText.IsWordChar(next);
+        index >= text.Length || !Rune.TryGetRuneAt(text, index, out var next) || !PyRe.IsWordChar(next);
 
     private static bool IsWordBefore(string text, int index)
     {
         var c = text[index - 1];
         if (char.IsLowSurrogate(c) && index >= 2 && char.IsHighSurrogate(text[index - 2]))
         {
-            return PyText.IsWordChar(new Rune(text[index - 2], c));
+            return PyRe.IsWordChar(new Rune(text[index - 2], c));
         }
 
-        return !char.IsSurrogate(c) && PyText.IsWordChar(new Rune(c));
+        return !char.IsSurrogate(c) && PyRe.IsWordChar(new Rune(c));
     }
 }
