@@ -30,6 +30,28 @@ public static class PyRe
         };
     }
 
+    /// <summary>
+    /// Whether <paramref name="actual"/> matches the lower-case ASCII letter <paramref name="lowerAscii"/>
+    /// under <c>re.IGNORECASE</c>: besides the ASCII pair, Python's extra equivalences let U+0130 'İ' and
+    /// U+0131 'ı' match "i", U+017F 'ſ' match "s" and U+212A KELVIN SIGN match "k".
+    /// </summary>
+    public static bool IgnoreCaseEquals(Rune actual, char lowerAscii)
+    {
+        var v = actual.Value;
+        if (v == lowerAscii || (v is >= 'A' and <= 'Z' && v + 32 == lowerAscii))
+        {
+            return true;
+        }
+
+        return lowerAscii switch
+        {
+            'i' => v is 0x0130 or 0x0131,
+            's' => v == 0x017F,
+            'k' => v == 0x212A,
+            _ => false,
+        };
+    }
+
     /// <summary><c>re.sub(r"\s+", " ", s)</c>.</summary>
     public static string CollapseWhitespace(string s)
     {

@@ -35,6 +35,24 @@ for c in range(0x110000):
     }
 
     [Fact]
+    public void Ignorecase_matches_of_ascii_letters_are_pythons_over_every_code_point()
+    {
+        // Python searches each letter case-insensitively through one string of every code point (a code
+        // point's position is its value) and lists, for each code point found, the letters it matches.
+        var python = Python.Run("""
+            every = ''.join(chr(c) for c in range(0x110000))
+            hits = {}
+            for l in 'abcdefghijklmnopqrstuvwxyz':
+                for m in re.finditer(l, every, re.IGNORECASE): hits[m.start()] = hits.get(m.start(), '') + l
+            for c in sorted(hits): emit('%x %s' % (c, hits[c]))
+            """);
+        var expected = python.Select(l => l.Split(' ')).ToDictionary(p => int.Parse(p[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture), p => p[1]);
+        var codePoints = Enumerable.Range(0, 0x110000).Where(c => c is < 0xD800 or > 0xDFFF).ToList();
+        var wanted = codePoints.Select(c => expected.GetValueOrDefault(c, "")).ToList();
+        Mismatches.AssertNone(codePoints, wanted, c => string.Concat("abcdefghijklmnopqrstuvwxyz".Where(l => PyRe.IgnoreCaseEquals(new Rune(c), l))), c => $"U+{c:X4}");
+    }
+
+    [Fact]
     public void Collapsing_whitespace_is_pythons_re_sub()
     {
         var strings = TrickyStrings.Make(4, 5000, 12);
