@@ -8,8 +8,17 @@ public sealed class PyFormatTests
 {
     private static readonly Dictionary<string, string> Mapping = new()
     {
-        ["a"] = "A", ["b"] = "{b}", ["ab"] = "{a}}", ["_"] = "U", [" a"] = "S", ["a "] = "T", ["-"] = "M", ["\u00e9"] = "E", ["1a"] = "X",
-        ["instruction"] = "Say {input} and {instruction}", ["input"] = "{instruction}",
+        ["a"] = "A",
+        ["b"] = "{b}",
+        ["ab"] = "{a}}",
+        ["_"] = "U",
+        [" a"] = "S",
+        ["a "] = "T",
+        ["-"] = "M",
+        ["\u00e9"] = "E",
+        ["1a"] = "X",
+        ["instruction"] = "Say {input} and {instruction}",
+        ["input"] = "{instruction}",
     };
 
     private const string Script = """
