@@ -10,6 +10,10 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
+# Alpaca.Reference.Tests compare with Debian's own Python and numpy, called as /usr/bin/python3 (a pyenv
+# python3 earlier on PATH may lack numpy).
+[ -x /usr/bin/python3 ] || missing+=(python3)
+/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} (Debian packages)"
   as_root apt-get update -qq

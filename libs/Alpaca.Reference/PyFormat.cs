@@ -4,12 +4,13 @@ namespace Alpaca.Reference;
 
 /// <summary>
 /// Python's <c>str.format_map(mapping)</c> for templates whose fields are plain names (<c>{instruction}</c>),
-/// as stanford_alpaca's <c>PROMPT_DICT</c> uses it. The template is scanned once, left to right: a
-/// substituted value is never scanned again, so a value that itself contains <c>{input}</c> stays literal.
-/// <c>{{</c> and <c>}}</c> are literal braces. What Python would refuse is refused with Python's message:
-/// a field missing from the mapping (<c>KeyError</c>), a lone <c>}</c> or an unclosed <c>{</c>
-/// (<c>ValueError</c>). Fields with a conversion, a format spec, an index or an attribute are outside what
-/// our templates use and are refused rather than approximated.
+/// as stanford_alpaca's <c>PROMPT_DICT</c> uses it. The template is scanned once, left to right, as
+/// CPython's <c>MarkupIterator</c> scans it: a substituted value is never scanned again, so a value that
+/// itself contains <c>{input}</c> stays literal. <c>{{</c> and <c>}}</c> are literal braces. What Python
+/// refuses is refused with Python's message: a name missing from the mapping (<c>KeyError</c>), a lone
+/// brace, an unclosed field, a '{' in a field name, a positional field (<c>ValueError</c>). Fields with a
+/// conversion, a format spec, an index or an attribute are outside what our templates use and are refused
+/// rather than approximated.
 /// </summary>
 public static class PyFormat
 {
@@ -22,50 +23,34 @@ public static class PyFormat
         while (i < template.Length)
         {
             var c = template[i];
-            if (c == '{')
+            var doubled = i + 1 < template.Length && template[i + 1] == c;
+            if (c == '}')
             {
-                if (i + 1 < template.Length && template[i + 1] == '{')
+                if (!doubled)
+                {
+                    throw new FormatException("ValueError: Single '}' encountered in format string");
+                }
+
+                output.Append('}');
+                i += 2;
+            }
+            else if (c == '{')
+            {
+                if (i + 1 == template.Length)
+                {
+                    throw new FormatException("ValueError: Single '{' encountered in format string");
+                }
+
+                if (doubled)
                 {
                     output.Append('{');
                     i += 2;
                     continue;
                 }
 
-                var close = template.IndexOf('}', i + 1);
-                if (close < 0)
-                {
-                    throw new FormatException("ValueError: expected '}' before end of string");
-                }
-
-                var name = template[(i + 1)..close];
-                if (name.IndexOfAny(['{', '!', ':', '[', '.']) >= 0)
-                {
-                    throw new FormatException($"Unsupported replacement field '{{{name}}}': only plain names are supported.");
-                }
-
-                if (name.Length == 0 || char.IsDigit(name[0]))
-                {
-                    throw new FormatException($"Unsupported replacement field '{{{name}}}': positional fields need format(), not format_map().");
-                }
-
-                if (!mapping.TryGetValue(name, out var value))
-                {
-                    throw new KeyNotFoundException($"KeyError: '{name}'");
-                }
-
-                output.Append(value);
-                i = close + 1;
-            }
-            else if (c == '}')
-            {
-                if (i + 1 < template.Length && template[i + 1] == '}')
-                {
-                    output.Append('}');
-                    i += 2;
-                    continue;
-                }
-
-                throw new FormatException("ValueError: Single '}' encountered in format string");
+                var end = FieldEnd(template, i + 1);
+                output.Append(Lookup(template[(i + 1)..end], mapping));
+                i = end + 1;
             }
             else
             {
@@ -75,5 +60,40 @@ public static class PyFormat
         }
 
         return output.ToString();
+    }
+
+    /// <summary>The position of the '}' that closes the field whose name starts at <paramref name="start"/> (CPython's <c>parse_field</c>).</summary>
+    private static int FieldEnd(string template, int start)
+    {
+        for (var j = start; j < template.Length; j++)
+        {
+            switch (template[j])
+            {
+                case '{':
+                    throw new FormatException("ValueError: unexpected '{' in field name");
+                case '}':
+                    return j;
+                case ':' or '!' or '[':
+                    throw new FormatException($"Unsupported replacement field at {start - 1}: conversions, format specs and indexes are not supported.");
+            }
+        }
+
+        throw new FormatException("ValueError: expected '}' before end of string");
+    }
+
+    private static string Lookup(string name, IReadOnlyDictionary<string, string> mapping)
+    {
+        if (name.Contains('.'))
+        {
+            throw new FormatException($"Unsupported replacement field '{{{name}}}': attributes are not supported.");
+        }
+
+        // An empty name or one of decimal digits only is positional (an index into format()'s args), which format_map has none of.
+        if (name.Length == 0 || name.EnumerateRunes().All(Rune.IsDigit))
+        {
+            throw new FormatException("ValueError: Format string contains positional fields");
+        }
+
+        return mapping.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"KeyError: '{name}'");
     }
 }

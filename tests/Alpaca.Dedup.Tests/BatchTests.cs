@@ -1,5 +1,6 @@
 using Alpaca.Dedup.Batch;
 using Alpaca.Dedup.Pool;
+using Alpaca.Reference;
 
 namespace Alpaca.Dedup.Tests;
 

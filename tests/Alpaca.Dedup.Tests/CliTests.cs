@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Alpaca.Dedup.Pool;
 using Alpaca.TestSupport;
@@ -8,27 +7,6 @@ namespace Alpaca.Dedup.Tests;
 /// <summary><c>alpaca dedup score|run</c> run as a real process on real files.</summary>
 public sealed class CliTests
 {
-    private static (int Code, string Out, string Err) Alpaca(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alpaca.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "alpaca did not finish");
-        return (process.ExitCode, output.Result, error.Result);
-    }
-
     private static List<JsonElement> ReadJsonl(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
@@ -45,7 +23,7 @@ public sealed class CliTests
     {
         using var dir = new TempDir();
         var pairs = RepoPaths.Data("rougeL_pairs_public.jsonl");
-        var (code, _, err) = Alpaca("dedup", "score", "--pairs", pairs, "--out", dir.File("scored.jsonl"));
+        var (code, _, err) = AlpacaCli.Run("dedup", "score", "--pairs", pairs, "--out", dir.File("scored.jsonl"));
         Assert.True(code == 0, err);
         var golden = File.ReadAllLines(pairs);
         var scored = File.ReadAllLines(dir.File("scored.jsonl"));
@@ -70,7 +48,7 @@ public sealed class CliTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("p.jsonl"), "{\"a\": \"a b c d\", \"b\": \"a c e\", \"note\": [1, {\"x\": null}]}\n\n{\"a\": \"\", \"b\": \"x\"}\n");
-        var (code, output, err) = Alpaca("dedup", "score", "--pairs", dir.File("p.jsonl"));
+        var (code, output, err) = AlpacaCli.Run("dedup", "score", "--pairs", dir.File("p.jsonl"));
         Assert.True(code == 0, err);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("{\"a\":\"a b c d\",\"b\":\"a c e\",\"note\":[1,{\"x\":null}],\"precision\":0.6666666666666666,\"recall\":0.5,\"fmeasure\":0.5714285714285715}", lines[0]);
@@ -81,7 +59,7 @@ public sealed class CliTests
     public void Run_reproduces_every_stress_decision_and_prints_a_summary()
     {
         using var dir = new TempDir();
-        var (code, _, err) = Alpaca("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", RepoPaths.Data("dedup_stress_public.jsonl"), "--out", dir.File("out.jsonl"));
+        var (code, _, err) = AlpacaCli.Run("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", RepoPaths.Data("dedup_stress_public.jsonl"), "--out", dir.File("out.jsonl"));
         Assert.True(code == 0, err);
         var golden = File.ReadAllLines(RepoPaths.Data("dedup_stress_public.jsonl"));
         var output = File.ReadAllLines(dir.File("out.jsonl"));
@@ -111,7 +89,7 @@ public sealed class CliTests
         using var dir = new TempDir();
         var alpaca = JsonDocument.Parse(File.ReadAllText(RepoPaths.Data("alpaca_data.json"))).RootElement.EnumerateArray().Take(60).ToList();
         File.WriteAllText(dir.File("in.json"), JsonSerializer.Serialize(alpaca, new JsonSerializerOptions { WriteIndented = true }));
-        var (code, _, err) = Alpaca("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", dir.File("in.json"), "--limit", "40", "--alpaca-fields", "--out", dir.File("out.jsonl"));
+        var (code, _, err) = AlpacaCli.Run("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", dir.File("in.json"), "--limit", "40", "--alpaca-fields", "--out", dir.File("out.jsonl"));
         Assert.True(code == 0, err);
         var output = ReadJsonl(File.ReadAllText(dir.File("out.jsonl")));
         Assert.Equal(40, output.Count);
@@ -137,11 +115,24 @@ public sealed class CliTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("seeds.jsonl"), "{\"instruction\": \"Write a poem\"}\n");
         File.WriteAllText(dir.File("in.jsonl"), "{\"instruction\": \"Write a \\ud800 poem\"}\n{\"instruction\": \"\\udc00\"}\n");
-        var (code, _, err) = Alpaca("dedup", "run", "--seeds", dir.File("seeds.jsonl"), "--input", dir.File("in.jsonl"), "--alpaca-fields", "--out", dir.File("out.jsonl"));
+        var (code, _, err) = AlpacaCli.Run("dedup", "run", "--seeds", dir.File("seeds.jsonl"), "--input", dir.File("in.jsonl"), "--alpaca-fields", "--out", dir.File("out.jsonl"));
         Assert.True(code == 0, err);
         var lines = File.ReadAllLines(dir.File("out.jsonl"));
         Assert.StartsWith("{\"instruction\":\"Write a \\ud800 poem\",\"index\":0,\"kept\":false,\"max_f\":1.0,\"most_similar\":0", lines[0]);
         Assert.StartsWith("{\"instruction\":\"\\udc00\",\"index\":1,\"kept\":true,\"max_f\":0.0,\"most_similar\":0,\"most_similar_instructions\":{\"Write a poem\":0.0}", lines[1]);
+    }
+
+    [Fact]
+    public void An_empty_pools_mean_is_written_as_null()
+    {
+        // np.mean of no scores is NaN, which strict JSON cannot hold; the first candidate without seeds meets an empty pool.
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("seeds.jsonl"), "");
+        File.WriteAllText(dir.File("in.jsonl"), "{\"instruction\": \"Write a poem\"}\n{\"instruction\": \"Write a poem about it\"}\n");
+        var (code, _, err) = AlpacaCli.Run("dedup", "run", "--seeds", dir.File("seeds.jsonl"), "--input", dir.File("in.jsonl"), "--alpaca-fields", "--out", dir.File("out.jsonl"));
+        Assert.True(code == 0, err);
+        var lines = File.ReadAllLines(dir.File("out.jsonl"));
+        Assert.Equal("{\"instruction\":\"Write a poem\",\"index\":0,\"kept\":true,\"max_f\":0.0,\"most_similar\":-1,\"most_similar_instructions\":{},\"avg_similarity_score\":null}", lines[0]);
     }
 
     [Theory]
@@ -157,7 +148,7 @@ public sealed class CliTests
         using var dir = new TempDir();
         var input = dir.File("bad.jsonl");
         File.WriteAllText(input, content);
-        var (code, _, err) = Alpaca("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", input, "--out", dir.File("out.jsonl"));
+        var (code, _, err) = AlpacaCli.Run("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", input, "--out", dir.File("out.jsonl"));
         Assert.Equal(2, code);
         Assert.Contains(input + message, err);
         Assert.DoesNotContain("   at ", err); // a message, not a stack trace
@@ -167,16 +158,16 @@ public sealed class CliTests
     public void Missing_files_and_bad_pairs_are_reported()
     {
         using var dir = new TempDir();
-        var (code, _, err) = Alpaca("dedup", "score", "--pairs", dir.File("absent.jsonl"));
+        var (code, _, err) = AlpacaCli.Run("dedup", "score", "--pairs", dir.File("absent.jsonl"));
         Assert.Equal(2, code);
         Assert.Contains(dir.File("absent.jsonl") + ": cannot read", err);
 
         File.WriteAllText(dir.File("p.jsonl"), "{\"a\": \"x\", \"b\": \"y\"}\n{\"a\": \"x\"}\n");
-        (code, _, err) = Alpaca("dedup", "score", "--pairs", dir.File("p.jsonl"), "--out", dir.File("o.jsonl"));
+        (code, _, err) = AlpacaCli.Run("dedup", "score", "--pairs", dir.File("p.jsonl"), "--out", dir.File("o.jsonl"));
         Assert.Equal(2, code);
         Assert.Contains(dir.File("p.jsonl") + ":2: record 2 has no string field 'b'", err);
 
-        (code, _, err) = Alpaca("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", dir.File("p.jsonl"), "--limit", "-1", "--out", dir.File("o.jsonl"));
+        (code, _, err) = AlpacaCli.Run("dedup", "run", "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--input", dir.File("p.jsonl"), "--limit", "-1", "--out", dir.File("o.jsonl"));
         Assert.Equal(2, code);
         Assert.Contains("--limit", err);
     }

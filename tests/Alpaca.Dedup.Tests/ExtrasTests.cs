@@ -1,4 +1,5 @@
 using Alpaca.Dedup.Pool;
+using Alpaca.Reference;
 
 namespace Alpaca.Dedup.Tests;
 
@@ -46,46 +47,5 @@ public sealed class ExtrasTests
         var pool = new DedupPool(Enumerable.Range(0, 30).Select(i => $"alpha beta w{i}"));
         var d = pool.Check("alpha beta zz", withExtras: true);
         Assert.Equal(Enumerable.Range(0, 10), d.Extras!.MostSimilar.Select(s => s.Position));
-    }
-
-    [Fact]
-    public void Numpy_pairwise_sum_follows_numpys_blocking()
-    {
-        var random = new Random(3);
-        var small = Enumerable.Range(0, 7).Select(_ => random.NextDouble()).ToArray();
-        var sequential = 0.0;
-        foreach (var v in small)
-        {
-            sequential += v;
-        }
-
-        Assert.Equal(sequential, NumpyMath.PairwiseSum(small)); // n < 8: a plain loop
-
-        var block = Enumerable.Range(0, 100).Select(_ => random.NextDouble()).ToArray();
-        var r = block.Take(8).ToArray();
-        var i = 8;
-        for (; i + 8 <= 100; i += 8)
-        {
-            for (var k = 0; k < 8; k++)
-            {
-                r[k] += block[i + k];
-            }
-        }
-
-        var unrolled = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < 100; i++)
-        {
-            unrolled += block[i];
-        }
-
-        Assert.Equal(GoldenTests.Bits(unrolled), GoldenTests.Bits(NumpyMath.PairwiseSum(block))); // 8 ≤ n ≤ 128: eight accumulators
-
-        var large = Enumerable.Range(0, 1000).Select(_ => random.NextDouble()).ToArray();
-        // n > 128 splits at n/2 rounded down to a multiple of 8.
-        Assert.Equal(NumpyMath.PairwiseSum(large.AsSpan(0, 496)) + NumpyMath.PairwiseSum(large.AsSpan(496)), NumpyMath.PairwiseSum(large));
-
-        var tenths = Enumerable.Repeat(0.1, 1000).ToArray();
-        var naive = tenths.Aggregate(0.0, (a, b) => a + b);
-        Assert.True(Math.Abs(NumpyMath.PairwiseSum(tenths) - 100) < Math.Abs(naive - 100));
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Alpaca.Reference;
 
 namespace Alpaca.Cli.Commands.Dedup;
 
@@ -131,7 +132,7 @@ public static class JsonInput
             var valueStart = (int)reader.TokenStartIndex;
             reader.Skip();
             var rawValue = Minify(source[valueStart..(int)reader.BytesConsumed]);
-            properties.Add(new JsonRecord.Property(JsonText.Unquote(rawName), rawName, rawValue));
+            properties.Add(new JsonRecord.Property(PyJson.DecodeString(rawName), rawName, rawValue));
         }
 
         return properties;

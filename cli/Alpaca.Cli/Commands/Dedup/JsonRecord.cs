@@ -1,4 +1,5 @@
 using System.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Cli.Commands.Dedup;
 
@@ -30,7 +31,7 @@ public sealed class JsonRecord(string path, int line, int index, List<JsonRecord
             throw new InputException($"{Path}:{Line}: record {Index + 1} has no string field '{name}'");
         }
 
-        return JsonText.Unquote(property.RawValue);
+        return PyJson.DecodeString(property.RawValue);
     }
 
     /// <summary>The object as one line of UTF-8 JSON with <paramref name="added"/> fields replacing any of the same name.</summary>
@@ -64,7 +65,7 @@ public sealed class JsonRecord(string path, int line, int index, List<JsonRecord
             }
 
             first = false;
-            output.Write(Encoding.UTF8.GetBytes(JsonText.Quote(name) + ":" + raw));
+            output.Write(Encoding.UTF8.GetBytes(PyJson.EncodeString(name, ensureAscii: false) + ":" + raw));
         }
 
         output.Write("}\n"u8);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using Alpaca.Dedup.Batch;
 using Alpaca.Dedup.Pool;
+using Alpaca.Reference;
 
 namespace Alpaca.Cli.Commands.Dedup;
 
@@ -69,7 +70,7 @@ public static class RunCommand
         {
             ("index", index.ToString(CultureInfo.InvariantCulture)),
             ("kept", d.Kept ? "true" : "false"),
-            ("max_f", JsonText.Number(d.MaxF)),
+            ("max_f", PyJson.Float(d.MaxF)),
             ("most_similar", d.MostSimilar.ToString(CultureInfo.InvariantCulture)),
         };
         if (extras && d.Extras is { } e)
@@ -81,12 +82,13 @@ public static class RunCommand
             {
                 if (written.Add(s.Instruction))
                 {
-                    similar.Append(written.Count > 1 ? "," : "").Append(JsonText.Quote(s.Instruction)).Append(':').Append(JsonText.Number(s.Score));
+                    similar.Append(written.Count > 1 ? "," : "").Append(PyJson.EncodeString(s.Instruction, ensureAscii: false)).Append(':').Append(PyJson.Float(s.Score));
                 }
             }
 
             fields.Add(("most_similar_instructions", similar.Append('}').ToString()));
-            fields.Add(("avg_similarity_score", JsonText.Number(e.AverageSimilarity)));
+            // An empty pool's mean is NaN (numpy warns); strict JSON has no NaN, so it is written as null.
+            fields.Add(("avg_similarity_score", double.IsNaN(e.AverageSimilarity) ? "null" : PyJson.Float(e.AverageSimilarity)));
         }
 
         return fields;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Alpaca.Dedup.Rouge;
+using Alpaca.Reference;
 
 namespace Alpaca.Cli.Commands.Dedup;
 
@@ -20,9 +21,9 @@ public static class ScoreCommand
             {
                 records[i].WriteWith(writer,
                 [
-                    ("precision", JsonText.Number(scored[i].Precision)),
-                    ("recall", JsonText.Number(scored[i].Recall)),
-                    ("fmeasure", JsonText.Number(scored[i].FMeasure)),
+                    ("precision", PyJson.Float(scored[i].Precision)),
+                    ("recall", PyJson.Float(scored[i].Recall)),
+                    ("fmeasure", PyJson.Float(scored[i].FMeasure)),
                 ]);
             }
         }));

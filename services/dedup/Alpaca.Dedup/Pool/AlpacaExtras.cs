@@ -1,3 +1,5 @@
+using Alpaca.Reference;
+
 namespace Alpaca.Dedup.Pool;
 
 /// <summary>

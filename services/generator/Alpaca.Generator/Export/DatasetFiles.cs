@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Alpaca.Generator.Runs;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Export;
 
@@ -56,7 +57,7 @@ public static class DatasetFiles
             array.Add(obj);
         }
 
-        return PythonJson.Serialize(array);
+        return PyJson.Dumps(array);
     }
 
     public static string AlpacaJson(IEnumerable<(string Instruction, string Input, string Output)> records)
@@ -67,7 +68,7 @@ public static class DatasetFiles
             array.Add(Basic(instruction, input, output));
         }
 
-        return PythonJson.Serialize(array);
+        return PyJson.Dumps(array);
     }
 
     public static string AlpacaJson(IReadOnlyList<KeptRecord> records) =>

@@ -1,5 +1,5 @@
 using System.Text;
-using Alpaca.Generator.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Parsing;
 
@@ -10,8 +10,7 @@ namespace Alpaca.Generator.Parsing;
 /// <item><c>\b</c> sits between a Python word character (letters, numbers of every kind, '_') and anything
 /// else, so "images" does not contain the word "image", but "image-based" and "image_" ... do / do not
 /// exactly as Python decides.</item>
-/// <item>IGNORECASE compares simple lower-case forms and adds Python's extra equivalences: besides the
-/// ASCII pairs, U+0130 'İ' and U+0131 'ı' match "i", and U+017F 'ſ' matches "s".</item>
+/// <item>IGNORECASE is Python's, with its extra equivalences (<see cref="PyRe.IgnoreCaseEquals"/>).</item>
 /// </list>
 /// </summary>
 public static class Blacklist
@@ -63,7 +62,7 @@ public static class Blacklist
         var at = start;
         foreach (var expected in word)
         {
-            if (at >= text.Length || !Rune.TryGetRuneAt(text, at, out var rune) || !Matches(rune, expected))
+            if (at >= text.Length || !Rune.TryGetRuneAt(text, at, out var rune) || !PyRe.IgnoreCaseEquals(rune, expected))
             {
                 return -1;
             }
@@ -74,38 +73,21 @@ public static class Blacklist
         return at;
     }
 
-    private static bool Matches(Rune actual, char expected)
-    {
-        var v = actual.Value;
-        if (v == expected || (v is >= 'A' and <= 'Z' && v + 32 == expected))
-        {
-            return true;
-        }
-
-        return expected switch
-        {
-            'i' => v is 0x0130 or 0x0131,
-            's' => v == 0x017F,
-            'k' => v == 0x212A,
-            _ => false,
-        };
-    }
-
     // The words start and end with a letter (a word character), so \b needs a non-word neighbour.
     private static bool BoundaryBefore(string text, int index) =>
         index == 0 || !IsWordBefore(text, index);
 
     private static bool BoundaryAfter(string text, int index) =>
-        index >= text.Length || !Rune.TryGetRuneAt(text, index, out var next) || !PyText.IsWordChar(next);
+        index >= text.Length || !Rune.TryGetRuneAt(text, index, out var next) || !PyRe.IsWordChar(next);
 
     private static bool IsWordBefore(string text, int index)
     {
         var c = text[index - 1];
         if (char.IsLowSurrogate(c) && index >= 2 && char.IsHighSurrogate(text[index - 2]))
         {
-            return PyText.IsWordChar(new Rune(text[index - 2], c));
+            return PyRe.IsWordChar(new Rune(text[index - 2], c));
         }
 
-        return !char.IsSurrogate(c) && PyText.IsWordChar(new Rune(c));
+        return !char.IsSurrogate(c) && PyRe.IsWordChar(new Rune(c));
     }
 }

@@ -1,4 +1,4 @@
-using Alpaca.Generator.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Parsing;
 
@@ -14,7 +14,7 @@ public static class InstructionFilters
     /// <summary>Null when the instruction passes every reference filter.</summary>
     public static RejectionReason? Check(string instruction)
     {
-        var words = PyText.WordCount(instruction);
+        var words = PyStr.SplitCount(instruction);
         if (words <= MinWordsExclusive)
         {
             return RejectionReason.TooShort;
@@ -37,13 +37,13 @@ public static class InstructionFilters
         }
 
         // More than three words guarantees a first character.
-        var first = PyText.FirstRune(instruction);
-        if (first.IsAscii && PyText.AsciiPunctuation.Contains((char)first.Value))
+        var first = PyStr.FirstCodePoint(instruction);
+        if (first < 128 && PyStr.Punctuation.Contains((char)first))
         {
             return RejectionReason.StartsWithPunctuation;
         }
 
-        if (!first.IsAscii)
+        if (first >= 128)
         {
             return RejectionReason.StartsWithNonAscii;
         }

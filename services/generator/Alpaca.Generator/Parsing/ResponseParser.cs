@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Alpaca.Generator.Parsing.Cleaning;
 using Alpaca.Generator.Prompts;
-using Alpaca.Generator.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Parsing;
 
@@ -56,7 +56,7 @@ public sealed class ResponseParser
             var segment = segments[i];
             var number = first + i;
             // Only the teacher's own text counts: the first segment starts with the header we added.
-            if (PyText.Strip(i == 0 ? segment[header.Length..] : segment).Length == 0)
+            if (PyStr.Strip(i == 0 ? segment[header.Length..] : segment).Length == 0)
             {
                 continue;
             }
@@ -74,14 +74,15 @@ public sealed class ResponseParser
                 continue;
             }
 
-            var instruction = PyText.Strip(parts[2]);
-            var input = PyText.Strip(parts[4]);
-            if (PyText.LowerEqualsAscii(input, PromptEncoder.NoInput))
+            var instruction = PyStr.Strip(parts[2]);
+            var input = PyStr.Strip(parts[4]);
+            // input.lower() == "<noinput>": for an ASCII target, the ASCII part of Python's lower() decides.
+            if (PyStr.LowerAscii(input) == PromptEncoder.NoInput)
             {
                 input = "";
             }
 
-            var output = PyText.Strip(parts[6]);
+            var output = PyStr.Strip(parts[6]);
             var rejection = InstructionFilters.Check(instruction);
             IReadOnlyList<string> cleaned = [];
             if (rejection is null && Cleaning is not null)
@@ -100,6 +101,6 @@ public sealed class ResponseParser
 
     /// <summary><c>re.compile(f"{idx}\.\s+(Instruction|Input|Output):")</c> with Python's <c>\s</c>; the capture keeps the labels in the split.</summary>
     private static Regex Splitter(int number) => ItemSplitters.GetOrAdd(number, n => new Regex(
-        n.ToString(CultureInfo.InvariantCulture) + @"\." + PyText.WhitespaceClass + "+(Instruction|Input|Output):",
+        n.ToString(CultureInfo.InvariantCulture) + @"\." + PyRe.WhitespaceClass + "+(Instruction|Input|Output):",
         RegexOptions.CultureInvariant));
 }

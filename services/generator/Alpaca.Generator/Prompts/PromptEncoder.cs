@@ -1,6 +1,6 @@
 using System.Text;
 using Alpaca.Generator.Seeds;
-using Alpaca.Generator.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Prompts;
 
@@ -45,5 +45,5 @@ public static class PromptEncoder
 
     /// <summary><c>re.sub(r"\s+", " ", instruction).strip().rstrip(":")</c>.</summary>
     public static string NormaliseInstruction(string instruction) =>
-        PyText.Strip(PyText.CollapseWhitespace(instruction)).TrimEnd(':');
+        PyStr.Strip(PyRe.CollapseWhitespace(instruction)).TrimEnd(':');
 }

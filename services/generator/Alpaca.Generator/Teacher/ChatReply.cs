@@ -1,4 +1,4 @@
-using Alpaca.Generator.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Teacher;
 
@@ -13,7 +13,7 @@ public static class ChatReply
     {
         var header = $"{firstNumber}. Instruction:";
         var start = 0;
-        while (start < text.Length && PyText.IsSpace(text[start]))
+        while (start < text.Length && PyStr.IsSpace(text[start]))
         {
             start++;
         }

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Alpaca.Generator.Text;
+using Alpaca.Reference;
 
 namespace Alpaca.Generator.Parsing.Cleaning;
 
@@ -49,12 +49,12 @@ public sealed partial class CleaningChecks
             return (RejectionReason.MergedInstruction, input, cleaned);
         }
 
-        if (RejectEmptyOutputs && PyText.Strip(output).Length == 0)
+        if (RejectEmptyOutputs && PyStr.Strip(output).Length == 0)
         {
             return (RejectionReason.EmptyOutput, input, cleaned);
         }
 
-        if (RejectNaOutputs && NaOutput().IsMatch(PyText.Strip(output)))
+        if (RejectNaOutputs && NaOutput().IsMatch(PyStr.Strip(output)))
         {
             return (RejectionReason.NaOutput, input, cleaned);
         }
@@ -70,7 +70,7 @@ public sealed partial class CleaningChecks
     private static bool NeedsImageOrUrl(string text) =>
         Url().IsMatch(text) || AttachmentPlaceholder().IsMatch(text) || ImageWords().IsMatch(text);
 
-    [GeneratedRegex(@"\d{1,2}\." + PyText.WhitespaceClass + "Instruction:", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\d{1,2}\." + PyRe.WhitespaceClass + "Instruction:", RegexOptions.CultureInvariant)]
     private static partial Regex MergedInstruction();
 
     [GeneratedRegex(@"^[\[\(<]?no ?input[\]\)>\.]?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
