@@ -6,6 +6,7 @@ using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.Generator.Runs;
 using Alpaca.State;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using StackExchange.Redis;
@@ -59,7 +60,7 @@ public sealed class PubSubRestartTests(RedisServer redis) : IClassFixture<RedisS
         Assert.Equal(Target, kept.Count);
         Assert.Equal(Target, kept.Select(k => k.CandidateId).Distinct().Count());
         Assert.Equal(keptAtKill.Select(k => k.CandidateId), kept.Take(keptAtKill.Count).Select(k => k.CandidateId));
-        var instructions = RunKit.DatasetInstructions(run.DatasetPath);
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
         Assert.Equal(Target, instructions.Distinct(StringComparer.Ordinal).Count());
         Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));
         RunKit.AssertExtrasMatchTheEngine(run.RegenPath, instructions);

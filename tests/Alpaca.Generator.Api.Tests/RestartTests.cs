@@ -4,6 +4,7 @@ using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.Generator.Runs;
 using Alpaca.State;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using StackExchange.Redis;
 
 namespace Alpaca.Generator.Api.Tests;
@@ -52,7 +53,7 @@ public sealed class RestartTests(RedisServer redis) : IClassFixture<RedisServer>
         Assert.Equal(Target, kept.Select(k => k.CandidateId).Distinct().Count());
         Assert.Equal(keptAtKill.Select(k => k.CandidateId), kept.Take(keptAtKill.Count).Select(k => k.CandidateId));
 
-        var instructions = RunKit.DatasetInstructions(run.DatasetPath);
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
         Assert.Equal(kept.Select(k => k.Instruction), instructions);
         Assert.Equal(Target, instructions.Distinct(StringComparer.Ordinal).Count());
         Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));

@@ -3,6 +3,7 @@ using Alpaca.Contracts.V1;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,7 +43,7 @@ public sealed class RunServiceTests : IDisposable
         Assert.Equal(5, checkpoint!.Counters.GarbageReplies);
         Assert.Equal(plan.Surplus, checkpoint.Counters.Surplus);
 
-        Assert.Equal(plan.KeptInstructions.Take(60), RunKit.DatasetInstructions(run.DatasetPath));
+        Assert.Equal(plan.KeptInstructions.Take(60), AlpacaRecords.Instructions(run.DatasetPath));
 
         // The service's meter counted the same work.
         using var http = new HttpClient();
@@ -82,7 +83,7 @@ public sealed class RunServiceTests : IDisposable
         // The five requests of a round race, so which reply answers which prompt varies; the counts do not
         // (of two identical instructions exactly one is kept, whichever is decided first).
         RunKit.AssertCounts(plan, run.Progress);
-        var instructions = RunKit.DatasetInstructions(run.DatasetPath);
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
         Assert.Equal(30, instructions.Distinct(StringComparer.Ordinal).Count());
         Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));
     }
@@ -162,7 +163,7 @@ public sealed class RunServiceTests : IDisposable
             var cancelled = (await host.Client.CancelRunAsync(new CancelRunRequest { RunId = "to-cancel" })).Run;
             Assert.Equal(RunState.Cancelled, cancelled.State);
             Assert.InRange(cancelled.Progress.Kept, 1, 399);
-            Assert.Equal(cancelled.Progress.Kept, RunKit.DatasetInstructions(cancelled.DatasetPath).Count);
+            Assert.Equal(cancelled.Progress.Kept, AlpacaRecords.Instructions(cancelled.DatasetPath).Count);
         }
 
         await Task.Delay(300); // a request cancelled in flight may still be counted by the server

@@ -4,7 +4,7 @@ using Alpaca.Generator.Dedup;
 using Alpaca.Messaging;
 using SimilarInstruction = Alpaca.Generator.Dedup.SimilarInstruction;
 
-namespace Alpaca.Generator.Api.Events;
+namespace Alpaca.Generator.Api.IntegrationEvents.EventHandling;
 
 /// <summary>
 /// Consumes the dedup service's decisions (one <see cref="InstructionDecided"/> per candidate) and hands

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Alpaca.TestSupport;
 
-namespace Alpaca.Generator.Api.Tests.Support;
+namespace Alpaca.TestSupport.Teacher;
 
 /// <summary>One released Alpaca record.</summary>
 public sealed record AlpacaRecord(string Instruction, string Input, string Output);
@@ -19,6 +18,13 @@ public static partial class AlpacaRecords
     private static readonly Lazy<IReadOnlyList<AlpacaRecord>> Lazy = new(Load);
 
     public static IReadOnlyList<AlpacaRecord> Usable => Lazy.Value;
+
+    /// <summary>The instructions of an <c>alpaca_data.json</c> (a generated data set), in order.</summary>
+    public static List<string> Instructions(string path)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        return doc.RootElement.EnumerateArray().Select(r => r.GetProperty("instruction").GetString()!).ToList();
+    }
 
     [GeneratedRegex(@"\d+\.\s+(Instruction|Input|Output):|###|<noinput>", RegexOptions.IgnoreCase)]
     private static partial Regex Troublesome();

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Alpaca.Generator.Api.Tests.Support;
+namespace Alpaca.TestSupport.Teacher;
 
 /// <summary>A reply to one prompt: text after the prompt's final "4. Instruction:", and its finish_reason.</summary>
 public sealed record PlannedReply(string Text, string FinishReason);
