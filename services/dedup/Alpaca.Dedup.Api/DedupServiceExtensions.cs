@@ -1,8 +1,8 @@
 using Alpaca.Contracts.V1;
-using Alpaca.Dedup.Api.IntegrationEvents.EventHandling;
 using Alpaca.Dedup.Api.Grpc;
-using Alpaca.Dedup.Api.Namespaces;
 using Alpaca.Dedup.Api.IntegrationEvents;
+using Alpaca.Dedup.Api.IntegrationEvents.EventHandling;
+using Alpaca.Dedup.Api.Namespaces;
 using Alpaca.Messaging;
 using Alpaca.State;
 

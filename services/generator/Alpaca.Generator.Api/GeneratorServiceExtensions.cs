@@ -1,9 +1,9 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Generator.Api.Configuration;
 using Alpaca.Generator.Api.Dedup;
-using Alpaca.Generator.Api.IntegrationEvents.EventHandling;
 using Alpaca.Generator.Api.Grpc;
 using Alpaca.Generator.Api.IntegrationEvents;
+using Alpaca.Generator.Api.IntegrationEvents.EventHandling;
 using Alpaca.Generator.Api.Metrics;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Dedup;

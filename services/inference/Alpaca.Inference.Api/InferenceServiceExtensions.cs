@@ -1,8 +1,8 @@
 using Alpaca.Contracts.V1;
-using Alpaca.Inference.Api.IntegrationEvents.EventHandling;
 using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Grpc;
 using Alpaca.Inference.Api.Health;
+using Alpaca.Inference.Api.IntegrationEvents.EventHandling;
 using Alpaca.Inference.Api.Metrics;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Api.OpenAi;

@@ -3,9 +3,9 @@ using Alpaca.Messaging;
 using Alpaca.State;
 using Alpaca.Trainer.Api.Configuration;
 using Alpaca.Trainer.Api.Datasets;
-using Alpaca.Trainer.Api.IntegrationEvents.EventHandling;
 using Alpaca.Trainer.Api.Grpc;
 using Alpaca.Trainer.Api.IntegrationEvents;
+using Alpaca.Trainer.Api.IntegrationEvents.EventHandling;
 using Alpaca.Trainer.Api.Jobs;
 
 namespace Alpaca.Trainer.Api;
