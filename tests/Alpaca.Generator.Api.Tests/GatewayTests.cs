@@ -38,15 +38,15 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         using var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc);
         var client = new GeneratorService.GeneratorServiceClient(channel);
 
-        await client.StartRunAsync(new StartRunRequest { RunId = "via-gateway", Spec = RunKit.Spec(teacher.BaseUrl, target, _dir.File("out"), extras: true) });
-        var run = (await RunKit.WatchToEndAsync(client, "via-gateway", TimeSpan.FromSeconds(90)))[^1];
+        await client.StartRunAsync(new StartRunRequest { RunId = "via-gateway", Spec = GrpcRunKit.Spec(teacher.BaseUrl, target, _dir.File("out"), extras: true) });
+        var run = (await GrpcRunKit.WatchToEndAsync(client, "via-gateway", TimeSpan.FromSeconds(90)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
-        RunKit.AssertCounts(plan, run.Progress);
+        GrpcRunKit.AssertCounts(plan, run.Progress);
         Assert.Equal(plan.KeptInstructions.Take(target), AlpacaRecords.Instructions(run.DatasetPath));
 
         // The extras came back through InstructionDecided in the dedup engine's order and values.
-        RunKit.AssertExtrasMatchTheEngine(run.RegenPath, plan.KeptInstructions.Take(target));
+        GrpcRunKit.AssertExtrasMatchTheEngine(run.RegenPath, plan.KeptInstructions.Take(target));
 
         // The dedup service holds the run's pool: the seeds plus every candidate it kept (surplus included).
         var dedup = new DedupService.DedupServiceClient(channel);
@@ -71,14 +71,14 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         using (var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc))
         {
             var client = new GeneratorService.GeneratorServiceClient(channel);
-            await client.StartRunAsync(new StartRunRequest { RunId = "restarted", Spec = RunKit.Spec(teacher.BaseUrl, target, _dir.File("out2")) });
-            await RunKit.WaitForKeptAsync(client, "restarted", target / 3, TimeSpan.FromSeconds(60));
+            await client.StartRunAsync(new StartRunRequest { RunId = "restarted", Spec = GrpcRunKit.Spec(teacher.BaseUrl, target, _dir.File("out2")) });
+            await GrpcRunKit.WaitForKeptAsync(client, "restarted", target / 3, TimeSpan.FromSeconds(60));
         }
 
         await _platform.DisposeAsync();
         _platform = await StartPlatformAsync();
         using var again = GrpcChannel.ForAddress(_platform.GatewayGrpc);
-        var run = (await RunKit.WatchToEndAsync(new GeneratorService.GeneratorServiceClient(again), "restarted", TimeSpan.FromSeconds(90)))[^1];
+        var run = (await GrpcRunKit.WatchToEndAsync(new GeneratorService.GeneratorServiceClient(again), "restarted", TimeSpan.FromSeconds(90)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
         var instructions = AlpacaRecords.Instructions(run.DatasetPath);
@@ -106,7 +106,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         }
 
         // Through the gateway's OpenAI route; our server takes one prompt per request and no logit_bias.
-        var spec = RunKit.Spec(new Uri(_platform.GatewayHttp, "/v1").ToString(), 5, _dir.File("inference-out"));
+        var spec = GrpcRunKit.Spec(new Uri(_platform.GatewayHttp, "/v1").ToString(), 5, _dir.File("inference-out"));
         spec.Teacher.Model = "tiny-teacher";
         spec.Teacher.UnbatchedPrompts = true;
         spec.Sampling.NoLogitBias = true;

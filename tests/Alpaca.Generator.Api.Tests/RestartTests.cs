@@ -34,8 +34,8 @@ public sealed class RestartTests(RedisServer redis) : IClassFixture<RedisServer>
         IReadOnlyList<KeptRecord> keptAtKill;
         await using (var first = await GeneratorProcess.StartAsync(stateDir, redisAddress))
         {
-            await first.Client.StartRunAsync(new StartRunRequest { RunId = runId, Spec = RunKit.Spec(teacher.BaseUrl, Target, outDir, concurrency: 2) });
-            var before = await RunKit.WaitForKeptAsync(first.Client, runId, Target / 3, TimeSpan.FromSeconds(60));
+            await first.Client.StartRunAsync(new StartRunRequest { RunId = runId, Spec = GrpcRunKit.Spec(teacher.BaseUrl, Target, outDir, concurrency: 2) });
+            var before = await GrpcRunKit.WaitForKeptAsync(first.Client, runId, Target / 3, TimeSpan.FromSeconds(60));
             Assert.Equal(RunState.Running, before.State);
             await first.KillAsync();
             keptAtKill = await OpenStore(stateDir, redisAddress).LoadKeptAsync(runId);
@@ -43,7 +43,7 @@ public sealed class RestartTests(RedisServer redis) : IClassFixture<RedisServer>
         }
 
         await using var second = await GeneratorProcess.StartAsync(stateDir, redisAddress);
-        var snapshots = await RunKit.WatchToEndAsync(second.Client, runId, TimeSpan.FromSeconds(90));
+        var snapshots = await GrpcRunKit.WatchToEndAsync(second.Client, runId, TimeSpan.FromSeconds(90));
         var run = snapshots[^1];
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}\n{second.Log}");
         Assert.Equal(Target, run.Progress.Kept);

@@ -13,7 +13,7 @@ namespace Alpaca.Generator.Api.Tests;
 /// broker between them and a local state folder per service. Dedup still goes through the dedup service over
 /// pub/sub and gives the same data set.
 /// </summary>
-public sealed class EmbeddedPlatformTests : IAsyncLifetime
+public sealed class EmbeddedPlatformRunTests : IAsyncLifetime
 {
     private readonly TempDir _dir = new("alpaca-gen-embedded");
     private EmbeddedPlatform? _platform;
@@ -35,12 +35,12 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
         var client = new GeneratorService.GeneratorServiceClient(channel);
 
         // No output_dir: the data set goes to the generator's data folder beside its state.
-        var spec = RunKit.Spec(teacher.BaseUrl, target, "");
+        var spec = GrpcRunKit.Spec(teacher.BaseUrl, target, "");
         await client.StartRunAsync(new StartRunRequest { RunId = "embedded", Spec = spec });
-        var run = (await RunKit.WatchToEndAsync(client, "embedded", TimeSpan.FromSeconds(60)))[^1];
+        var run = (await GrpcRunKit.WatchToEndAsync(client, "embedded", TimeSpan.FromSeconds(60)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
-        RunKit.AssertCounts(plan, run.Progress);
+        GrpcRunKit.AssertCounts(plan, run.Progress);
         Assert.Equal(Path.Combine(_dir.File("state"), "generator", "datasets", "embedded", "alpaca_data.json"), run.DatasetPath);
         Assert.Equal(plan.KeptInstructions.Take(target), AlpacaRecords.Instructions(run.DatasetPath));
         var stats = (await new DedupService.DedupServiceClient(channel).GetNamespaceAsync(new GetNamespaceRequest { Namespace = "gen-embedded" })).Stats;

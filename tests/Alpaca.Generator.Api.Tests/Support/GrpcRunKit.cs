@@ -8,7 +8,7 @@ using Grpc.Core;
 namespace Alpaca.Generator.Api.Tests.Support;
 
 /// <summary>Run requests and the client side of WatchRun, shared by the tests.</summary>
-public static class RunKit
+public static class GrpcRunKit
 {
     public static RunSpec Spec(string teacherUrl, int target, string outputDir, int concurrency = 1, bool extras = false) => new()
     {
