@@ -7,5 +7,5 @@ public static class GatewayModule
 {
     public const string Name = "gateway";
 
-    public static readonly ServiceModule Instance = new(Name, [], b => b.AddGatewayServices(), a => a.MapGatewayServices(), WithStateAndMessaging: false);
+    public static readonly ServiceModule Instance = new(Name, [], b => b.AddGatewayServices(), a => a.MapGatewayServices());
 }

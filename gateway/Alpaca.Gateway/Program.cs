@@ -2,7 +2,7 @@ using Alpaca.Gateway;
 using Alpaca.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults(GatewayModule.Name, withStateAndMessaging: false);
+builder.AddServiceDefaults(GatewayModule.Name);
 builder.AddGatewayServices();
 
 var app = builder.Build();

@@ -1,6 +1,4 @@
 using System.Net;
-using Alpaca.Messaging;
-using Alpaca.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -25,13 +23,11 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// Kestrel with one h2c port for gRPC and one HTTP/1.1 port for Dapr, health and metrics; gRPC with
     /// health checking and reflection; OpenTelemetry traces and metrics (Prometheus, and OTLP when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set); structured logs; durable state; messaging.
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set); structured logs. Nothing else: as in eShop, state and
+    /// messaging are registered by the services that use them (<c>AddStateStore</c>, <c>AddEventBus</c>), so a
+    /// host without them (the gateway) references neither library.
     /// </summary>
-    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, params string[] grpcServiceNames) =>
-        builder.AddServiceDefaults(serviceName, withStateAndMessaging: true, grpcServiceNames);
-
-    /// <summary>The shell, optionally without state and messaging (the gateway has neither).</summary>
-    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, bool withStateAndMessaging, params string[] grpcServiceNames)
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, params string[] grpcServiceNames)
     {
         var options = new ServiceHostOptions();
         builder.Configuration.GetSection("Alpaca:Service").Bind(options);
@@ -93,16 +89,10 @@ public static class ServiceDefaultsExtensions
             }
         });
 
-        if (withStateAndMessaging)
-        {
-            builder.Services.AddAlpacaState(builder.Configuration);
-            builder.Services.AddAlpacaMessaging(builder.Configuration, serviceName);
-        }
-
         return builder;
     }
 
-    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>, gRPC health and reflection, and the Dapr app channel.</summary>
+    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>, gRPC health and reflection.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
@@ -111,11 +101,6 @@ public static class ServiceDefaultsExtensions
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        if (app.Services.GetService<MessagingOptions>() is not null)
-        {
-            app.MapEventSubscriptions();
-        }
-
         return app;
     }
 }

@@ -12,9 +12,15 @@ public sealed record ServiceModule(
     string Name,
     IReadOnlyList<string> GrpcServices,
     Action<WebApplicationBuilder> AddServices,
-    Action<WebApplication> MapEndpoints,
-    bool WithStateAndMessaging = true)
+    Action<WebApplication> MapEndpoints)
 {
+    /// <summary>
+    /// Settings this service takes when it runs beside others in one process (<c>alpaca up</c>), from the other
+    /// services' gRPC addresses by name (e.g. the generator finds the dedup service); configuration given to the
+    /// platform overrides them. Null: none.
+    /// </summary>
+    public Func<IReadOnlyDictionary<string, Uri>, IReadOnlyDictionary<string, string?>>? EmbeddedDefaults { get; init; }
+
     /// <summary>
     /// Builds the host with configuration overrides (ports, state, transport) and optional shared
     /// singletons (the in-process broker of <c>alpaca up</c>).
@@ -30,7 +36,7 @@ public sealed record ServiceModule(
         });
         builder.Configuration.AddInMemoryCollection(settings);
         shared?.Invoke(builder.Services);
-        builder.AddServiceDefaults(Name, WithStateAndMessaging, [.. GrpcServices]);
+        builder.AddServiceDefaults(Name, [.. GrpcServices]);
         AddServices(builder);
         var app = builder.Build();
         app.MapDefaultEndpoints();

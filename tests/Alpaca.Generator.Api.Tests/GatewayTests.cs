@@ -1,12 +1,14 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
-using Alpaca.Cli.Platform;
 using Alpaca.Contracts.V1;
+using Alpaca.Dedup.Api;
 using Alpaca.Generator.Api.Tests.Support;
+using Alpaca.Inference.Api;
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Tensors;
 using Alpaca.Messaging;
+using Alpaca.Platform;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using StackExchange.Redis;
@@ -14,8 +16,9 @@ using StackExchange.Redis;
 namespace Alpaca.Generator.Api.Tests;
 
 /// <summary>
-/// The platform as <c>alpaca up --redis</c> starts it (gateway and every service in one process, Redis
-/// Streams and Redis state): a run started through the gateway is de-duplicated by the dedup service over
+/// The platform as <c>alpaca up --redis</c> starts it (gateway and the services in one process, Redis
+/// Streams and Redis state), with the services a run touches (generator, dedup, and inference as a teacher;
+/// not the trainer): a run started through the gateway is de-duplicated by the dedup service over
 /// pub/sub (CandidatesProduced out, InstructionDecided back), gives exactly the expected data set, and its
 /// DatasetPublished event is on the stream; then a platform restart in the middle of a second run.
 /// </summary>
@@ -35,15 +38,15 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         using var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc);
         var client = new GeneratorService.GeneratorServiceClient(channel);
 
-        await client.StartRunAsync(new StartRunRequest { RunId = "via-gateway", Spec = RunKit.Spec(teacher.BaseUrl, target, _dir.File("out"), extras: true) });
-        var run = (await RunKit.WatchToEndAsync(client, "via-gateway", TimeSpan.FromSeconds(90)))[^1];
+        await client.StartRunAsync(new StartRunRequest { RunId = "via-gateway", Spec = GrpcRunKit.Spec(teacher.BaseUrl, target, _dir.File("out"), extras: true) });
+        var run = (await GrpcRunKit.WatchToEndAsync(client, "via-gateway", TimeSpan.FromSeconds(90)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
-        RunKit.AssertCounts(plan, run.Progress);
-        Assert.Equal(plan.KeptInstructions.Take(target), RunKit.DatasetInstructions(run.DatasetPath));
+        GrpcRunKit.AssertCounts(plan, run.Progress);
+        Assert.Equal(plan.KeptInstructions.Take(target), AlpacaRecords.Instructions(run.DatasetPath));
 
         // The extras came back through InstructionDecided in the dedup engine's order and values.
-        RunKit.AssertExtrasMatchTheEngine(run.RegenPath, plan.KeptInstructions.Take(target));
+        GrpcRunKit.AssertExtrasMatchTheEngine(run.RegenPath, plan.KeptInstructions.Take(target));
 
         // The dedup service holds the run's pool: the seeds plus every candidate it kept (surplus included).
         var dedup = new DedupService.DedupServiceClient(channel);
@@ -68,50 +71,21 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         using (var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc))
         {
             var client = new GeneratorService.GeneratorServiceClient(channel);
-            await client.StartRunAsync(new StartRunRequest { RunId = "restarted", Spec = RunKit.Spec(teacher.BaseUrl, target, _dir.File("out2")) });
-            await RunKit.WaitForKeptAsync(client, "restarted", target / 3, TimeSpan.FromSeconds(60));
+            await client.StartRunAsync(new StartRunRequest { RunId = "restarted", Spec = GrpcRunKit.Spec(teacher.BaseUrl, target, _dir.File("out2")) });
+            await GrpcRunKit.WaitForKeptAsync(client, "restarted", target / 3, TimeSpan.FromSeconds(60));
         }
 
         await _platform.DisposeAsync();
         _platform = await StartPlatformAsync();
         using var again = GrpcChannel.ForAddress(_platform.GatewayGrpc);
-        var run = (await RunKit.WatchToEndAsync(new GeneratorService.GeneratorServiceClient(again), "restarted", TimeSpan.FromSeconds(90)))[^1];
+        var run = (await GrpcRunKit.WatchToEndAsync(new GeneratorService.GeneratorServiceClient(again), "restarted", TimeSpan.FromSeconds(90)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
-        var instructions = RunKit.DatasetInstructions(run.DatasetPath);
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
         Assert.Equal(target, instructions.Count);
         Assert.Equal(target, instructions.Distinct(StringComparer.Ordinal).Count());
         Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));
         Assert.Equal(target, (await WaitForPublicationAsync("ds-restarted")).RecordCount);
-    }
-
-    [Fact]
-    public async Task Alpaca_generate_data_with_gateway_starts_the_run_in_the_service_and_shows_its_progress()
-    {
-        const int target = 20;
-        var plan = new ReplyPlan(seed: 31, target: target, batch: 5);
-        await using var teacher = new TeacherServer(plan);
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "alpaca.dll"), "generate-data", "--gateway", _platform!.GatewayGrpc.ToString(),
-            "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--teacher-url", teacher.BaseUrl, "--teacher-model", "loopback-teacher",
-            "--num-instructions", "20", "--run-id", "from-cli", "--seed", "7", "--max-retries", "0", "--out", _dir.File("cli-out"),
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var cli = Process.Start(info)!;
-        var stdout = cli.StandardOutput.ReadToEndAsync();
-        var stderr = cli.StandardError.ReadToEndAsync();
-        await cli.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        var output = await stdout;
-        Assert.True(cli.ExitCode == 0, $"exit {cli.ExitCode}\n{output}\n{await stderr}");
-        Assert.Contains("run from-cli in the service", output, StringComparison.Ordinal);
-        Assert.Matches(@"\[Succeeded\] round \d+: kept 20/20", output);
-        Assert.Contains("published dataset ds-from-cli", output, StringComparison.Ordinal);
-        Assert.Equal(plan.KeptInstructions.Take(target), RunKit.DatasetInstructions(Path.Combine(_dir.File("cli-out"), "alpaca_data.json")));
     }
 
     [Fact]
@@ -132,7 +106,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         }
 
         // Through the gateway's OpenAI route; our server takes one prompt per request and no logit_bias.
-        var spec = RunKit.Spec(new Uri(_platform.GatewayHttp, "/v1").ToString(), 5, _dir.File("inference-out"));
+        var spec = GrpcRunKit.Spec(new Uri(_platform.GatewayHttp, "/v1").ToString(), 5, _dir.File("inference-out"));
         spec.Teacher.Model = "tiny-teacher";
         spec.Teacher.UnbatchedPrompts = true;
         spec.Sampling.NoLogitBias = true;
@@ -161,7 +135,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         Assert.Equal(p.Generated, p.Kept + p.RejectedByReason.Values.Sum());
     }
 
-    private Task<EmbeddedPlatform> StartPlatformAsync() => EmbeddedPlatform.StartAsync(new EmbeddedPlatformOptions
+    private Task<EmbeddedPlatform> StartPlatformAsync() => EmbeddedPlatform.StartAsync([GeneratorModule.Instance, DedupModule.Instance, InferenceModule.Instance], new EmbeddedPlatformOptions
     {
         GatewayPort = 0,
         GatewayHttpPort = 0,

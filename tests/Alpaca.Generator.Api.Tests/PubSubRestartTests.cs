@@ -6,6 +6,7 @@ using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.Generator.Runs;
 using Alpaca.State;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using StackExchange.Redis;
@@ -44,25 +45,25 @@ public sealed class PubSubRestartTests(RedisServer redis) : IClassFixture<RedisS
         IReadOnlyList<KeptRecord> keptAtKill;
         await using (var first = await GeneratorProcess.StartAsync(null, redis.Address, settings))
         {
-            await first.Client.StartRunAsync(new StartRunRequest { RunId = "pubsub-kill", Spec = RunKit.Spec(teacher.BaseUrl, Target, _dir.File("out"), concurrency: 2, extras: true) });
-            var before = await RunKit.WaitForKeptAsync(first.Client, "pubsub-kill", Target / 3, TimeSpan.FromSeconds(60));
+            await first.Client.StartRunAsync(new StartRunRequest { RunId = "pubsub-kill", Spec = GrpcRunKit.Spec(teacher.BaseUrl, Target, _dir.File("out"), concurrency: 2, extras: true) });
+            var before = await GrpcRunKit.WaitForKeptAsync(first.Client, "pubsub-kill", Target / 3, TimeSpan.FromSeconds(60));
             Assert.True(before.State == RunState.Running, $"{before.State}: {before.Error}\n{first.Log}");
             await first.KillAsync();
             keptAtKill = await Store().LoadKeptAsync("pubsub-kill");
         }
 
         await using var second = await GeneratorProcess.StartAsync(null, redis.Address, settings);
-        var run = (await RunKit.WatchToEndAsync(second.Client, "pubsub-kill", TimeSpan.FromSeconds(90)))[^1];
+        var run = (await GrpcRunKit.WatchToEndAsync(second.Client, "pubsub-kill", TimeSpan.FromSeconds(90)))[^1];
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}\n{second.Log}");
 
         var kept = await Store().LoadKeptAsync("pubsub-kill");
         Assert.Equal(Target, kept.Count);
         Assert.Equal(Target, kept.Select(k => k.CandidateId).Distinct().Count());
         Assert.Equal(keptAtKill.Select(k => k.CandidateId), kept.Take(keptAtKill.Count).Select(k => k.CandidateId));
-        var instructions = RunKit.DatasetInstructions(run.DatasetPath);
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
         Assert.Equal(Target, instructions.Distinct(StringComparer.Ordinal).Count());
         Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));
-        RunKit.AssertExtrasMatchTheEngine(run.RegenPath, instructions);
+        GrpcRunKit.AssertExtrasMatchTheEngine(run.RegenPath, instructions);
     }
 
     private StateRunStore Store() => new(new RedisStateStore(ConnectionMultiplexer.Connect(redis.Address), "alpaca:"));

@@ -4,6 +4,7 @@ using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.Generator.Runs;
 using Alpaca.State;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using StackExchange.Redis;
 
 namespace Alpaca.Generator.Api.Tests;
@@ -33,8 +34,8 @@ public sealed class RestartTests(RedisServer redis) : IClassFixture<RedisServer>
         IReadOnlyList<KeptRecord> keptAtKill;
         await using (var first = await GeneratorProcess.StartAsync(stateDir, redisAddress))
         {
-            await first.Client.StartRunAsync(new StartRunRequest { RunId = runId, Spec = RunKit.Spec(teacher.BaseUrl, Target, outDir, concurrency: 2) });
-            var before = await RunKit.WaitForKeptAsync(first.Client, runId, Target / 3, TimeSpan.FromSeconds(60));
+            await first.Client.StartRunAsync(new StartRunRequest { RunId = runId, Spec = GrpcRunKit.Spec(teacher.BaseUrl, Target, outDir, concurrency: 2) });
+            var before = await GrpcRunKit.WaitForKeptAsync(first.Client, runId, Target / 3, TimeSpan.FromSeconds(60));
             Assert.Equal(RunState.Running, before.State);
             await first.KillAsync();
             keptAtKill = await OpenStore(stateDir, redisAddress).LoadKeptAsync(runId);
@@ -42,7 +43,7 @@ public sealed class RestartTests(RedisServer redis) : IClassFixture<RedisServer>
         }
 
         await using var second = await GeneratorProcess.StartAsync(stateDir, redisAddress);
-        var snapshots = await RunKit.WatchToEndAsync(second.Client, runId, TimeSpan.FromSeconds(90));
+        var snapshots = await GrpcRunKit.WatchToEndAsync(second.Client, runId, TimeSpan.FromSeconds(90));
         var run = snapshots[^1];
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}\n{second.Log}");
         Assert.Equal(Target, run.Progress.Kept);
@@ -52,7 +53,7 @@ public sealed class RestartTests(RedisServer redis) : IClassFixture<RedisServer>
         Assert.Equal(Target, kept.Select(k => k.CandidateId).Distinct().Count());
         Assert.Equal(keptAtKill.Select(k => k.CandidateId), kept.Take(keptAtKill.Count).Select(k => k.CandidateId));
 
-        var instructions = RunKit.DatasetInstructions(run.DatasetPath);
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
         Assert.Equal(kept.Select(k => k.Instruction), instructions);
         Assert.Equal(Target, instructions.Distinct(StringComparer.Ordinal).Count());
         Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));

@@ -3,6 +3,7 @@ using Alpaca.Contracts.V1;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,13 +24,13 @@ public sealed class RunServiceTests : IDisposable
         await using var host = await GeneratorHost.StartAsync(_dir.File("state"));
         var outDir = _dir.File("out");
 
-        var started = (await host.Client.StartRunAsync(new StartRunRequest { RunId = "counts", Spec = RunKit.Spec(teacher.BaseUrl, 60, outDir, extras: true) })).Run;
+        var started = (await host.Client.StartRunAsync(new StartRunRequest { RunId = "counts", Spec = GrpcRunKit.Spec(teacher.BaseUrl, 60, outDir, extras: true) })).Run;
         Assert.Equal("gen-counts", started.DedupNamespace);
-        var snapshots = await RunKit.WatchToEndAsync(host.Client, "counts", TimeSpan.FromSeconds(60));
+        var snapshots = await GrpcRunKit.WatchToEndAsync(host.Client, "counts", TimeSpan.FromSeconds(60));
         var run = snapshots[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
-        RunKit.AssertCounts(plan, run.Progress);
+        GrpcRunKit.AssertCounts(plan, run.Progress);
         // A watcher may skip intermediate snapshots (the latest wins), never go backwards or miss the last.
         Assert.Equal(snapshots.Select(s => s.Progress.Kept).Order(), snapshots.Select(s => s.Progress.Kept));
         Assert.Equal(plan.ScriptRounds + 1, run.Progress.Rounds); // + the garbage round
@@ -42,7 +43,7 @@ public sealed class RunServiceTests : IDisposable
         Assert.Equal(5, checkpoint!.Counters.GarbageReplies);
         Assert.Equal(plan.Surplus, checkpoint.Counters.Surplus);
 
-        Assert.Equal(plan.KeptInstructions.Take(60), RunKit.DatasetInstructions(run.DatasetPath));
+        Assert.Equal(plan.KeptInstructions.Take(60), AlpacaRecords.Instructions(run.DatasetPath));
 
         // The service's meter counted the same work.
         using var http = new HttpClient();
@@ -68,12 +69,12 @@ public sealed class RunServiceTests : IDisposable
         var plan = new ReplyPlan(seed: 17, target: 30, batch: 5);
         await using var teacher = new TeacherServer(plan) { SinglePromptNoLogitBias = true };
         await using var host = await GeneratorHost.StartAsync(_dir.File("state"));
-        var spec = RunKit.Spec(teacher.BaseUrl, 30, _dir.File("out"));
+        var spec = GrpcRunKit.Spec(teacher.BaseUrl, 30, _dir.File("out"));
         spec.Teacher.UnbatchedPrompts = true;
         spec.Sampling.NoLogitBias = true;
 
         await host.Client.StartRunAsync(new StartRunRequest { RunId = "single", Spec = spec });
-        var run = (await RunKit.WatchToEndAsync(host.Client, "single", TimeSpan.FromSeconds(60)))[^1];
+        var run = (await GrpcRunKit.WatchToEndAsync(host.Client, "single", TimeSpan.FromSeconds(60)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
         Assert.Equal(0, teacher.Refused);
@@ -81,8 +82,8 @@ public sealed class RunServiceTests : IDisposable
 
         // The five requests of a round race, so which reply answers which prompt varies; the counts do not
         // (of two identical instructions exactly one is kept, whichever is decided first).
-        RunKit.AssertCounts(plan, run.Progress);
-        var instructions = RunKit.DatasetInstructions(run.DatasetPath);
+        GrpcRunKit.AssertCounts(plan, run.Progress);
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
         Assert.Equal(30, instructions.Distinct(StringComparer.Ordinal).Count());
         Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));
     }
@@ -94,7 +95,7 @@ public sealed class RunServiceTests : IDisposable
         var seeds = _dir.File("seeds.jsonl");
         var good = File.ReadLines(RepoPaths.Data("seed_tasks.jsonl")).First();
         await File.WriteAllLinesAsync(seeds, [good, "{\"instruction\": \"Name a color.\", \"instances\": [", good, "{\"instruction\": \"\", \"instances\": [{\"input\": \"\", \"output\": \"x\"}]}", "[1, 2]"]);
-        var spec = RunKit.Spec("http://127.0.0.1:9/v1", 10, _dir.File("out"));
+        var spec = GrpcRunKit.Spec("http://127.0.0.1:9/v1", 10, _dir.File("out"));
         spec.SeedTasksPath = seeds;
 
         var e = await Assert.ThrowsAsync<RpcException>(() => host.Client.StartRunAsync(new StartRunRequest { RunId = "bad-seeds", Spec = spec }).ResponseAsync);
@@ -124,11 +125,11 @@ public sealed class RunServiceTests : IDisposable
         held.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
         var port = ((System.Net.IPEndPoint)held.LocalEndPoint!).Port;
         await using var host = await GeneratorHost.StartAsync(_dir.File("state"));
-        var spec = RunKit.Spec($"http://127.0.0.1:{port}/v1", 10, _dir.File("out"));
+        var spec = GrpcRunKit.Spec($"http://127.0.0.1:{port}/v1", 10, _dir.File("out"));
         spec.Teacher.UnreachableBudget = Duration.FromTimeSpan(TimeSpan.FromSeconds(1.5));
         await host.Client.StartRunAsync(new StartRunRequest { RunId = "unreachable", Spec = spec });
 
-        var snapshots = await RunKit.WatchToEndAsync(host.Client, "unreachable", TimeSpan.FromSeconds(30));
+        var snapshots = await GrpcRunKit.WatchToEndAsync(host.Client, "unreachable", TimeSpan.FromSeconds(30));
         var run = snapshots[^1];
         Assert.Equal(RunState.Failed, run.State);
         Assert.Contains(snapshots, s => s.State == RunState.Paused);
@@ -145,24 +146,24 @@ public sealed class RunServiceTests : IDisposable
         var state = _dir.File("state");
         await using (var host = await GeneratorHost.StartAsync(state))
         {
-            var request = new StartRunRequest { RunId = "to-cancel", Spec = RunKit.Spec(teacher.BaseUrl, 400, _dir.File("out")) };
+            var request = new StartRunRequest { RunId = "to-cancel", Spec = GrpcRunKit.Spec(teacher.BaseUrl, 400, _dir.File("out")) };
             var first = (await host.Client.StartRunAsync(request)).Run;
             var again = (await host.Client.StartRunAsync(request)).Run;
             Assert.Equal(first.CreatedAt, again.CreatedAt);
 
-            var other = (await host.Client.StartRunAsync(new StartRunRequest { Spec = RunKit.Spec(teacher.BaseUrl, 1, _dir.File("out2")) })).Run;
+            var other = (await host.Client.StartRunAsync(new StartRunRequest { Spec = GrpcRunKit.Spec(teacher.BaseUrl, 1, _dir.File("out2")) })).Run;
             Assert.StartsWith("run-", other.Id, StringComparison.Ordinal);
             var listed = (await host.Client.ListRunsAsync(new ListRunsRequest())).Runs.Select(r => r.Id).ToList();
             Assert.Equal([other.Id, "to-cancel"], listed); // newest first
             var page = await host.Client.ListRunsAsync(new ListRunsRequest { PageSize = 1 });
             Assert.Equal("1", page.NextPageToken);
-            Assert.Equal(RunState.Succeeded, (await RunKit.WatchToEndAsync(host.Client, other.Id, TimeSpan.FromSeconds(30)))[^1].State);
+            Assert.Equal(RunState.Succeeded, (await GrpcRunKit.WatchToEndAsync(host.Client, other.Id, TimeSpan.FromSeconds(30)))[^1].State);
 
-            await RunKit.WaitForKeptAsync(host.Client, "to-cancel", 1, TimeSpan.FromSeconds(30));
+            await GrpcRunKit.WaitForKeptAsync(host.Client, "to-cancel", 1, TimeSpan.FromSeconds(30));
             var cancelled = (await host.Client.CancelRunAsync(new CancelRunRequest { RunId = "to-cancel" })).Run;
             Assert.Equal(RunState.Cancelled, cancelled.State);
             Assert.InRange(cancelled.Progress.Kept, 1, 399);
-            Assert.Equal(cancelled.Progress.Kept, RunKit.DatasetInstructions(cancelled.DatasetPath).Count);
+            Assert.Equal(cancelled.Progress.Kept, AlpacaRecords.Instructions(cancelled.DatasetPath).Count);
         }
 
         await Task.Delay(300); // a request cancelled in flight may still be counted by the server

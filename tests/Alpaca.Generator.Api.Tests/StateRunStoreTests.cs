@@ -7,6 +7,7 @@ using Alpaca.Generator.Seeds;
 using Alpaca.Generator.Teacher;
 using Alpaca.State;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using StackExchange.Redis;
 
 namespace Alpaca.Generator.Api.Tests;
@@ -32,7 +33,7 @@ public sealed class StateRunStoreTests(RedisServer redis) : IClassFixture<RedisS
         IStateStore state = kind == "local"
             ? new LocalFolderStateStore(_dir.File("state"))
             : new RedisStateStore(await ConnectionMultiplexer.ConnectAsync(redis.Address), $"test-{Guid.NewGuid():N}:");
-        var spec = new GenerationSpec
+        var spec = new SelfInstructRunSpec
         {
             RunId = "crash",
             Seeds = SeedTaskReader.Read(RepoPaths.Data("seed_tasks.jsonl")),

@@ -1,8 +1,10 @@
 using Alpaca.Contracts.V1;
-using Alpaca.Dedup.Api.Events;
 using Alpaca.Dedup.Api.Grpc;
+using Alpaca.Dedup.Api.IntegrationEvents;
+using Alpaca.Dedup.Api.IntegrationEvents.EventHandling;
 using Alpaca.Dedup.Api.Namespaces;
 using Alpaca.Messaging;
+using Alpaca.State;
 
 namespace Alpaca.Dedup.Api;
 
@@ -10,7 +12,10 @@ public static class DedupServiceExtensions
 {
     public static WebApplicationBuilder AddDedupServices(this WebApplicationBuilder builder)
     {
+        builder.AddStateStore();
+        builder.AddEventBus(DedupModule.Name);
         builder.Services.AddSingleton<DedupNamespaces>();
+        builder.Services.AddSingleton<InstructionDecidedPublisher>();
         builder.Services.AddEventHandler<CandidatesProduced, CandidatesProducedHandler>();
         return builder;
     }
@@ -18,6 +23,7 @@ public static class DedupServiceExtensions
     public static WebApplication MapDedupServices(this WebApplication app)
     {
         app.MapGrpcService<DedupGrpcService>();
+        app.MapEventSubscriptions();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Generator.Api.Configuration;
 using Alpaca.ServiceDefaults;
 
 namespace Alpaca.Generator.Api;
@@ -10,5 +11,11 @@ public static class GeneratorModule
 
     public static readonly string[] GrpcServices = [GeneratorService.Descriptor.FullName];
 
-    public static readonly ServiceModule Instance = new(Name, GrpcServices, b => b.AddGeneratorServices(), a => a.MapGeneratorServices());
+    public static readonly ServiceModule Instance = new(Name, GrpcServices, b => b.AddGeneratorServices(), a => a.MapGeneratorServices())
+    {
+        // The generator creates each run's dedup namespace through the dedup service's gRPC API.
+        EmbeddedDefaults = peers => peers.TryGetValue("dedup", out var dedup)
+            ? new Dictionary<string, string?> { [$"{GeneratorOptions.Section}:DedupAddress"] = dedup.ToString() }
+            : new Dictionary<string, string?>(),
+    };
 }

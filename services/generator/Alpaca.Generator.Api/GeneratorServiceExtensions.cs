@@ -1,13 +1,15 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Generator.Api.Configuration;
 using Alpaca.Generator.Api.Dedup;
-using Alpaca.Generator.Api.Events;
 using Alpaca.Generator.Api.Grpc;
+using Alpaca.Generator.Api.IntegrationEvents;
+using Alpaca.Generator.Api.IntegrationEvents.EventHandling;
 using Alpaca.Generator.Api.Metrics;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Dedup;
 using Alpaca.Generator.Runs;
 using Alpaca.Messaging;
+using Alpaca.State;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -25,6 +27,8 @@ public static class GeneratorServiceExtensions
             options.DataDirectory = Path.Combine(statePath, "datasets");
         }
 
+        builder.AddStateStore();
+        builder.AddEventBus(GeneratorModule.Name);
         var services = builder.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -32,9 +36,10 @@ public static class GeneratorServiceExtensions
         services.AddSingleton<RunRequests>();
         services.AddSingleton<DecisionInbox>();
         services.AddSingleton<GeneratorMetrics>();
-        services.AddSingleton<IDatasetPublisher, EventBusDatasetPublisher>();
+        services.AddSingleton<IDatasetPublisher, DatasetPublishedPublisher>();
         if (options.UsesPubSub)
         {
+            services.AddSingleton<CandidatesProducedPublisher>();
             services.AddSingleton(_ => new DedupService.DedupServiceClient(GrpcChannel.ForAddress(options.DedupAddress)));
             services.AddSingleton<IInstructionDeduplicator, PubSubDeduplicator>();
         }
@@ -57,6 +62,7 @@ public static class GeneratorServiceExtensions
     public static WebApplication MapGeneratorServices(this WebApplication app)
     {
         app.MapGrpcService<GeneratorGrpcService>();
+        app.MapEventSubscriptions();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Inference.Api.Models;
 using Alpaca.ServiceDefaults;
 
 namespace Alpaca.Inference.Api;
@@ -10,5 +11,38 @@ public static class InferenceModule
 
     public static readonly string[] GrpcServices = [InferenceService.Descriptor.FullName];
 
-    public static readonly ServiceModule Instance = new(Name, GrpcServices, b => b.AddInferenceServices(), a => a.MapInferenceServices());
+    public static readonly ServiceModule Instance = new(Name, GrpcServices, b => b.AddInferenceServices(), a => a.MapInferenceServices())
+    {
+        // On one machine the whole recipe should flow by itself: a fine-tune the trainer publishes is served
+        // next (in a cluster this is a per-deployment choice, off by default).
+        EmbeddedDefaults = _ => new Dictionary<string, string?> { ["Alpaca:Inference:AutoLoadPublished"] = "true" },
+    };
+
+    /// <summary>Settings that make the service load a GGUF file at start and serve it as its default model.</summary>
+    public static IReadOnlyDictionary<string, string?> ServeAtStart(string ggufPath) =>
+        new Dictionary<string, string?> { ["Alpaca:Inference:Model"] = Path.GetFullPath(ggufPath) };
+
+    /// <summary>
+    /// Waits until a running inference host has a model ready (after <see cref="ServeAtStart"/>); throws with the
+    /// load error when loading failed.
+    /// </summary>
+    public static async Task WaitForModelAsync(WebApplication inference, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var registry = inference.Services.GetRequiredService<ModelRegistry>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (!registry.IsReady)
+        {
+            if (registry.List().FirstOrDefault(m => m.State == ModelState.Failed) is { } failed)
+            {
+                throw new InvalidOperationException($"Loading model {failed.Path} failed: {failed.Error}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No model was ready after {timeout.TotalSeconds:F0} s.");
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

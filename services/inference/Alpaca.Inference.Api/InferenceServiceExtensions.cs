@@ -1,13 +1,14 @@
 using Alpaca.Contracts.V1;
-using Alpaca.Inference.Api.Events;
 using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Grpc;
 using Alpaca.Inference.Api.Health;
+using Alpaca.Inference.Api.IntegrationEvents.EventHandling;
 using Alpaca.Inference.Api.Metrics;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Api.OpenAi;
 using Alpaca.Messaging;
 using Alpaca.ServiceDefaults;
+using Alpaca.State;
 
 namespace Alpaca.Inference.Api;
 
@@ -18,6 +19,9 @@ public static class InferenceServiceExtensions
         var options = new InferenceOptions();
         builder.Configuration.GetSection("Alpaca:Inference").Bind(options);
         builder.Services.AddSingleton(options);
+        // State only for the event bus's processed-event records: models are loaded from files, not kept.
+        builder.AddStateStore();
+        builder.AddEventBus(InferenceModule.Name);
         builder.Services.AddSingleton<InferenceMetrics>();
         builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddSingleton<GenerationRunner>();
@@ -31,6 +35,7 @@ public static class InferenceServiceExtensions
     {
         app.MapGrpcService<InferenceGrpcService>();
         app.MapOpenAiEndpoints();
+        app.MapEventSubscriptions();
         return app;
     }
 }

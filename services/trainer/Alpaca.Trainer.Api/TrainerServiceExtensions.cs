@@ -1,9 +1,11 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Messaging;
+using Alpaca.State;
 using Alpaca.Trainer.Api.Configuration;
 using Alpaca.Trainer.Api.Datasets;
-using Alpaca.Trainer.Api.Events;
 using Alpaca.Trainer.Api.Grpc;
+using Alpaca.Trainer.Api.IntegrationEvents;
+using Alpaca.Trainer.Api.IntegrationEvents.EventHandling;
 using Alpaca.Trainer.Api.Jobs;
 
 namespace Alpaca.Trainer.Api;
@@ -12,12 +14,14 @@ public static class TrainerServiceExtensions
 {
     public static WebApplicationBuilder AddTrainerServices(this WebApplicationBuilder builder)
     {
+        builder.AddStateStore();
+        builder.AddEventBus(TrainerModule.Name);
         builder.Services.Configure<TrainerOptions>(builder.Configuration.GetSection(TrainerOptions.Section));
         builder.Services.AddSingleton<DatasetCatalog>();
         builder.Services.AddSingleton<JobUpdates>();
         builder.Services.AddSingleton<JobRepository>();
         builder.Services.AddSingleton<JobQueue>();
-        builder.Services.AddSingleton<JobEvents>();
+        builder.Services.AddSingleton<JobEventPublisher>();
         builder.Services.AddSingleton<TrainerMetrics>();
         builder.Services.AddSingleton<JobSpecValidator>();
         builder.Services.AddSingleton<JobManager>();
@@ -31,6 +35,7 @@ public static class TrainerServiceExtensions
     public static WebApplication MapTrainerServices(this WebApplication app)
     {
         app.MapGrpcService<TrainerGrpcService>();
+        app.MapEventSubscriptions();
         return app;
     }
 }

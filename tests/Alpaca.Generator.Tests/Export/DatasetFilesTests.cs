@@ -32,7 +32,7 @@ public class DatasetFilesTests
         var records = new[]
         {
             new KeptRecord("r0.p0.s0", "Name a fruit that is red.", "", "Apple",
-                [new SimilarInstruction("Name a red fruit.", 0.6), new SimilarInstruction("Give a fruit.", 0.25)], 0.05),
+                [new ScoredInstruction("Name a red fruit.", 0.6), new ScoredInstruction("Give a fruit.", 0.25)], 0.05),
         };
 
         var json = DatasetFiles.RegenJson(records);

@@ -17,7 +17,7 @@ public sealed class RunKit : IDisposable
 
     public string OutputDir => Path.Combine(_dir.Path, "out");
 
-    public GenerationSpec Spec(string runId, int target) => new()
+    public SelfInstructRunSpec Spec(string runId, int target) => new()
     {
         RunId = runId,
         Seeds = TestData.Seeds,
@@ -77,7 +77,7 @@ public sealed class CrashingStore(FileRunStore inner, int crashAtAppend, CrashPo
 
     public Task<StoredRun?> LoadAsync(string runId, CancellationToken cancellationToken = default) => inner.LoadAsync(runId, cancellationToken);
 
-    public Task CreateAsync(GenerationSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) => inner.CreateAsync(spec, checkpoint, cancellationToken);
+    public Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) => inner.CreateAsync(spec, checkpoint, cancellationToken);
 
     public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
         _crashed ? throw new IOException("simulated crash: the disk is gone") : inner.SaveCheckpointAsync(runId, checkpoint, cancellationToken);

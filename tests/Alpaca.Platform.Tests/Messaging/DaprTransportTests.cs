@@ -40,7 +40,7 @@ public sealed class DaprTransportTests : IAsyncLifetime
         builder.Configuration["Alpaca:Messaging:Transport"] = "dapr";
         builder.Services.AddSingleton(_probe);
         builder.Services.AddSingleton<IStateStore>(new LocalFolderStateStore(_dir.Path));
-        builder.Services.AddAlpacaMessaging(builder.Configuration, "trainer");
+        builder.AddEventBus("trainer");
         builder.Services.AddEventHandler<DatasetPublished, ProbeHandler>();
         _app = builder.Build();
         _app.MapEventSubscriptions();

@@ -23,8 +23,8 @@ public static class MessagingHost
         var probe = new Probe();
         builder.Services.AddSingleton(probe);
         shared?.Invoke(builder.Services);
-        builder.Services.AddAlpacaState(builder.Configuration);
-        builder.Services.AddAlpacaMessaging(builder.Configuration, appId);
+        builder.AddStateStore();
+        builder.AddEventBus(appId);
         builder.Services.AddEventHandler<DatasetPublished, ProbeHandler>();
         var host = builder.Build();
         await host.StartAsync();

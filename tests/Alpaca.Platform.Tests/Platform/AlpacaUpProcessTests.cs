@@ -8,22 +8,10 @@ public sealed class AlpacaUpProcessTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
-    private static ProcessStartInfo Alpaca(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "alpaca.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        return info;
-    }
-
     [Fact]
     public async Task Alpaca_up_with_a_model_serves_every_service_and_alpaca_status_reports_them_through_the_gateway()
     {
-        using var up = Process.Start(Alpaca("up", "--port", "0", "--http-port", "0", "--state", _dir.Path, "--model", TinyGguf.Write(_dir)))!;
+        using var up = Process.Start(AlpacaCommand.StartInfo("up", "--port", "0", "--http-port", "0", "--state", _dir.Path, "--model", TinyGguf.Write(_dir)))!;
         try
         {
             var stderr = up.StandardError.ReadToEndAsync();
@@ -43,7 +31,7 @@ public sealed class AlpacaUpProcessTests : IDisposable
                 Assert.Fail($"alpaca up printed no gateway address (exited: {up.HasExited}); stderr:\n" + (up.HasExited ? await stderr : "(still running)"));
             }
 
-            using var status = Process.Start(Alpaca("status", "--gateway", gateway!))!;
+            using var status = Process.Start(AlpacaCommand.StartInfo("status", "--gateway", gateway!))!;
             var output = await status.StandardOutput.ReadToEndAsync();
             await status.WaitForExitAsync();
             Assert.True(status.ExitCode == 0, "alpaca status failed:\n" + output + await status.StandardError.ReadToEndAsync());
@@ -70,11 +58,8 @@ public sealed class AlpacaUpProcessTests : IDisposable
 
     private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {
-        using var process = Process.Start(Alpaca(args))!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
+        var (code, output, error) = await AlpacaCommand.RunAsync(TimeSpan.FromMinutes(2), args);
+        return (code, output + error);
     }
 
     public void Dispose() => _dir.Dispose();

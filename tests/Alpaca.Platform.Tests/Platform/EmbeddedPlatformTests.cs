@@ -1,7 +1,7 @@
-using Alpaca.Cli.Commands.Platform;
-using Alpaca.Cli.Platform;
 using Alpaca.Contracts.V1;
+using Alpaca.Dedup.Api;
 using Alpaca.Gateway;
+using Alpaca.Inference.Api;
 using Alpaca.TestSupport;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -19,19 +19,24 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
     // Inference is ready only with a model, so the platform starts with a tiny one (as `alpaca up --model`).
     public async Task InitializeAsync()
     {
-        _platform = await EmbeddedPlatform.StartAsync(new EmbeddedPlatformOptions { GatewayPort = 0, GatewayHttpPort = 0, StateDirectory = _dir.Path, Model = TinyGguf.Write(_dir) });
-        await _platform.WaitForModelAsync(TimeSpan.FromSeconds(30));
+        _platform = await EmbeddedPlatform.StartAsync(EveryService.Modules, new EmbeddedPlatformOptions
+        {
+            GatewayPort = 0,
+            GatewayHttpPort = 0,
+            StateDirectory = _dir.Path,
+            ServiceSettings = new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(TinyGguf.Write(_dir)) },
+        });
+        await InferenceModule.WaitForModelAsync(_platform.App(InferenceModule.Name), TimeSpan.FromSeconds(30));
     }
 
     [Fact]
     public async Task Status_turns_non_zero_when_a_service_stops_serving()
     {
-        var healthy = await StatusCommand.CheckAllAsync(Platform.GatewayGrpc, TimeSpan.FromSeconds(5), default);
+        var healthy = await PlatformHealth.CheckAllAsync(Platform.GatewayGrpc, TimeSpan.FromSeconds(5), default);
         Assert.All(healthy, r => Assert.Equal("SERVING", r.Status));
 
-        var dedup = Platform.Apps[EmbeddedPlatform.ServiceModules.ToList().FindIndex(m => m.Name == "dedup")];
-        await dedup.StopAsync();
-        var rows = await StatusCommand.CheckAllAsync(Platform.GatewayGrpc, TimeSpan.FromSeconds(5), default);
+        await Platform.App(DedupModule.Name).StopAsync();
+        var rows = await PlatformHealth.CheckAllAsync(Platform.GatewayGrpc, TimeSpan.FromSeconds(5), default);
         Assert.NotEqual("SERVING", rows.Single(r => r.Service == "dedup").Status);
         Assert.Equal("SERVING", rows.Single(r => r.Service == "generator").Status);
     }

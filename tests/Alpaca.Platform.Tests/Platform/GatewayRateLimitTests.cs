@@ -1,4 +1,3 @@
-using Alpaca.Cli.Platform;
 using Alpaca.Gateway;
 using Alpaca.TestSupport;
 using Grpc.Core;
@@ -14,7 +13,7 @@ public sealed class GatewayRateLimitTests
     public async Task Calls_beyond_the_limit_get_RESOURCE_EXHAUSTED_with_a_retry_hint()
     {
         using var dir = new TempDir();
-        await using var platform = await EmbeddedPlatform.StartAsync(new EmbeddedPlatformOptions
+        await using var platform = await EmbeddedPlatform.StartAsync(EveryService.Modules, new EmbeddedPlatformOptions
         {
             GatewayPort = 0,
             GatewayHttpPort = 0,

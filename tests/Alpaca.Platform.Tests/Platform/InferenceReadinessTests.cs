@@ -1,5 +1,3 @@
-using Alpaca.Cli.Commands.Platform;
-using Alpaca.Cli.Platform;
 using Alpaca.Contracts.V1;
 using Alpaca.TestSupport;
 using Grpc.Net.Client;
@@ -13,12 +11,12 @@ public sealed class InferenceReadinessTests : IAsyncLifetime
     private EmbeddedPlatform? _platform;
 
     public async Task InitializeAsync() =>
-        _platform = await EmbeddedPlatform.StartAsync(new EmbeddedPlatformOptions { GatewayPort = 0, GatewayHttpPort = 0, StateDirectory = _dir.Path });
+        _platform = await EmbeddedPlatform.StartAsync(EveryService.Modules, new EmbeddedPlatformOptions { GatewayPort = 0, GatewayHttpPort = 0, StateDirectory = _dir.Path });
 
     [Fact]
     public async Task Inference_turns_serving_once_a_model_is_loaded_through_the_gateway()
     {
-        var rows = await StatusCommand.CheckAllAsync(_platform!.GatewayGrpc, TimeSpan.FromSeconds(5), default);
+        var rows = await PlatformHealth.CheckAllAsync(_platform!.GatewayGrpc, TimeSpan.FromSeconds(5), default);
         Assert.Equal("NOT_SERVING", rows.Single(r => r.Service == "inference").Status);
         Assert.All(rows.Where(r => r.Service != "inference"), r => Assert.Equal("SERVING", r.Status));
 
@@ -27,7 +25,7 @@ public sealed class InferenceReadinessTests : IAsyncLifetime
         var loaded = await inference.LoadModelAsync(new LoadModelRequest { Path = TinyGguf.Write(_dir), Name = "tiny" });
         Assert.Equal(ModelState.Ready, loaded.Info.State);
 
-        rows = await StatusCommand.CheckAllAsync(_platform.GatewayGrpc, TimeSpan.FromSeconds(5), default);
+        rows = await PlatformHealth.CheckAllAsync(_platform.GatewayGrpc, TimeSpan.FromSeconds(5), default);
         Assert.All(rows, r => Assert.Equal("SERVING", r.Status));
     }
 

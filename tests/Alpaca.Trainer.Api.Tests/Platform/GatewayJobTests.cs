@@ -3,6 +3,7 @@ using Alpaca.Inference;
 using Alpaca.Inference.Serving;
 using Alpaca.Llm.Prompts;
 using Alpaca.Messaging;
+using Alpaca.Platform;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Api.Tests.Support;
 using Grpc.Net.Client;
@@ -13,7 +14,8 @@ using JobHelpers = Alpaca.Trainer.Api.Tests.Support.Jobs;
 namespace Alpaca.Trainer.Api.Tests.Platform;
 
 /// <summary>
-/// The trainer behind the gateway as <c>alpaca up --redis</c> composes them (Redis Streams and Redis state): a job submitted through the gateway trains the tiny preset on Alpaca records, exports GGUF, announces
+/// The trainer behind the gateway as <c>alpaca up --redis</c> composes them (Redis Streams and Redis state; only
+/// the trainer, since the flow under test touches no other service): a job submitted through the gateway trains the tiny preset on Alpaca records, exports GGUF, announces
 /// it on the model-published stream, and our inference engine loads that GGUF and generates.
 /// </summary>
 public sealed class GatewayJobTests(RedisServer redis, ITestOutputHelper output) : IClassFixture<RedisServer>, IDisposable
@@ -23,11 +25,17 @@ public sealed class GatewayJobTests(RedisServer redis, ITestOutputHelper output)
     [Fact]
     public async Task A_job_submitted_through_the_gateway_trains_exports_gguf_publishes_the_model_and_the_engine_serves_it()
     {
-        await using var platform = await GatewayPlatform.StartAsync(redis.Address, new Dictionary<string, string?>
+        await using var platform = await EmbeddedPlatform.StartAsync([TrainerModule.Instance], new EmbeddedPlatformOptions
         {
-            ["Alpaca:Trainer:OutputRoot"] = _dir.File("jobs"),
-            ["Alpaca:Trainer:Threads"] = "2",
-            ["Alpaca:Trainer:Device"] = "cpu",
+            GatewayPort = 0,
+            GatewayHttpPort = 0,
+            Redis = redis.Address,
+            ExtraSettings = new Dictionary<string, string?>
+            {
+                ["Alpaca:Trainer:OutputRoot"] = _dir.File("jobs"),
+                ["Alpaca:Trainer:Threads"] = "2",
+                ["Alpaca:Trainer:Device"] = "cpu",
+            },
         });
         using var channel = GrpcChannel.ForAddress(platform.GatewayGrpc);
         var client = new TrainerService.TrainerServiceClient(channel);

@@ -98,7 +98,7 @@ internal static class GenerateBench
                 var dir = Path.Combine(Path.GetTempPath(), "alpaca-gen-bench-" + Guid.NewGuid().ToString("N"));
                 try
                 {
-                    var spec = new GenerationSpec
+                    var spec = new SelfInstructRunSpec
                     {
                         RunId = "bench",
                         Seeds = seedTasks,

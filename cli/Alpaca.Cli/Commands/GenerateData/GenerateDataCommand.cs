@@ -80,7 +80,7 @@ public static class GenerateDataCommand
                 }
 
                 var stops = parse.GetValue(stop) is { Length: > 0 } given ? given.Select(Unescape).ToList() : sampling.Stop;
-                var spec = new GenerationSpec
+                var spec = new SelfInstructRunSpec
                 {
                     RunId = parse.GetValue(runId)!,
                     Seeds = SeedTaskReader.Read(Required(parse.GetValue(seeds), "--seeds")),

@@ -10,7 +10,7 @@ internal static class GenerateProgressView
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromMilliseconds(250);
 
-    public static async Task<RunProgress> RunAsync(GenerationRun run, GenerationSpec spec, CancellationToken cancellationToken)
+    public static async Task<RunProgress> RunAsync(GenerationRun run, SelfInstructRunSpec spec, CancellationToken cancellationToken)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {

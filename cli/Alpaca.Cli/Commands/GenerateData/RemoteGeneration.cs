@@ -22,7 +22,7 @@ internal static class RemoteGeneration
 {
     public sealed record Teacher(string BaseUrl, string Model, CoreTeacherApi Api, string KeyEnv, string? KeyFile, TimeSpan RequestTimeout, int MaxRetries, bool Unbatched);
 
-    public static StartRunRequest Request(GenerationSpec spec, Teacher teacher, string? outputDir)
+    public static StartRunRequest Request(SelfInstructRunSpec spec, Teacher teacher, string? outputDir)
     {
         var seeds = new SeedTasks();
         seeds.Tasks.Add(spec.Seeds.Select(s => new SeedTask { Id = s.Id, Instruction = s.Instruction, Input = s.Input, Output = s.Output }));

@@ -1,9 +1,5 @@
 using System.CommandLine;
-using System.Diagnostics;
-using Alpaca.Gateway;
-using Grpc.Core;
-using Grpc.Health.V1;
-using Grpc.Net.Client;
+using Alpaca.Platform;
 using Spectre.Console;
 
 namespace Alpaca.Cli.Commands.Platform;
@@ -24,7 +20,7 @@ public static class StatusCommand
                 return 2;
             }
 
-            var rows = await CheckAllAsync(address, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
+            var rows = await PlatformHealth.CheckAllAsync(address, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
             var table = new Table().AddColumns("service", "status", "latency", "detail");
             foreach (var row in rows)
             {
@@ -36,41 +32,5 @@ public static class StatusCommand
             return rows.All(r => r.Status == "SERVING") ? 0 : 1;
         });
         return command;
-    }
-
-    public sealed record StatusRow(string Service, string Status, TimeSpan Latency, string Detail);
-
-    public static async Task<IReadOnlyList<StatusRow>> CheckAllAsync(Uri gateway, TimeSpan timeout, CancellationToken ct)
-    {
-        using var channel = GrpcChannel.ForAddress(gateway);
-        var client = new Health.HealthClient(channel);
-        var checks = new List<Task<StatusRow>> { CheckAsync(client, "gateway", "", null, timeout, ct) };
-        checks.AddRange(GatewayRoutes.Services.Select(s => CheckAsync(client, s.Name, s.GrpcService, s.Name, timeout, ct)));
-        return await Task.WhenAll(checks);
-    }
-
-    private static async Task<StatusRow> CheckAsync(Health.HealthClient client, string name, string grpcService, string? header, TimeSpan timeout, CancellationToken ct)
-    {
-        var headers = new Metadata();
-        if (header is not null)
-        {
-            headers.Add(GatewayRoutes.ServiceHeader, header);
-        }
-
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            var reply = await client.CheckAsync(new HealthCheckRequest { Service = grpcService }, headers, DateTime.UtcNow + timeout, ct);
-            return new StatusRow(name, reply.Status.ToString().ToUpperInvariant() switch
-            {
-                "SERVING" => "SERVING",
-                "NOTSERVING" => "NOT_SERVING",
-                var other => other,
-            }, watch.Elapsed, grpcService.Length > 0 ? grpcService : "gateway");
-        }
-        catch (RpcException ex)
-        {
-            return new StatusRow(name, "UNAVAILABLE", watch.Elapsed, $"{ex.StatusCode}: {ex.Status.Detail}");
-        }
     }
 }

@@ -1,5 +1,10 @@
 using System.CommandLine;
-using Alpaca.Cli.Platform;
+using Alpaca.Dedup.Api;
+using Alpaca.Generator.Api;
+using Alpaca.Inference.Api;
+using Alpaca.Platform;
+using Alpaca.ServiceDefaults;
+using Alpaca.Trainer.Api;
 using Spectre.Console;
 
 namespace Alpaca.Cli.Commands.Platform;
@@ -7,6 +12,10 @@ namespace Alpaca.Cli.Commands.Platform;
 /// <summary><c>alpaca up</c>: every service and the gateway in one process on 127.0.0.1.</summary>
 public static class UpCommand
 {
+    /// <summary>Every service of the platform, in start order.</summary>
+    private static readonly IReadOnlyList<ServiceModule> EveryService =
+        [GeneratorModule.Instance, DedupModule.Instance, TrainerModule.Instance, InferenceModule.Instance];
+
     public static Command Build()
     {
         var port = new Option<int>("--port") { Description = "Gateway gRPC (h2c) port; 0 picks a free one.", DefaultValueFactory = _ => 5080 };
@@ -20,24 +29,28 @@ public static class UpCommand
         };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
+            var modelPath = parse.GetValue(model);
+            if (modelPath is not null && !File.Exists(modelPath))
+            {
+                Console.Error.WriteLine($"alpaca up: model file not found: {modelPath}");
+                return 2;
+            }
+
             var options = new EmbeddedPlatformOptions
             {
                 GatewayPort = parse.GetValue(port),
                 GatewayHttpPort = parse.GetValue(httpPort),
                 Redis = parse.GetValue(redis),
                 StateDirectory = parse.GetValue(state)!,
-                Model = parse.GetValue(model),
+                ServiceSettings = modelPath is null
+                    ? new Dictionary<string, IReadOnlyDictionary<string, string?>>()
+                    : new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath) },
             };
-            if (options.Model is not null && !File.Exists(options.Model))
-            {
-                Console.Error.WriteLine($"alpaca up: model file not found: {options.Model}");
-                return 2;
-            }
 
             EmbeddedPlatform platform;
             try
             {
-                platform = await EmbeddedPlatform.StartAsync(options, ct);
+                platform = await EmbeddedPlatform.StartAsync(EveryService, options, ct);
             }
             catch (IOException ex)
             {
@@ -47,12 +60,12 @@ public static class UpCommand
 
             await using (platform)
             {
-                if (options.Model is not null)
+                if (modelPath is not null)
                 {
                     try
                     {
                         // "Started" means ready to serve: the model is in before the gateway address is printed.
-                        await platform.WaitForModelAsync(TimeSpan.FromMinutes(5), ct);
+                        await InferenceModule.WaitForModelAsync(platform.App(InferenceModule.Name), TimeSpan.FromMinutes(5), ct);
                     }
                     catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
                     {
@@ -61,7 +74,7 @@ public static class UpCommand
                     }
                 }
 
-                PrintSummary(platform, options);
+                PrintSummary(platform, options, modelPath);
                 // Tests and scripts read these two lines.
                 Console.WriteLine($"gateway: {platform.GatewayGrpc}");
                 Console.WriteLine($"gateway-http: {platform.GatewayHttp}");
@@ -81,7 +94,7 @@ public static class UpCommand
         return command;
     }
 
-    private static void PrintSummary(EmbeddedPlatform platform, EmbeddedPlatformOptions options)
+    private static void PrintSummary(EmbeddedPlatform platform, EmbeddedPlatformOptions options, string? modelPath)
     {
         var table = new Table().AddColumns("service", "gRPC (h2c)", "HTTP");
         table.AddRow("gateway", platform.GatewayGrpc.ToString(), platform.GatewayHttp.ToString());
@@ -95,8 +108,8 @@ public static class UpCommand
         console.MarkupLine(options.Redis is null
             ? $"[grey]bus: in-process · state: {Markup.Escape(Path.GetFullPath(options.StateDirectory))}[/]"
             : $"[grey]bus: Redis Streams · state: Redis at {Markup.Escape(options.Redis)}[/]");
-        console.MarkupLine(options.Model is null
+        console.MarkupLine(modelPath is null
             ? "[grey]inference: no model loaded (not ready); load one with alpaca models load FILE.gguf[/]"
-            : $"[grey]inference: serving {Markup.Escape(Path.GetFullPath(options.Model))}; OpenAI API at {Markup.Escape(new Uri(platform.GatewayHttp, "/v1").ToString())}[/]");
+            : $"[grey]inference: serving {Markup.Escape(Path.GetFullPath(modelPath))}; OpenAI API at {Markup.Escape(new Uri(platform.GatewayHttp, "/v1").ToString())}[/]");
     }
 }

@@ -1,8 +1,7 @@
-using System.Globalization;
 using Alpaca.Contracts.V1;
 using Alpaca.Generator.Api.Configuration;
+using Alpaca.Generator.Api.IntegrationEvents;
 using Alpaca.Generator.Dedup;
-using Alpaca.Messaging;
 using Grpc.Core;
 
 namespace Alpaca.Generator.Api.Dedup;
@@ -12,18 +11,17 @@ namespace Alpaca.Generator.Api.Dedup;
 /// <list type="number">
 /// <item>the run's namespace is created (or found) with the seed instructions through the dedup service's
 /// gRPC <c>CreateNamespace</c> — the events carry no seeds, and creation must be confirmed before candidates flow;</item>
-/// <item>a round's candidates go out as one <see cref="CandidatesProduced"/> event (in decision order);</item>
+/// <item>a round's candidates go out as one <see cref="CandidatesProduced"/> event (in decision order), through
+/// <see cref="CandidatesProducedPublisher"/>;</item>
 /// <item>the dedup service decides them in order and publishes one <see cref="InstructionDecided"/> each, which
-/// <see cref="Events.InstructionDecidedHandler"/> records in the <see cref="DecisionInbox"/>;</item>
+/// <see cref="IntegrationEvents.EventHandling.InstructionDecidedHandler"/> records in the <see cref="DecisionInbox"/>;</item>
 /// <item>the round completes when every candidate has its decision. Candidates still undecided after
 /// <see cref="GeneratorOptions.DecisionTimeout"/> are published again: the dedup service answers ids it
 /// already decided from its log, so a resend can never decide a candidate twice.</item>
 /// </list>
-/// Every publication gets a fresh event id: a resend must reach the dedup handler even if an earlier copy
-/// with the same candidates was processed (its decisions may have been lost in our crash).
 /// </summary>
 public sealed class PubSubDeduplicator(
-    IEventBus bus,
+    CandidatesProducedPublisher publisher,
     DecisionInbox inbox,
     DedupService.DedupServiceClient dedup,
     GeneratorOptions options,
@@ -78,7 +76,7 @@ public sealed class PubSubDeduplicator(
                     missing.Count, candidates.Count, runNamespace, options.DecisionTimeout, attempt);
             }
 
-            await bus.PublishAsync(Event(runNamespace, missing, withExtras), $"{runNamespace}/{missing[0].CandidateId}/{Guid.NewGuid():N}", cancellationToken).ConfigureAwait(false);
+            await publisher.PublishAsync(runNamespace, missing, withExtras, cancellationToken).ConfigureAwait(false);
             try
             {
                 await Task.WhenAll(waits).WaitAsync(options.DecisionTimeout, cancellationToken).ConfigureAwait(false);
@@ -88,25 +86,5 @@ public sealed class PubSubDeduplicator(
                 // Loop: publish what is still missing.
             }
         }
-    }
-
-    private static CandidatesProduced Event(string ns, List<CandidateInstruction> candidates, bool withExtras)
-    {
-        var e = new CandidatesProduced
-        {
-            RunId = ns.StartsWith("gen-", StringComparison.Ordinal) ? ns["gen-".Length..] : ns,
-            Namespace = ns,
-            Round = RoundOf(candidates[0].CandidateId),
-            IncludeExtras = withExtras,
-        };
-        e.Candidates.Add(candidates.Select(c => new CandidateRecord { CandidateId = c.CandidateId, Instruction = c.Instruction, Input = c.Input, Output = c.Output }));
-        return e;
-    }
-
-    /// <summary>The round of an id <c>r{round}.p{prompt}.s{segment}</c>; 0 for other ids (e.g. resubmitted records).</summary>
-    private static long RoundOf(string candidateId)
-    {
-        var dot = candidateId.IndexOf('.', StringComparison.Ordinal);
-        return candidateId.StartsWith('r') && dot > 1 && long.TryParse(candidateId.AsSpan(1, dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var round) ? round : 0;
     }
 }

@@ -39,7 +39,7 @@ public sealed class RunManager(
         foreach (var id in await store.ListRunIdsAsync(cancellationToken).ConfigureAwait(false))
         {
             RunSpec? request;
-            GenerationSpec? spec;
+            SelfInstructRunSpec? spec;
             RunCheckpoint? checkpoint;
             try
             {
@@ -168,13 +168,13 @@ public sealed class RunManager(
     internal async Task<RunEntry?> FindAsync(string runId, CancellationToken cancellationToken) =>
         _runs.TryGetValue(runId, out var entry) ? entry : await LoadStoredAsync(runId, cancellationToken).ConfigureAwait(false);
 
-    private void Launch(RunEntry entry, GenerationSpec spec)
+    private void Launch(RunEntry entry, SelfInstructRunSpec spec)
     {
         entry.Cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         entry.Task = Task.Run(() => ExecuteAsync(entry, spec, entry.Cts.Token));
     }
 
-    private async Task ExecuteAsync(RunEntry entry, GenerationSpec spec, CancellationToken token)
+    private async Task ExecuteAsync(RunEntry entry, SelfInstructRunSpec spec, CancellationToken token)
     {
         var slot = false;
         try

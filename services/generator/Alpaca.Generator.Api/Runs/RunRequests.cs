@@ -6,7 +6,7 @@ namespace Alpaca.Generator.Api.Runs;
 
 /// <summary>
 /// The StartRun request of each run (<c>generator/runs/{id}/request</c>, protobuf JSON): the teacher
-/// endpoint and how to reach it are not part of <see cref="Generator.Runs.GenerationSpec"/>, and a resume
+/// endpoint and how to reach it are not part of <see cref="Generator.Runs.SelfInstructRunSpec"/>, and a resume
 /// after a restart needs them. API keys are never in it: only the names of where to read them.
 /// </summary>
 public sealed class RunRequests(IStateStore state)

@@ -11,13 +11,13 @@ using SeedTask = Alpaca.Generator.Seeds.SeedTask;
 namespace Alpaca.Generator.Api.Runs;
 
 /// <summary>
-/// Turns a StartRun request into the core's <see cref="GenerationSpec"/> and <see cref="TeacherOptions"/>.
+/// Turns a StartRun request into the core's <see cref="SelfInstructRunSpec"/> and <see cref="TeacherOptions"/>.
 /// Every problem is a <see cref="GeneratorInputException"/> naming the field (or the seed file's line), which
 /// the gRPC layer answers with INVALID_ARGUMENT. Zero values mean the reference's defaults.
 /// </summary>
 public static class RunSpecFactory
 {
-    public static GenerationSpec BuildSpec(string runId, RunSpec request, GeneratorOptions options)
+    public static SelfInstructRunSpec BuildSpec(string runId, RunSpec request, GeneratorOptions options)
     {
         var seeds = request.SeedsCase switch
         {
@@ -34,7 +34,7 @@ public static class RunSpecFactory
         var teacher = request.Teacher ?? throw new GeneratorInputException("spec.teacher is required.");
         var sampling = request.Sampling ?? new GenerationSampling();
         var reference = new TeacherSampling();
-        var spec = new GenerationSpec
+        var spec = new SelfInstructRunSpec
         {
             RunId = runId,
             Seeds = seeds,

@@ -10,7 +10,7 @@ namespace Alpaca.Generator.Api.Runs;
 /// <see cref="IRunStore"/> over the platform's state store (Redis, or the local state folder), so runs
 /// survive a restart of the service and can resume on another replica:
 /// <list type="bullet">
-/// <item><c>generator/runs/{id}/spec</c>: the <see cref="GenerationSpec"/> (seeds and prompt text included), written once;</item>
+/// <item><c>generator/runs/{id}/spec</c>: the <see cref="SelfInstructRunSpec"/> (seeds and prompt text included), written once;</item>
 /// <item><c>generator/runs/{id}/checkpoint</c>: replaced as one value (counters and pending round change together); its presence means the run exists;</item>
 /// <item><c>generator/runs/{id}/kept</c>: the append-only kept log, one record per list item.</item>
 /// </list>
@@ -39,7 +39,7 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
             return null;
         }
 
-        var spec = await ReadAsync<GenerationSpec>(Key(runId, "spec"), cancellationToken).ConfigureAwait(false)
+        var spec = await ReadAsync<SelfInstructRunSpec>(Key(runId, "spec"), cancellationToken).ConfigureAwait(false)
             ?? throw new GeneratorInputException($"Run '{runId}' has a checkpoint but no spec in the state store.");
         var kept = await LoadKeptAsync(runId, cancellationToken).ConfigureAwait(false);
         return new StoredRun(spec, checkpoint, kept);
@@ -50,8 +50,8 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
         ReadAsync<RunCheckpoint>(Key(runId, "checkpoint"), cancellationToken);
 
     /// <summary>The spec alone (resuming needs it without the kept log, which the run loads itself).</summary>
-    public Task<GenerationSpec?> LoadSpecAsync(string runId, CancellationToken cancellationToken = default) =>
-        ReadAsync<GenerationSpec>(Key(runId, "spec"), cancellationToken);
+    public Task<SelfInstructRunSpec?> LoadSpecAsync(string runId, CancellationToken cancellationToken = default) =>
+        ReadAsync<SelfInstructRunSpec>(Key(runId, "spec"), cancellationToken);
 
     public async Task<IReadOnlyList<KeptRecord>> LoadKeptAsync(string runId, CancellationToken cancellationToken = default)
     {
@@ -72,7 +72,7 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
         return kept;
     }
 
-    public async Task CreateAsync(GenerationSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
+    public async Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
         // Spec first and the checkpoint last: until the checkpoint exists the run does not, and creating it
         // again starts from an empty log.

@@ -5,7 +5,7 @@ namespace Alpaca.Generator.Dedup;
 public sealed record CandidateInstruction(string CandidateId, string Instruction, string Input, string Output);
 
 /// <summary>A pool instruction and its ROUGE-L F1 to the candidate.</summary>
-public sealed record SimilarInstruction(string Instruction, double Score);
+public sealed record ScoredInstruction(string Instruction, double Score);
 
 /// <summary>The dedup decision for one candidate.</summary>
 /// <param name="Kept">True when ROUGE-L F1 ≤ 0.7 against every instruction of the namespace's pool.</param>
@@ -18,7 +18,7 @@ public sealed record DedupVerdict(
     bool Kept,
     double MaxF,
     string? MostSimilarInstruction = null,
-    IReadOnlyList<SimilarInstruction>? MostSimilarInstructions = null,
+    IReadOnlyList<ScoredInstruction>? MostSimilarInstructions = null,
     double? AvgSimilarityScore = null);
 
 /// <summary>

@@ -52,7 +52,7 @@ public sealed class InProcessDeduplicator : IInstructionDeduplicator
         decision.Kept,
         decision.MaxF,
         decision.MostSimilar >= 0 ? pool[decision.MostSimilar] : null,
-        decision.Extras?.MostSimilar.Select(s => new SimilarInstruction(s.Instruction, s.Score)).ToList(),
+        decision.Extras?.MostSimilar.Select(s => new ScoredInstruction(s.Instruction, s.Score)).ToList(),
         decision.Extras?.AverageSimilarity);
 
     private sealed record Namespace(DedupPool Pool)

@@ -9,7 +9,7 @@ namespace Alpaca.Generator.Runs;
 /// <summary>
 /// Runs in a local folder, one sub-folder per run:
 /// <list type="bullet">
-/// <item><c>spec.json</c>: the <see cref="GenerationSpec"/> (written once, before the checkpoint);</item>
+/// <item><c>spec.json</c>: the <see cref="SelfInstructRunSpec"/> (written once, before the checkpoint);</item>
 /// <item><c>checkpoint.json</c>: replaced atomically (temp file, fsync, rename); its presence means the run exists;</item>
 /// <item><c>kept.jsonl</c>: one kept record per line, appended and fsync'ed per round. A line torn by a crash
 /// (no final newline) is cut off on the next load; its round is still pending and is replayed.</item>
@@ -46,13 +46,13 @@ public sealed class FileRunStore(string root) : IRunStore
             return Task.FromResult<StoredRun?>(null);
         }
 
-        var spec = ReadJson<GenerationSpec>(Path.Combine(dir, SpecFile));
+        var spec = ReadJson<SelfInstructRunSpec>(Path.Combine(dir, SpecFile));
         var checkpoint = ReadJson<RunCheckpoint>(checkpointPath);
         var kept = ReadKept(Path.Combine(dir, KeptFile));
         return Task.FromResult<StoredRun?>(new StoredRun(spec, checkpoint, kept));
     }
 
-    public Task CreateAsync(GenerationSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
+    public Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
         var dir = RunFolder(spec.RunId);
         Directory.CreateDirectory(dir);

@@ -34,7 +34,7 @@ public sealed class GenerationRun
     private readonly TimeProvider _time;
     private readonly Random _seedSource = new();
 
-    private GenerationSpec _spec = null!;
+    private SelfInstructRunSpec _spec = null!;
     private RunCheckpoint _checkpoint = new();
     private RunCounters _counters = new();
     private List<KeptRecord> _kept = [];
@@ -67,7 +67,7 @@ public sealed class GenerationRun
     /// snapshot: Succeeded, Failed (with the reason) or Cancelled. Cancelling <paramref name="cancellationToken"/>
     /// stops it where it is (the exports are brought up to date) and leaves it resumable.
     /// </summary>
-    public async Task<RunProgress> RunAsync(GenerationSpec requested, CancellationToken cancellationToken = default)
+    public async Task<RunProgress> RunAsync(SelfInstructRunSpec requested, CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _running, 1) == 1)
         {
@@ -131,7 +131,7 @@ public sealed class GenerationRun
         return true;
     }
 
-    private async Task LoadOrCreateAsync(GenerationSpec requested, CancellationToken cancellationToken)
+    private async Task LoadOrCreateAsync(SelfInstructRunSpec requested, CancellationToken cancellationToken)
     {
         var stored = await _store.LoadAsync(requested.RunId, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();

@@ -1,7 +1,7 @@
 namespace Alpaca.Generator.Runs;
 
 /// <summary>A run as stored: what was asked, where it stands, and every kept record in order.</summary>
-public sealed record StoredRun(GenerationSpec Spec, RunCheckpoint Checkpoint, IReadOnlyList<KeptRecord> Kept);
+public sealed record StoredRun(SelfInstructRunSpec Spec, RunCheckpoint Checkpoint, IReadOnlyList<KeptRecord> Kept);
 
 /// <summary>
 /// Durable run state. The kept log is append-only and is the truth about what was accepted; the checkpoint
@@ -14,7 +14,7 @@ public interface IRunStore
     Task<StoredRun?> LoadAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a run (replacing the remains of a creation interrupted before its first checkpoint).</summary>
-    Task CreateAsync(GenerationSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default);
+    Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the checkpoint atomically.</summary>
     Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default);

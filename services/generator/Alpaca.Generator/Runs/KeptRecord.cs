@@ -8,5 +8,5 @@ public sealed record KeptRecord(
     string Instruction,
     string Input,
     string Output,
-    IReadOnlyList<SimilarInstruction>? MostSimilarInstructions = null,
+    IReadOnlyList<ScoredInstruction>? MostSimilarInstructions = null,
     double? AvgSimilarityScore = null);

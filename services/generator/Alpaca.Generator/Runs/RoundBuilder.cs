@@ -13,13 +13,13 @@ namespace Alpaca.Generator.Runs;
 /// </summary>
 internal sealed class RoundBuilder
 {
-    private readonly GenerationSpec _spec;
+    private readonly SelfInstructRunSpec _spec;
     private readonly PromptTemplate _template;
     private readonly PromptSampler _sampler;
     private readonly ResponseParser _parser;
     private readonly TeacherApi _api;
 
-    public RoundBuilder(GenerationSpec spec, TeacherApi api)
+    public RoundBuilder(SelfInstructRunSpec spec, TeacherApi api)
     {
         _spec = spec;
         _api = api;

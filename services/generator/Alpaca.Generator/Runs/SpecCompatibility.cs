@@ -9,26 +9,26 @@ namespace Alpaca.Generator.Runs;
 /// </summary>
 internal static class SpecCompatibility
 {
-    public static void EnsureResumable(GenerationSpec stored, GenerationSpec requested)
+    public static void EnsureResumable(SelfInstructRunSpec stored, SelfInstructRunSpec requested)
     {
-        Same(nameof(GenerationSpec.NumInstructions), stored.NumInstructions, requested.NumInstructions);
-        Same(nameof(GenerationSpec.NumPromptInstructions), stored.NumPromptInstructions, requested.NumPromptInstructions);
-        Same(nameof(GenerationSpec.RequestBatchSize), stored.RequestBatchSize, requested.RequestBatchSize);
-        Same(nameof(GenerationSpec.DedupExtras), stored.DedupExtras, requested.DedupExtras);
-        Same(nameof(GenerationSpec.CleaningChecks), stored.CleaningChecks, requested.CleaningChecks);
+        Same(nameof(SelfInstructRunSpec.NumInstructions), stored.NumInstructions, requested.NumInstructions);
+        Same(nameof(SelfInstructRunSpec.NumPromptInstructions), stored.NumPromptInstructions, requested.NumPromptInstructions);
+        Same(nameof(SelfInstructRunSpec.RequestBatchSize), stored.RequestBatchSize, requested.RequestBatchSize);
+        Same(nameof(SelfInstructRunSpec.DedupExtras), stored.DedupExtras, requested.DedupExtras);
+        Same(nameof(SelfInstructRunSpec.CleaningChecks), stored.CleaningChecks, requested.CleaningChecks);
         if (requested.Seed is { } seed)
         {
-            Same(nameof(GenerationSpec.Seed), stored.Seed, seed);
+            Same(nameof(SelfInstructRunSpec.Seed), stored.Seed, seed);
         }
 
         if (stored.PromptText != requested.PromptText)
         {
-            Mismatch(stored.RunId, nameof(GenerationSpec.PromptText), "a different prompt text", $"'{requested.PromptSource}'");
+            Mismatch(stored.RunId, nameof(SelfInstructRunSpec.PromptText), "a different prompt text", $"'{requested.PromptSource}'");
         }
 
         if (stored.Seeds.Count != requested.Seeds.Count || !stored.Seeds.SequenceEqual(requested.Seeds))
         {
-            Mismatch(stored.RunId, nameof(GenerationSpec.Seeds), $"{stored.Seeds.Count} stored seed tasks", $"{requested.Seeds.Count} different ones");
+            Mismatch(stored.RunId, nameof(SelfInstructRunSpec.Seeds), $"{stored.Seeds.Count} stored seed tasks", $"{requested.Seeds.Count} different ones");
         }
 
         void Same<T>(string field, T a, T b)

@@ -44,7 +44,7 @@ public sealed class TrainerGrpcService(JobManager manager, JobUpdates updates) :
         var job = await manager.CancelAsync(request.JobId, context.CancellationToken).ConfigureAwait(false)
             ?? throw GrpcErrors.NotFound($"No job '{request.JobId}'.");
         return job.State is JobState.Succeeded or JobState.Failed
-            ? throw GrpcErrors.FailedPrecondition($"Job '{job.Id}' already ended as {JobEvents.JobStateName(job.State)}; there is nothing to cancel.")
+            ? throw GrpcErrors.FailedPrecondition($"Job '{job.Id}' already ended as {JobStates.Name(job.State)}; there is nothing to cancel.")
             : new CancelJobResponse { Job = job };
     }
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Alpaca.Contracts.V1;
 using Alpaca.Trainer.Api.Configuration;
+using Alpaca.Trainer.Api.IntegrationEvents;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ public sealed partial class JobManager(
     JobRepository jobs,
     JobQueue queue,
     JobSpecValidator validator,
-    JobEvents events,
+    JobEventPublisher events,
     TrainerMetrics metrics,
     IOptions<TrainerOptions> options,
     IConfiguration configuration)

@@ -1,5 +1,6 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Trainer.Api.Configuration;
+using Alpaca.Trainer.Api.IntegrationEvents;
 using Alpaca.Trainer.Training;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,7 @@ public sealed class JobRunner(
     JobRepository jobs,
     JobQueue queue,
     JobSpecValidator validator,
-    JobEvents events,
+    JobEventPublisher events,
     TrainerMetrics metrics,
     IOptions<TrainerOptions> options,
     ILogger<JobRunner> logger) : BackgroundService

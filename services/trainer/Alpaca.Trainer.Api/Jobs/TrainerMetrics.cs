@@ -27,7 +27,7 @@ public sealed class TrainerMetrics
 
     public void Submitted() => _submitted.Add(1);
 
-    public void Finished(JobState state) => _finished.Add(1, new KeyValuePair<string, object?>("state", JobEvents.JobStateName(state)));
+    public void Finished(JobState state) => _finished.Add(1, new KeyValuePair<string, object?>("state", JobStates.Name(state)));
 
     public void Step(long tokens)
     {

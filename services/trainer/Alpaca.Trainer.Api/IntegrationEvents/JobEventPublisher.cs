@@ -1,15 +1,17 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Messaging;
+using Alpaca.Trainer.Api.Jobs;
 using Alpaca.Trainer.Training;
 using Google.Protobuf.WellKnownTypes;
 
-namespace Alpaca.Trainer.Api.Jobs;
+namespace Alpaca.Trainer.Api.IntegrationEvents;
 
 /// <summary>
-/// The trainer's integration events. Event ids are stable per fact (job, state, step, attempt), so a
+/// The trainer's integration events: <see cref="TrainingProgress"/> (<c>alpaca.training-progress.v1</c>) and
+/// <see cref="ModelPublished"/> (<c>alpaca.model-published.v1</c>). Event ids are stable per fact (job, state, step, attempt), so a
 /// step re-run after a resume or a re-published model is recognisable to idempotent consumers.
 /// </summary>
-public sealed class JobEvents(IEventBus bus, ILogger<JobEvents> logger)
+public sealed class JobEventPublisher(IEventBus bus, ILogger<JobEventPublisher> logger)
 {
     /// <summary>Best effort: progress is also in the durable job record, so a transport hiccup must not fail training.</summary>
     public async Task ProgressAsync(Job job, CancellationToken cancellationToken = default)
@@ -23,7 +25,7 @@ public sealed class JobEvents(IEventBus bus, ILogger<JobEvents> logger)
             Loss = job.Progress?.Loss ?? 0,
             LearningRate = job.Progress?.LearningRate ?? 0,
             TokensPerSecond = job.Progress?.TokensPerSecond ?? 0,
-            State = JobStateName(job.State),
+            State = JobStates.Name(job.State),
         };
         try
         {
@@ -59,16 +61,4 @@ public sealed class JobEvents(IEventBus bus, ILogger<JobEvents> logger)
         };
         return bus.PublishAsync(published, $"{job.Id}/model-published", cancellationToken);
     }
-
-    /// <summary>The proto enum value name (e.g. JOB_STATE_RUNNING), as the event contract documents.</summary>
-    public static string JobStateName(JobState state) => state switch
-    {
-        JobState.Queued => "JOB_STATE_QUEUED",
-        JobState.Running => "JOB_STATE_RUNNING",
-        JobState.Exporting => "JOB_STATE_EXPORTING",
-        JobState.Succeeded => "JOB_STATE_SUCCEEDED",
-        JobState.Failed => "JOB_STATE_FAILED",
-        JobState.Cancelled => "JOB_STATE_CANCELLED",
-        _ => "JOB_STATE_UNSPECIFIED",
-    };
 }

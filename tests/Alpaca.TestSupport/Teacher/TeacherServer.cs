@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Alpaca.Generator.Api.Tests.Support;
+namespace Alpaca.TestSupport.Teacher;
 
 /// <summary>
 /// An OpenAI-compatible teacher on 127.0.0.1 (Kestrel, port 0): <c>POST /v1/completions</c> with a prompt

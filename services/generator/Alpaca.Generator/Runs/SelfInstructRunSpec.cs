@@ -7,10 +7,11 @@ using Alpaca.Generator.Teacher;
 namespace Alpaca.Generator.Runs;
 
 /// <summary>
-/// Everything a run needs, stored with the run so a restart continues the same run (seeds and prompt text
-/// included, so editing the seed file later cannot change a run half way). Defaults are the reference's.
+/// Everything a Self-Instruct generation run needs, stored with the run so a restart continues the same run
+/// (seeds and prompt text included, so editing the seed file later cannot change a run half way). Defaults
+/// are the reference's.
 /// </summary>
-public sealed partial record GenerationSpec
+public sealed partial record SelfInstructRunSpec
 {
     /// <summary>Run id: 1–100 characters of [A-Za-z0-9._-] (it names a folder and the dedup namespace).</summary>
     public required string RunId { get; init; }

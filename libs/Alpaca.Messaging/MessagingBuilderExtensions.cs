@@ -8,17 +8,21 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace Alpaca.Messaging;
 
 /// <summary>
 /// Registers the event bus chosen by <c>Alpaca:Messaging:Transport</c> (<c>inprocess</c>, <c>redis</c>,
-/// <c>dapr</c>) and the subscriber that feeds this service's handlers.
+/// <c>dapr</c>) and the subscriber that feeds this service's handlers. Each service that publishes or handles
+/// integration events calls it from its own <c>Add…Services()</c> (after <c>AddStateStore</c>: the dispatcher
+/// records processed event ids there); the service shell (ServiceDefaults) does not, so the gateway has none.
 /// </summary>
-public static class MessagingServiceCollectionExtensions
+public static class MessagingBuilderExtensions
 {
-    public static IServiceCollection AddAlpacaMessaging(this IServiceCollection services, IConfiguration configuration, string appId)
+    public static IHostApplicationBuilder AddEventBus(this IHostApplicationBuilder builder, string appId)
     {
+        var (services, configuration) = (builder.Services, builder.Configuration);
         var options = new MessagingOptions { AppId = appId };
         configuration.GetSection("Alpaca:Messaging").Bind(options);
         services.TryAddSingleton(options);
@@ -44,7 +48,7 @@ public static class MessagingServiceCollectionExtensions
                 throw new InvalidOperationException($"Unknown Alpaca:Messaging:Transport '{options.Transport}': use inprocess, redis or dapr.");
         }
 
-        return services;
+        return builder;
     }
 
     /// <summary>Subscribes a handler to the topic of <typeparamref name="TEvent"/>.</summary>

@@ -1,21 +1,24 @@
-using Alpaca.Cli.Platform;
 using Alpaca.Contracts.V1;
+using Alpaca.Dedup.Api;
 using Alpaca.Generator.Api.Tests.Support;
+using Alpaca.Platform;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Grpc.Net.Client;
 
 namespace Alpaca.Generator.Api.Tests;
 
 /// <summary>
-/// <c>alpaca up</c>'s default (no Redis): the in-process broker between the services and a local state folder
-/// per service. Dedup still goes through the dedup service over pub/sub and gives the same data set.
+/// <c>alpaca up</c>'s default (no Redis) with the services a run touches (generator and dedup): the in-process
+/// broker between them and a local state folder per service. Dedup still goes through the dedup service over
+/// pub/sub and gives the same data set.
 /// </summary>
-public sealed class EmbeddedPlatformTests : IAsyncLifetime
+public sealed class EmbeddedPlatformRunTests : IAsyncLifetime
 {
     private readonly TempDir _dir = new("alpaca-gen-embedded");
     private EmbeddedPlatform? _platform;
 
-    public async Task InitializeAsync() => _platform = await EmbeddedPlatform.StartAsync(new EmbeddedPlatformOptions
+    public async Task InitializeAsync() => _platform = await EmbeddedPlatform.StartAsync([GeneratorModule.Instance, DedupModule.Instance], new EmbeddedPlatformOptions
     {
         GatewayPort = 0,
         GatewayHttpPort = 0,
@@ -32,14 +35,14 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
         var client = new GeneratorService.GeneratorServiceClient(channel);
 
         // No output_dir: the data set goes to the generator's data folder beside its state.
-        var spec = RunKit.Spec(teacher.BaseUrl, target, "");
+        var spec = GrpcRunKit.Spec(teacher.BaseUrl, target, "");
         await client.StartRunAsync(new StartRunRequest { RunId = "embedded", Spec = spec });
-        var run = (await RunKit.WatchToEndAsync(client, "embedded", TimeSpan.FromSeconds(60)))[^1];
+        var run = (await GrpcRunKit.WatchToEndAsync(client, "embedded", TimeSpan.FromSeconds(60)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
-        RunKit.AssertCounts(plan, run.Progress);
+        GrpcRunKit.AssertCounts(plan, run.Progress);
         Assert.Equal(Path.Combine(_dir.File("state"), "generator", "datasets", "embedded", "alpaca_data.json"), run.DatasetPath);
-        Assert.Equal(plan.KeptInstructions.Take(target), RunKit.DatasetInstructions(run.DatasetPath));
+        Assert.Equal(plan.KeptInstructions.Take(target), AlpacaRecords.Instructions(run.DatasetPath));
         var stats = (await new DedupService.DedupServiceClient(channel).GetNamespaceAsync(new GetNamespaceRequest { Namespace = "gen-embedded" })).Stats;
         Assert.Equal(175 + plan.KeptInstructions.Count, stats.PoolSize);
     }

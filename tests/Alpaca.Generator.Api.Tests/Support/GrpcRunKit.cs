@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Alpaca.Contracts.V1;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
 namespace Alpaca.Generator.Api.Tests.Support;
 
 /// <summary>Run requests and the client side of WatchRun, shared by the tests.</summary>
-public static class RunKit
+public static class GrpcRunKit
 {
     public static RunSpec Spec(string teacherUrl, int target, string outputDir, int concurrency = 1, bool extras = false) => new()
     {
@@ -64,13 +65,6 @@ public static class RunKit
             Assert.True(DateTime.UtcNow < deadline, $"Run {runId} did not reach {kept} kept within {timeout} (state {run.State}, kept {run.Progress.Kept}).");
             await Task.Delay(25);
         }
-    }
-
-    /// <summary>The instructions of an alpaca_data.json, in order.</summary>
-    public static List<string> DatasetInstructions(string path)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        return doc.RootElement.EnumerateArray().Select(r => r.GetProperty("instruction").GetString()!).ToList();
     }
 
     /// <summary>Asserts the rejection counters equal the plan's, reason by reason.</summary>

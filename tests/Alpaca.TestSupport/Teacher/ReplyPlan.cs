@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Alpaca.Generator.Api.Tests.Support;
+namespace Alpaca.TestSupport.Teacher;
 
 /// <summary>A reply to one prompt: text after the prompt's final "4. Instruction:", and its finish_reason.</summary>
 public sealed record PlannedReply(string Text, string FinishReason);
@@ -22,14 +22,14 @@ public sealed class ReplyPlan
     private static readonly string[] NonAscii = ["É", "¿", "“", "Ω "];
 
     private readonly Random _rng;
-    private readonly Queue<AlpacaRecord> _records;
+    private readonly Queue<ReleasedRecord> _records;
     private readonly List<PlannedReply> _replies = [];
     private int _next;
 
     public ReplyPlan(int seed, int target, int batch, int extraRounds = 0)
     {
         _rng = new Random(seed);
-        _records = new Queue<AlpacaRecord>(AlpacaRecords.Usable.OrderBy(_ => _rng.Next()));
+        _records = new Queue<ReleasedRecord>(AlpacaRecords.Usable.OrderBy(_ => _rng.Next()));
         Target = target;
         while (KeptInstructions.Count < target)
         {
@@ -125,7 +125,7 @@ public sealed class ReplyPlan
         return new PlannedReply(sb.ToString(), "stop");
     }
 
-    private void AppendItem(StringBuilder sb, int number, AlpacaRecord record, bool counting)
+    private void AppendItem(StringBuilder sb, int number, ReleasedRecord record, bool counting)
     {
         var instruction = record.Instruction;
         var omitOutput = false;

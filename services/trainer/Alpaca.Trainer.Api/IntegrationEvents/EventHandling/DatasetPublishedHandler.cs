@@ -2,7 +2,7 @@ using Alpaca.Contracts.V1;
 using Alpaca.Messaging;
 using Alpaca.Trainer.Api.Datasets;
 
-namespace Alpaca.Trainer.Api.Events;
+namespace Alpaca.Trainer.Api.IntegrationEvents.EventHandling;
 
 /// <summary>
 /// Records every data set the generator publishes so jobs can name it by id. Recording is an idempotent

@@ -3,7 +3,7 @@ using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Messaging;
 
-namespace Alpaca.Inference.Api.Events;
+namespace Alpaca.Inference.Api.IntegrationEvents.EventHandling;
 
 /// <summary>
 /// A fine-tune was published: with <c>Alpaca:Inference:AutoLoadPublished</c> it is loaded (hot-swapped

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
 namespace Alpaca.State;
@@ -8,12 +9,14 @@ namespace Alpaca.State;
 /// <summary>
 /// Registers the state store chosen by configuration:
 /// <c>Alpaca:State:Store</c> = <c>local</c> (default; folder <c>Alpaca:State:Path</c>, default <c>.alpaca/state</c>)
-/// or <c>redis</c> (connection <c>Alpaca:Redis</c>).
+/// or <c>redis</c> (connection <c>Alpaca:Redis</c>). Each service that keeps state calls it from its own
+/// <c>Add…Services()</c>; the service shell (ServiceDefaults) does not, so the gateway has none.
 /// </summary>
-public static class StateServiceCollectionExtensions
+public static class StateBuilderExtensions
 {
-    public static IServiceCollection AddAlpacaState(this IServiceCollection services, IConfiguration configuration)
+    public static IHostApplicationBuilder AddStateStore(this IHostApplicationBuilder builder)
     {
+        var (services, configuration) = (builder.Services, builder.Configuration);
         var kind = configuration["Alpaca:State:Store"] ?? "local";
         switch (kind.ToLowerInvariant())
         {
@@ -31,7 +34,7 @@ public static class StateServiceCollectionExtensions
                 throw new InvalidOperationException($"Unknown Alpaca:State:Store '{kind}': use 'local' or 'redis'.");
         }
 
-        return services;
+        return builder;
     }
 
     /// <summary>One shared Redis connection from <c>Alpaca:Redis</c> (StackExchange.Redis configuration string).</summary>

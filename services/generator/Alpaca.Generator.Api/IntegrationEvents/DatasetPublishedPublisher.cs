@@ -3,10 +3,10 @@ using Alpaca.Generator.Runs;
 using Alpaca.Messaging;
 using Google.Protobuf.WellKnownTypes;
 
-namespace Alpaca.Generator.Api.Runs;
+namespace Alpaca.Generator.Api.IntegrationEvents;
 
 /// <summary>Announces a completed run's dataset on <c>alpaca.dataset-published.v1</c>; the dataset id is the event id, so a re-publication after a crash is recognised by consumers.</summary>
-public sealed class EventBusDatasetPublisher(IEventBus bus) : IDatasetPublisher
+public sealed class DatasetPublishedPublisher(IEventBus bus) : IDatasetPublisher
 {
     public Task PublishAsync(DatasetPublication publication, CancellationToken cancellationToken = default) =>
         bus.PublishAsync(

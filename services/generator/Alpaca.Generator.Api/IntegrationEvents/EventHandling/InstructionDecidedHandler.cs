@@ -2,9 +2,8 @@ using Alpaca.Contracts.V1;
 using Alpaca.Generator.Api.Dedup;
 using Alpaca.Generator.Dedup;
 using Alpaca.Messaging;
-using SimilarInstruction = Alpaca.Generator.Dedup.SimilarInstruction;
 
-namespace Alpaca.Generator.Api.Events;
+namespace Alpaca.Generator.Api.IntegrationEvents.EventHandling;
 
 /// <summary>
 /// Consumes the dedup service's decisions (one <see cref="InstructionDecided"/> per candidate) and hands
@@ -21,7 +20,7 @@ public sealed class InstructionDecidedHandler(DecisionInbox inbox) : IEventHandl
 
         // Proto maps keep insertion order in Google.Protobuf, so the dedup service's highest-first order survives.
         var similar = @event.MostSimilarInstructions.Count > 0
-            ? @event.MostSimilarInstructions.Select(s => new SimilarInstruction(s.Key, s.Value)).ToList()
+            ? @event.MostSimilarInstructions.Select(s => new ScoredInstruction(s.Key, s.Value)).ToList()
             : null;
         var verdict = new DedupVerdict(
             @event.Candidate.CandidateId,

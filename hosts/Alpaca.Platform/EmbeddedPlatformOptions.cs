@@ -1,6 +1,6 @@
-namespace Alpaca.Cli.Platform;
+namespace Alpaca.Platform;
 
-/// <summary>How <c>alpaca up</c> runs the platform in one process.</summary>
+/// <summary>How <see cref="EmbeddedPlatform"/> runs the services in one process.</summary>
 public sealed record EmbeddedPlatformOptions
 {
     /// <summary>Gateway gRPC (h2c) port; 0 picks a free one.</summary>
@@ -12,15 +12,15 @@ public sealed record EmbeddedPlatformOptions
     /// <summary>Redis HOST:PORT for Redis Streams and Redis state; null = in-process bus and local folder.</summary>
     public string? Redis { get; init; }
 
-    /// <summary>Local state folder (embedded default).</summary>
+    /// <summary>Local state folder (embedded default); each service keeps its state in a sub-folder named after it.</summary>
     public string StateDirectory { get; init; } = Path.Combine(".alpaca", "state");
 
     /// <summary>Extra configuration for the gateway (rate limits, routes).</summary>
     public IReadOnlyDictionary<string, string?> GatewaySettings { get; init; } = new Dictionary<string, string?>();
 
-    /// <summary>A GGUF file the inference service loads at start (its default model); null = none.</summary>
-    public string? Model { get; init; }
-
-    /// <summary>Extra configuration for every service host (e.g. a model to load).</summary>
+    /// <summary>Extra configuration for every service host.</summary>
     public IReadOnlyDictionary<string, string?> ExtraSettings { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Extra configuration for one service host, by service name (e.g. the model inference loads at start).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>> ServiceSettings { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string?>>();
 }

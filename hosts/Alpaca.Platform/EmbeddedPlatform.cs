@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Alpaca.Gateway;
+using Alpaca.Messaging.InProcess;
+using Alpaca.ServiceDefaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Alpaca.Platform;
+
+/// <summary>
+/// Service hosts and the gateway in one process on 127.0.0.1: <c>alpaca up</c> runs every service this way,
+/// integration tests the ones they exercise. Services share one in-process broker (or Redis when given) and
+/// keep their state in a local folder per service (or Redis). Each service gets its own free h2c and HTTP
+/// ports; the gateway routes to them.
+/// </summary>
+public sealed class EmbeddedPlatform : IAsyncDisposable
+{
+    private readonly List<(string Name, WebApplication App)> _apps = [];
+
+    private EmbeddedPlatform()
+    {
+    }
+
+    /// <summary>Gateway gRPC address (h2c), e.g. http://127.0.0.1:5080.</summary>
+    public required Uri GatewayGrpc { get; init; }
+
+    /// <summary>Gateway HTTP/1.1 address.</summary>
+    public required Uri GatewayHttp { get; init; }
+
+    /// <summary>Each service's gRPC and HTTP address.</summary>
+    public required IReadOnlyDictionary<string, (Uri Grpc, Uri Http)> Services { get; init; }
+
+    /// <summary>The running host of one service (or of the gateway, <see cref="GatewayModule.Name"/>).</summary>
+    public WebApplication App(string name) => _apps.Single(a => a.Name == name).App;
+
+    /// <summary>
+    /// Starts <paramref name="services"/> and the gateway. Free ports are found by binding port 0 and releasing
+    /// it, so another process can take one in between; a start that loses that race is retried with new ports.
+    /// </summary>
+    public static async Task<EmbeddedPlatform> StartAsync(IReadOnlyList<ServiceModule> services, EmbeddedPlatformOptions options, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(services, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                // An address already in use: pick new free ports.
+            }
+        }
+    }
+
+    private static async Task<EmbeddedPlatform> StartOnceAsync(IReadOnlyList<ServiceModule> services, EmbeddedPlatformOptions options, CancellationToken cancellationToken)
+    {
+        var broker = new InProcessBroker();
+        var ports = services.ToDictionary(m => m.Name, _ => (Grpc: FreePort(), Http: FreePort()));
+        var gatewayPort = options.GatewayPort == 0 ? FreePort() : options.GatewayPort;
+        var gatewayHttpPort = options.GatewayHttpPort == 0 ? FreePort() : options.GatewayHttpPort;
+        var platform = new EmbeddedPlatform
+        {
+            GatewayGrpc = new Uri($"http://127.0.0.1:{gatewayPort}"),
+            GatewayHttp = new Uri($"http://127.0.0.1:{gatewayHttpPort}"),
+            Services = ports.ToDictionary(p => p.Key, p => (new Uri($"http://127.0.0.1:{p.Value.Grpc}"), new Uri($"http://127.0.0.1:{p.Value.Http}"))),
+        };
+        var peers = platform.Services.ToDictionary(s => s.Key, s => s.Value.Grpc);
+
+        try
+        {
+            foreach (var module in services)
+            {
+                var settings = ServiceSettings(options, module, ports[module.Name], peers);
+                var app = module.Build(settings, shared =>
+                {
+                    if (options.Redis is null)
+                    {
+                        shared.AddSingleton(broker);
+                    }
+                });
+                platform._apps.Add((module.Name, app));
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var gatewaySettings = GatewaySettings(ports, gatewayPort, gatewayHttpPort);
+            foreach (var (key, value) in options.GatewaySettings)
+            {
+                gatewaySettings[key] = value;
+            }
+
+            var gateway = GatewayModule.Instance.Build(gatewaySettings);
+            platform._apps.Add((GatewayModule.Name, gateway));
+            await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
+            return platform;
+        }
+        catch
+        {
+            await platform.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A service's configuration, lowest precedence first: the module's own defaults for running beside the
+    /// others, the options' settings for every service and for this one, then what the platform fixes (ports,
+    /// state, transport).
+    /// </summary>
+    private static Dictionary<string, string?> ServiceSettings(EmbeddedPlatformOptions options, ServiceModule module, (int Grpc, int Http) ports, IReadOnlyDictionary<string, Uri> peers)
+    {
+        var settings = new Dictionary<string, string?>(module.EmbeddedDefaults?.Invoke(peers) ?? new Dictionary<string, string?>());
+        var own = options.ServiceSettings.GetValueOrDefault(module.Name) ?? new Dictionary<string, string?>();
+        foreach (var (key, value) in options.ExtraSettings.Concat(own))
+        {
+            settings[key] = value;
+        }
+
+        settings["Alpaca:Service:BindAddress"] = "127.0.0.1";
+        settings["Alpaca:Service:GrpcPort"] = ports.Grpc.ToString(CultureInfo.InvariantCulture);
+        settings["Alpaca:Service:HttpPort"] = ports.Http.ToString(CultureInfo.InvariantCulture);
+        settings["Alpaca:Service:ShutdownTimeout"] = "00:00:10";
+        if (options.Redis is null)
+        {
+            settings["Alpaca:State:Store"] = "local";
+            settings["Alpaca:State:Path"] = Path.GetFullPath(Path.Combine(options.StateDirectory, module.Name));
+            settings["Alpaca:Messaging:Transport"] = "inprocess";
+        }
+        else
+        {
+            settings["Alpaca:Redis"] = options.Redis;
+            settings["Alpaca:State:Store"] = "redis";
+            settings["Alpaca:Messaging:Transport"] = "redis";
+        }
+
+        return settings;
+    }
+
+    private static Dictionary<string, string?> GatewaySettings(Dictionary<string, (int Grpc, int Http)> ports, int gatewayPort, int gatewayHttpPort)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Alpaca:Service:BindAddress"] = "127.0.0.1",
+            ["Alpaca:Service:GrpcPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Alpaca:Service:HttpPort"] = gatewayHttpPort.ToString(CultureInfo.InvariantCulture),
+            ["Alpaca:Service:ShutdownTimeout"] = "00:00:10",
+        };
+        foreach (var (name, (grpc, _)) in ports)
+        {
+            settings[$"ReverseProxy:Clusters:{name}:Destinations:d1:Address"] = $"http://127.0.0.1:{grpc}";
+            settings[$"ReverseProxy:Clusters:{name}:HealthCheck:Active:Interval"] = "00:00:02";
+        }
+
+        // The OpenAI-compatible API is the inference service's HTTP port.
+        if (ports.TryGetValue("inference", out var inference))
+        {
+            settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = $"http://127.0.0.1:{inference.Http}";
+        }
+
+        return settings;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Gateway first (stop taking calls), then the services, each draining its in-flight calls.
+        for (var i = _apps.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                await _apps[i].App.StopAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                await _apps[i].App.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        _apps.Clear();
+    }
+}
