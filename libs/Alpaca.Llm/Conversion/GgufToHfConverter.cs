@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tokenizers;
 
 namespace Alpaca.Llm.Conversion;
@@ -13,7 +13,7 @@ namespace Alpaca.Llm.Conversion;
 /// </summary>
 public static class GgufToHfConverter
 {
-    public static ConversionReport Convert(string ggufPath, string hfDirectory, SafeTensorsDType dtype, long maxShardBytes = 5_000_000_000, Action<string>? log = null)
+    public static ConversionReport Convert(string ggufPath, string hfDirectory, SafetensorsDType dtype, long maxShardBytes = 5_000_000_000, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
         using var gguf = GgufFile.Open(ggufPath);

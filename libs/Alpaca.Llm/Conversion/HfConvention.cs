@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 
 namespace Alpaca.Llm.Conversion;
@@ -30,17 +30,17 @@ internal static class HfConvention
         : ggufName.EndsWith(".attn_k.weight", StringComparison.Ordinal) ? config.NKvHeads
         : null;
 
-    public static void WriteFloats(Stream stream, float[] values, SafeTensorsDType dtype)
+    public static void WriteFloats(Stream stream, float[] values, SafetensorsDType dtype)
     {
         switch (dtype)
         {
-            case SafeTensorsDType.F32:
+            case SafetensorsDType.F32:
                 stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
                 break;
-            case SafeTensorsDType.F16:
-            case SafeTensorsDType.BF16:
+            case SafetensorsDType.F16:
+            case SafetensorsDType.BF16:
                 var half = new ushort[values.Length];
-                if (dtype == SafeTensorsDType.F16)
+                if (dtype == SafetensorsDType.F16)
                 {
                     HalfConverter.FloatToHalf(values, half);
                 }

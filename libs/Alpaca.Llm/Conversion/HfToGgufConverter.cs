@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 using Alpaca.Llm.Tokenizers;
 
@@ -27,7 +27,7 @@ public static class HfToGgufConverter
         }
 
         var config = LlamaConfig.ReadHfConfig(configPath);
-        using var checkpoint = SafeTensorsCheckpoint.Open(hfDirectory);
+        using var checkpoint = SafetensorsCheckpoint.Open(hfDirectory);
         if (!config.TiedEmbeddings && !checkpoint.Contains(LlamaTensorNames.Hf.Output))
         {
             log?.Invoke($"{LlamaTensorNames.Hf.Output} is absent: the output layer is tied to the token embeddings");
@@ -44,7 +44,7 @@ public static class HfToGgufConverter
         return new ConversionReport(hfDirectory, ggufPath, "HF -> GGUF", type.ToString(), layout.Count, new FileInfo(ggufPath).Length, clock.Elapsed);
     }
 
-    private static void CheckTensors(SafeTensorsCheckpoint checkpoint, LlamaConfig config)
+    private static void CheckTensors(SafetensorsCheckpoint checkpoint, LlamaConfig config)
     {
         var expected = LlamaTensorNames.Expected(config).ToDictionary(t => LlamaTensorNames.GgufToHf(t.Name)!, t => t.Shape);
         foreach (var (hfName, ne) in expected)
@@ -60,7 +60,7 @@ public static class HfToGgufConverter
                 throw new InvalidDataException($"{file.Path}: tensor '{hfName}' has shape [{string.Join(", ", info.Shape)}], config.json implies [{string.Join(", ", hfShape)}].");
             }
 
-            if (info.DType is not (SafeTensorsDType.F32 or SafeTensorsDType.F16 or SafeTensorsDType.BF16 or SafeTensorsDType.F64))
+            if (info.DType is not (SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16 or SafetensorsDType.F64))
             {
                 throw new InvalidDataException($"{file.Path}: tensor '{hfName}' is {info.DType}; only floating-point weights can be converted.");
             }

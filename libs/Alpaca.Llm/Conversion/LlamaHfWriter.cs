@@ -1,5 +1,5 @@
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tokenizers;
 
 namespace Alpaca.Llm.Conversion;
@@ -11,18 +11,18 @@ namespace Alpaca.Llm.Conversion;
 public static class LlamaHfWriter
 {
     public static IReadOnlyList<string> Write(
-        string directory, LlamaConfig config, LlamaVocabulary? vocab, SafeTensorsDType dtype,
+        string directory, LlamaConfig config, LlamaVocabulary? vocab, SafetensorsDType dtype,
         Func<string, long[], float[]> ggufWeights, long maxShardBytes = 5_000_000_000)
     {
         config.Validate();
-        if (dtype is not (SafeTensorsDType.F32 or SafeTensorsDType.F16 or SafeTensorsDType.BF16))
+        if (dtype is not (SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16))
         {
             throw new ArgumentException($"HF weights are written as F32, F16 or BF16, not {dtype}.");
         }
 
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToHfConfigJson(SafeTensorsDTypes.TorchName(dtype)));
-        var writer = new SafeTensorsCheckpointWriter { MaxShardBytes = maxShardBytes };
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToHfConfigJson(SafetensorsDTypes.TorchName(dtype)));
+        var writer = new SafetensorsCheckpointWriter { MaxShardBytes = maxShardBytes };
         foreach (var (name, shape) in LlamaTensorNames.Expected(config))
         {
             var hfName = LlamaTensorNames.GgufToHf(name)!;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 using Alpaca.Llm.Tokenizers;
 
@@ -37,9 +37,9 @@ public static class ModelConverter
         {
             var dtype = type.ToLowerInvariant() switch
             {
-                "f32" => SafeTensorsDType.F32,
-                "f16" => SafeTensorsDType.F16,
-                "bf16" => SafeTensorsDType.BF16,
+                "f32" => SafetensorsDType.F32,
+                "f16" => SafetensorsDType.F16,
+                "bf16" => SafetensorsDType.BF16,
                 _ => throw new ArgumentException($"--type {type}: a Hugging Face checkpoint holds f32, f16 or bf16 weights."),
             };
             return GgufToHfConverter.Convert(from, to, dtype, maxShardBytes, log);

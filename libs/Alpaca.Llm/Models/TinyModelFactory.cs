@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Gguf;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 using Alpaca.Llm.Tokenizers;
 
@@ -86,7 +86,7 @@ public static class TinyModelFactory
     /// Writes a Hugging Face folder: config.json, model.safetensors (sharded when over <paramref name="maxShardBytes"/>),
     /// and the tokenizer files (tokenizer.model for SentencePiece vocabularies).
     /// </summary>
-    public static void WriteHf(string directory, TinyModelSpec spec, SafeTensorsDType dtype = SafeTensorsDType.F32, long maxShardBytes = 5_000_000_000) =>
+    public static void WriteHf(string directory, TinyModelSpec spec, SafetensorsDType dtype = SafetensorsDType.F32, long maxShardBytes = 5_000_000_000) =>
         LlamaHfWriter.Write(directory, spec.Config.Validate(), VocabularyOf(spec), dtype, (name, shape) => Weight(spec, name, shape), maxShardBytes);
 
     internal static void WriteEncoded(Stream stream, float[] values, long[] shape, GgmlType type)

@@ -6,16 +6,16 @@ namespace Alpaca.Messaging.InProcess;
 /// with back-off and dead-lettering after <see cref="MessagingOptions.MaxDeliveries"/>.</summary>
 public sealed class InProcessSubscriber : BackgroundService
 {
-    private readonly InProcessBroker broker;
-    private readonly EventDispatcher dispatcher;
-    private readonly MessagingOptions options;
+    private readonly InProcessBroker _broker;
+    private readonly EventDispatcher _dispatcher;
+    private readonly MessagingOptions _options;
     private readonly Dictionary<string, System.Threading.Channels.ChannelReader<InProcessBroker.Delivery>> _queues;
 
     public InProcessSubscriber(InProcessBroker broker, EventDispatcher dispatcher, MessagingOptions options)
     {
-        this.broker = broker;
-        this.dispatcher = dispatcher;
-        this.options = options;
+        this._broker = broker;
+        this._dispatcher = dispatcher;
+        this._options = options;
         // Join the topics now, while the host starts: ExecuteAsync runs later on the thread pool, and an
         // event published in between must already find this group's queue.
         _queues = dispatcher.Topics.ToDictionary(t => t, t => broker.Subscribe(t, dispatcher.AppId));
@@ -30,16 +30,16 @@ public sealed class InProcessSubscriber : BackgroundService
         {
             await foreach (var delivery in reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                var outcome = await dispatcher.DispatchAsync(delivery.Envelope, delivery.Attempt, stoppingToken).ConfigureAwait(false);
+                var outcome = await _dispatcher.DispatchAsync(delivery.Envelope, delivery.Attempt, stoppingToken).ConfigureAwait(false);
                 if (outcome == DispatchOutcome.Drop)
                 {
-                    broker.DeadLetter(delivery.Envelope, dispatcher.AppId, "dropped by handler");
+                    _broker.DeadLetter(delivery.Envelope, _dispatcher.AppId, "dropped by handler");
                 }
                 else if (outcome == DispatchOutcome.Retry)
                 {
-                    if (delivery.Attempt >= options.MaxDeliveries)
+                    if (delivery.Attempt >= _options.MaxDeliveries)
                     {
-                        broker.DeadLetter(delivery.Envelope, dispatcher.AppId, $"failed {delivery.Attempt} deliveries");
+                        _broker.DeadLetter(delivery.Envelope, _dispatcher.AppId, $"failed {delivery.Attempt} deliveries");
                     }
                     else
                     {
@@ -58,7 +58,7 @@ public sealed class InProcessSubscriber : BackgroundService
         try
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50 * (1 << Math.Min(delivery.Attempt, 8))), stoppingToken).ConfigureAwait(false);
-            broker.Requeue(topic, dispatcher.AppId, delivery);
+            _broker.Requeue(topic, _dispatcher.AppId, delivery);
         }
         catch (OperationCanceledException)
         {

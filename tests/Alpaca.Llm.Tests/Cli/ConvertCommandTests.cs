@@ -1,6 +1,6 @@
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 using Alpaca.TestSupport;
 
@@ -35,8 +35,8 @@ public class ConvertCommandTests
 
         var back = Path.Combine(dir.Path, "back");
         AssertExit(0, "convert", "--from", dir.File("m.gguf"), "--to", back, "--type", "f16");
-        using var c = SafeTensorsCheckpoint.Open(back);
-        Assert.Equal(SafeTensorsDType.F16, c.GetInfo("model.layers.0.self_attn.q_proj.weight").DType);
+        using var c = SafetensorsCheckpoint.Open(back);
+        Assert.Equal(SafetensorsDType.F16, c.GetInfo("model.layers.0.self_attn.q_proj.weight").DType);
         Assert.Contains("\"torch_dtype\": \"float16\"", File.ReadAllText(Path.Combine(back, "config.json")));
     }
 

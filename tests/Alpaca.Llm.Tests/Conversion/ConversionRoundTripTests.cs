@@ -1,7 +1,7 @@
 using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 using Alpaca.Llm.Tokenizers;
 using Alpaca.TestSupport;
@@ -21,7 +21,7 @@ public class ConversionRoundTripTests
         HfToGgufConverter.Convert(hf, dir.File("m.gguf"), GgmlType.F32);
 
         using var g = GgufFile.Open(dir.File("m.gguf"));
-        using var c = SafeTensorsCheckpoint.Open(hf);
+        using var c = SafetensorsCheckpoint.Open(hf);
         Assert.Equal(Spec.Config, LlamaConfig.FromGguf(g));
         foreach (var (name, shape) in LlamaTensorNames.Expected(Spec.Config))
         {
@@ -55,8 +55,8 @@ public class ConversionRoundTripTests
         ModelConverter.Convert(hf, dir.File("m.gguf"), "f32");
         ModelConverter.Convert(dir.File("m.gguf"), back, "f32");
 
-        using var a = SafeTensorsCheckpoint.Open(hf);
-        using var b = SafeTensorsCheckpoint.Open(back);
+        using var a = SafetensorsCheckpoint.Open(hf);
+        using var b = SafetensorsCheckpoint.Open(back);
         Assert.Equal(a.TensorNames.Order(), b.TensorNames.Order());
         foreach (var name in a.TensorNames)
         {
@@ -78,15 +78,15 @@ public class ConversionRoundTripTests
         var back = Path.Combine(dir.Path, "back");
         TinyModelFactory.WriteHf(hf, Spec);
         HfToGgufConverter.Convert(hf, dir.File("m.gguf"), type);
-        GgufToHfConverter.Convert(dir.File("m.gguf"), back, SafeTensorsDType.F32);
+        GgufToHfConverter.Convert(dir.File("m.gguf"), back, SafetensorsDType.F32);
 
         using var g = GgufFile.Open(dir.File("m.gguf"));
         Assert.Equal(GgmlType.F32, g.GetTensor("blk.0.attn_norm.weight").Type);
         Assert.Equal(type, g.GetTensor("blk.0.ffn_up.weight").Type);
         Assert.Equal(type == GgmlType.F16 ? 1 : type == GgmlType.Q8_0 ? 7 : 2, g.Metadata.GetInteger("general.file_type"));
 
-        using var a = SafeTensorsCheckpoint.Open(hf);
-        using var b = SafeTensorsCheckpoint.Open(back);
+        using var a = SafetensorsCheckpoint.Open(hf);
+        using var b = SafetensorsCheckpoint.Open(back);
         var maxError = type switch { GgmlType.F16 => 0.0005, GgmlType.Q8_0 => 0.01, _ => 0.15 }; // relative to block amax
         foreach (var name in a.TensorNames)
         {
@@ -111,8 +111,8 @@ public class ConversionRoundTripTests
     {
         using var dir = new TempDir("conv-shard");
         var hf = Path.Combine(dir.Path, "hf");
-        TinyModelFactory.WriteHf(hf, Spec, SafeTensorsDType.BF16, maxShardBytes: 20_000);
-        Assert.True(File.Exists(Path.Combine(hf, SafeTensorsCheckpoint.IndexFileName)));
+        TinyModelFactory.WriteHf(hf, Spec, SafetensorsDType.BF16, maxShardBytes: 20_000);
+        Assert.True(File.Exists(Path.Combine(hf, SafetensorsCheckpoint.IndexFileName)));
         Assert.True(Directory.GetFiles(hf, "model-*.safetensors").Length > 3);
         HfToGgufConverter.Convert(hf, dir.File("m.gguf"), GgmlType.F32);
         using var g = GgufFile.Open(dir.File("m.gguf"));

@@ -1,6 +1,6 @@
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 using Alpaca.Llm.Tokenizers;
 using Alpaca.TestSupport;
@@ -146,7 +146,7 @@ public class TinyModelFactoryTests
         TinyModelFactory.WriteHf(dir.Path, spec);
         Assert.True(File.Exists(dir.File("config.json")));
         Assert.True(File.Exists(dir.File("tokenizer.model")));
-        using var c = SafeTensorsCheckpoint.Open(dir.Path);
+        using var c = SafetensorsCheckpoint.Open(dir.Path);
         Assert.Equal(new long[] { 384, 64 }, c.GetInfo("model.embed_tokens.weight").Shape); // [vocab, dim]
         Assert.Equal(new long[] { 32, 64 }, c.GetInfo("model.layers.0.self_attn.k_proj.weight").Shape);
         Assert.Equal(TinyModelFactory.Weight(spec, "blk.1.ffn_down.weight", [192, 64]), c.ReadAsFloat32("model.layers.1.mlp.down_proj.weight"));

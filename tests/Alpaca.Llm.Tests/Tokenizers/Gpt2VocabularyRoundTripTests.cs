@@ -32,7 +32,7 @@ public class Gpt2VocabularyRoundTripTests
         };
         var spec = new TinyModelSpec { Config = TinyModelFactory.Tiny(vocab: tokens.Length) with { BosTokenId = 258, EosTokenId = 258 }, Vocabulary = vocab };
         TinyModelFactory.WriteGguf(dir.File("a.gguf"), spec);
-        GgufToHfConverter.Convert(dir.File("a.gguf"), Path.Combine(dir.Path, "hf"), Alpaca.Llm.SafeTensors.SafeTensorsDType.F32);
+        GgufToHfConverter.Convert(dir.File("a.gguf"), Path.Combine(dir.Path, "hf"), Alpaca.Llm.Safetensors.SafetensorsDType.F32);
         Assert.True(File.Exists(Path.Combine(dir.Path, "hf", "tokenizer.json")));
         HfToGgufConverter.Convert(Path.Combine(dir.Path, "hf"), dir.File("b.gguf"), Alpaca.Llm.Tensors.GgmlType.F32);
 

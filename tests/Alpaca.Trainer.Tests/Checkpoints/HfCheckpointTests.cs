@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Model;
@@ -105,7 +105,7 @@ public sealed class HfCheckpointTests
         Assert.Contains(dir.Path, e.Message);
 
         File.WriteAllText(dir.File("model.safetensors"), "garbage");
-        var e2 = Assert.Throws<SafeTensorsFormatException>(() => HfCheckpoint.Load(dir.Path));
+        var e2 = Assert.Throws<SafetensorsFormatException>(() => HfCheckpoint.Load(dir.Path));
         Assert.Contains("model.safetensors", e2.Message);
 
         File.Delete(dir.File("model.safetensors"));

@@ -1,5 +1,5 @@
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Model;
@@ -13,9 +13,9 @@ namespace Alpaca.Trainer.Tests.Checkpoints;
 public sealed class LlmCoreInteropTests
 {
     [Theory]
-    [InlineData(SafeTensorsDType.F32, 1L << 40)]
-    [InlineData(SafeTensorsDType.BF16, 40_000L)] // sharded, bf16 on disk
-    public void Tiny_model_factory_checkpoint_loads_and_matches_the_reference_forward(SafeTensorsDType dtype, long shardBytes)
+    [InlineData(SafetensorsDType.F32, 1L << 40)]
+    [InlineData(SafetensorsDType.BF16, 40_000L)] // sharded, bf16 on disk
+    public void Tiny_model_factory_checkpoint_loads_and_matches_the_reference_forward(SafetensorsDType dtype, long shardBytes)
     {
         using var dir = new TempDir("llm-core");
         var spec = new TinyModelSpec { Config = TinyModelFactory.Tiny(), Seed = 5, InitStd = 0.2f };

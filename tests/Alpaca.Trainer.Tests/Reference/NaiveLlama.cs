@@ -10,36 +10,36 @@ namespace Alpaca.Trainer.Tests.Reference;
 /// </summary>
 internal sealed class NaiveLlama
 {
-    private readonly LlamaConfig config;
-    private readonly Dictionary<string, (double[] Data, long[] Shape)> w = [];
+    private readonly LlamaConfig _config;
+    private readonly Dictionary<string, (double[] Data, long[] Shape)> _w = [];
 
     public NaiveLlama(LlamaConfig config, IReadOnlyDictionary<string, Tensor> weights)
     {
-        this.config = config;
+        this._config = config;
         foreach (var (name, t) in weights)
         {
             using var d = t.to(ScalarType.Float64).contiguous();
-            w[name] = (d.data<double>().ToArray(), t.shape);
+            _w[name] = (d.data<double>().ToArray(), t.shape);
         }
     }
 
     /// <summary>Logits [T][V] for one sequence; positions default to 0..T-1.</summary>
     public double[][] Logits(int[] ids, int[]? positions = null)
     {
-        int t = ids.Length, d = config.Dim, hd = config.HeadDim;
-        int nh = config.NHeads, nkv = config.NKvHeads;
+        int t = ids.Length, d = _config.Dim, hd = _config.HeadDim;
+        int nh = _config.NHeads, nkv = _config.NKvHeads;
         positions ??= Enumerable.Range(0, t).ToArray();
-        var emb = w["model.embed_tokens.weight"].Data;
+        var emb = _w["model.embed_tokens.weight"].Data;
         var x = new double[t][];
         for (var i = 0; i < t; i++)
         {
             x[i] = emb.AsSpan(ids[i] * d, d).ToArray();
         }
 
-        for (var layer = 0; layer < config.NLayers; layer++)
+        for (var layer = 0; layer < _config.NLayers; layer++)
         {
             var p = $"model.layers.{layer}.";
-            var h = x.Select(r => RmsNorm(r, w[p + "input_layernorm.weight"].Data)).ToArray();
+            var h = x.Select(r => RmsNorm(r, _w[p + "input_layernorm.weight"].Data)).ToArray();
             var q = h.Select(r => MatVec(p + "self_attn.q_proj.weight", r)).ToArray();
             var k = h.Select(r => MatVec(p + "self_attn.k_proj.weight", r)).ToArray();
             var v = h.Select(r => MatVec(p + "self_attn.v_proj.weight", r)).ToArray();
@@ -96,7 +96,7 @@ internal sealed class NaiveLlama
                     x[i][c] += o[c];
                 }
 
-                var h2 = RmsNorm(x[i], w[p + "post_attention_layernorm.weight"].Data);
+                var h2 = RmsNorm(x[i], _w[p + "post_attention_layernorm.weight"].Data);
                 var gate = MatVec(p + "mlp.gate_proj.weight", h2);
                 var up = MatVec(p + "mlp.up_proj.weight", h2);
                 var act = gate.Select((g, n) => g / (1 + Math.Exp(-g)) * up[n]).ToArray();
@@ -108,13 +108,13 @@ internal sealed class NaiveLlama
             }
         }
 
-        var head0 = config.TiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-        return x.Select(r => MatVec(head0, RmsNorm(r, w["model.norm.weight"].Data))).ToArray();
+        var head0 = _config.TiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+        return x.Select(r => MatVec(head0, RmsNorm(r, _w["model.norm.weight"].Data))).ToArray();
     }
 
     private double[] MatVec(string name, double[] input)
     {
-        var (data, shape) = w[name];
+        var (data, shape) = _w[name];
         int rows = (int)shape[0], cols = (int)shape[1];
         var result = new double[rows];
         for (var r = 0; r < rows; r++)
@@ -134,7 +134,7 @@ internal sealed class NaiveLlama
     private double[] RmsNorm(double[] x, double[] weight)
     {
         var ms = x.Sum(v => v * v) / x.Length;
-        var scale = 1.0 / Math.Sqrt(ms + config.RmsNormEps);
+        var scale = 1.0 / Math.Sqrt(ms + _config.RmsNormEps);
         return x.Select((v, i) => v * scale * weight[i]).ToArray();
     }
 
@@ -143,7 +143,7 @@ internal sealed class NaiveLlama
     {
         for (var i = 0; i < hd / 2; i++)
         {
-            var angle = pos / Math.Pow(config.RopeTheta, 2.0 * i / hd);
+            var angle = pos / Math.Pow(_config.RopeTheta, 2.0 * i / hd);
             double a = vec[offset + i], b = vec[offset + i + (hd / 2)];
             vec[offset + i] = (a * Math.Cos(angle)) - (b * Math.Sin(angle));
             vec[offset + i + (hd / 2)] = (b * Math.Cos(angle)) + (a * Math.Sin(angle));

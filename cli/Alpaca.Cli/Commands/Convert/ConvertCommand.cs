@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Gguf;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 
 // The namespace is not "…Commands.Convert": that name would shadow System.Convert for every command file.
 namespace Alpaca.Cli.Commands.ConvertModels;
@@ -54,7 +54,7 @@ public static class ConvertCommand
             action();
             return 0;
         }
-        catch (Exception ex) when (ex is GgufFormatException or SafeTensorsFormatException or InvalidDataException
+        catch (Exception ex) when (ex is GgufFormatException or SafetensorsFormatException or InvalidDataException
             or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException
             or IOException or UnauthorizedAccessException)
         {

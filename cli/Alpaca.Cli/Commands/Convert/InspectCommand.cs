@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 
 namespace Alpaca.Cli.Commands.ConvertModels;
 
@@ -21,7 +21,7 @@ internal static class InspectCommand
             }
             else
             {
-                PrintSafeTensors(path);
+                PrintSafetensors(path);
             }
         }));
         return command;
@@ -48,9 +48,9 @@ internal static class InspectCommand
         }
     }
 
-    private static void PrintSafeTensors(string path)
+    private static void PrintSafetensors(string path)
     {
-        using var c = SafeTensorsCheckpoint.Open(path);
+        using var c = SafetensorsCheckpoint.Open(path);
         Console.WriteLine($"{c.Files.Count} safetensors file(s), {c.TensorNames.Count} tensors");
         foreach (var name in c.TensorNames)
         {

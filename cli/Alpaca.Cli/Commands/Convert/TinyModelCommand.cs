@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 
 namespace Alpaca.Cli.Commands.ConvertModels;
 
@@ -38,9 +38,9 @@ internal static class TinyModelCommand
             {
                 var dtype = typeName.ToLowerInvariant() switch
                 {
-                    "f32" => SafeTensorsDType.F32,
-                    "f16" => SafeTensorsDType.F16,
-                    "bf16" => SafeTensorsDType.BF16,
+                    "f32" => SafetensorsDType.F32,
+                    "f16" => SafetensorsDType.F16,
+                    "bf16" => SafetensorsDType.BF16,
                     _ => throw new ArgumentException($"--type {typeName}: an HF folder holds f32, f16 or bf16 weights."),
                 };
                 TinyModelFactory.WriteHf(path, spec, dtype);

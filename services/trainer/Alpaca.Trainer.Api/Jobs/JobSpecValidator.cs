@@ -1,6 +1,6 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Api.Datasets;
 using Alpaca.Trainer.Checkpoints;
@@ -87,9 +87,9 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
                 // The architecture first: a GPT-2 folder (or a Mistral one with a sliding window) is refused for what it is, not for a missing file.
                 LlamaConfig config = null!;
                 Check(() => config = LlamaConfig.ReadHfConfig(configPath));
-                if (!File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.SingleFileName)) && !File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.IndexFileName)))
+                if (!File.Exists(Path.Combine(folder, SafetensorsCheckpoint.SingleFileName)) && !File.Exists(Path.Combine(folder, SafetensorsCheckpoint.IndexFileName)))
                 {
-                    throw new JobSpecException($"{folder}: neither {SafeTensorsCheckpoint.SingleFileName} nor {SafeTensorsCheckpoint.IndexFileName} found.");
+                    throw new JobSpecException($"{folder}: neither {SafetensorsCheckpoint.SingleFileName} nor {SafetensorsCheckpoint.IndexFileName} found.");
                 }
 
                 if (!HfTokenizerFiles.Exists(folder))

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Alpaca.Llm.Models;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Tokenization;
@@ -91,7 +91,7 @@ public static class HfCheckpoint
         }
 
         var config = model.Config with { PadTokenId = tokenizer.PadTokenId };
-        var torchDtype = SafeTensorsDTypes.TorchName(TensorBridge.ToSafeTensors(dtype, "weights"));
+        var torchDtype = SafetensorsDTypes.TorchName(TensorBridge.ToSafetensors(dtype, "weights"));
         File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToHfConfigJson(torchDtype, originalConfig));
         var options = new JsonSerializerOptions { WriteIndented = true };
         var generation = new JsonObject

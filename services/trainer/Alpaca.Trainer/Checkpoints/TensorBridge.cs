@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using static TorchSharp.torch;
 
 namespace Alpaca.Trainer.Checkpoints;
 
 /// <summary>
 /// The one place where TorchSharp tensors meet the safetensors stack of <c>libs/Alpaca.Llm</c>
-/// (<see cref="SafeTensorsCheckpoint"/>, <see cref="SafeTensorsWriter"/>, <see cref="SafeTensorsCheckpointWriter"/>):
+/// (<see cref="SafetensorsCheckpoint"/>, <see cref="SafetensorsWriter"/>, <see cref="SafetensorsCheckpointWriter"/>):
 /// dtype mapping, stored bytes into tensors, tensors out as bytes. File layout, sharding, metadata and
 /// atomic writes all live in the Llm stack.
 /// </summary>
@@ -15,7 +15,7 @@ public static class TensorBridge
     /// <summary>Every tensor of a checkpoint folder (single file or shards) or of one file, as CPU tensors in the stored dtype.</summary>
     public static Dictionary<string, Tensor> Read(string path)
     {
-        using var checkpoint = SafeTensorsCheckpoint.Open(path);
+        using var checkpoint = SafetensorsCheckpoint.Open(path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -45,11 +45,11 @@ public static class TensorBridge
     /// <summary>One .safetensors file (PyTorch's <c>__metadata__.format</c>), tensors in name order.</summary>
     public static void WriteFile(string path, IReadOnlyDictionary<string, Tensor> tensors)
     {
-        var writer = new SafeTensorsWriter();
+        var writer = new SafetensorsWriter();
         foreach (var name in tensors.Keys.Order(StringComparer.Ordinal))
         {
             var t = tensors[name];
-            writer.Add(name, ToSafeTensors(t.dtype, name), t.shape, s => WriteBytes(s, t));
+            writer.Add(name, ToSafetensors(t.dtype, name), t.shape, s => WriteBytes(s, t));
         }
 
         writer.WriteTo(path);
@@ -58,43 +58,43 @@ public static class TensorBridge
     /// <summary>HF weights into <paramref name="folder"/>, sharded above <paramref name="maxShardBytes"/> as save_pretrained does.</summary>
     public static void WriteCheckpoint(string folder, IReadOnlyDictionary<string, Tensor> tensors, long maxShardBytes)
     {
-        var writer = new SafeTensorsCheckpointWriter { MaxShardBytes = maxShardBytes };
+        var writer = new SafetensorsCheckpointWriter { MaxShardBytes = maxShardBytes };
         foreach (var name in tensors.Keys.Order(StringComparer.Ordinal))
         {
             var t = tensors[name];
-            writer.Add(name, ToSafeTensors(t.dtype, name), t.shape, s => WriteBytes(s, t));
+            writer.Add(name, ToSafetensors(t.dtype, name), t.shape, s => WriteBytes(s, t));
         }
 
         writer.WriteTo(folder);
     }
 
-    public static SafeTensorsDType ToSafeTensors(ScalarType dtype, string tensorName) => dtype switch
+    public static SafetensorsDType ToSafetensors(ScalarType dtype, string tensorName) => dtype switch
     {
-        ScalarType.Float32 => SafeTensorsDType.F32,
-        ScalarType.Float16 => SafeTensorsDType.F16,
-        ScalarType.BFloat16 => SafeTensorsDType.BF16,
-        ScalarType.Float64 => SafeTensorsDType.F64,
-        ScalarType.Int64 => SafeTensorsDType.I64,
-        ScalarType.Int32 => SafeTensorsDType.I32,
-        ScalarType.Int16 => SafeTensorsDType.I16,
-        ScalarType.Int8 => SafeTensorsDType.I8,
-        ScalarType.Byte => SafeTensorsDType.U8,
-        ScalarType.Bool => SafeTensorsDType.BOOL,
+        ScalarType.Float32 => SafetensorsDType.F32,
+        ScalarType.Float16 => SafetensorsDType.F16,
+        ScalarType.BFloat16 => SafetensorsDType.BF16,
+        ScalarType.Float64 => SafetensorsDType.F64,
+        ScalarType.Int64 => SafetensorsDType.I64,
+        ScalarType.Int32 => SafetensorsDType.I32,
+        ScalarType.Int16 => SafetensorsDType.I16,
+        ScalarType.Int8 => SafetensorsDType.I8,
+        ScalarType.Byte => SafetensorsDType.U8,
+        ScalarType.Bool => SafetensorsDType.BOOL,
         _ => throw new NotSupportedException($"Tensor '{tensorName}' has dtype {dtype}, which safetensors cannot store."),
     };
 
-    public static ScalarType ToTorch(SafeTensorsDType dtype, string file, string tensorName) => dtype switch
+    public static ScalarType ToTorch(SafetensorsDType dtype, string file, string tensorName) => dtype switch
     {
-        SafeTensorsDType.F32 => ScalarType.Float32,
-        SafeTensorsDType.F16 => ScalarType.Float16,
-        SafeTensorsDType.BF16 => ScalarType.BFloat16,
-        SafeTensorsDType.F64 => ScalarType.Float64,
-        SafeTensorsDType.I64 => ScalarType.Int64,
-        SafeTensorsDType.I32 => ScalarType.Int32,
-        SafeTensorsDType.I16 => ScalarType.Int16,
-        SafeTensorsDType.I8 => ScalarType.Int8,
-        SafeTensorsDType.U8 => ScalarType.Byte,
-        SafeTensorsDType.BOOL => ScalarType.Bool,
+        SafetensorsDType.F32 => ScalarType.Float32,
+        SafetensorsDType.F16 => ScalarType.Float16,
+        SafetensorsDType.BF16 => ScalarType.BFloat16,
+        SafetensorsDType.F64 => ScalarType.Float64,
+        SafetensorsDType.I64 => ScalarType.Int64,
+        SafetensorsDType.I32 => ScalarType.Int32,
+        SafetensorsDType.I16 => ScalarType.Int16,
+        SafetensorsDType.I8 => ScalarType.Int8,
+        SafetensorsDType.U8 => ScalarType.Byte,
+        SafetensorsDType.BOOL => ScalarType.Bool,
         _ => throw new NotSupportedException($"{file}: tensor '{tensorName}' is {dtype}, which TorchSharp has no type for."),
     };
 

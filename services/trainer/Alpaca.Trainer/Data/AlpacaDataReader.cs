@@ -127,20 +127,20 @@ public static class AlpacaDataReader
     /// <summary>Line numbers for increasing byte offsets in one pass over the file.</summary>
     private sealed class LineCounter(byte[] bytes)
     {
-        private long offset;
-        private long line = 1;
+        private long _offset;
+        private long _line = 1;
 
         public long LineAt(long target)
         {
-            for (; offset < target && offset < bytes.Length; offset++)
+            for (; _offset < target && _offset < bytes.Length; _offset++)
             {
-                if (bytes[offset] == (byte)'\n')
+                if (bytes[_offset] == (byte)'\n')
                 {
-                    line++;
+                    _line++;
                 }
             }
 
-            return line;
+            return _line;
         }
     }
 }

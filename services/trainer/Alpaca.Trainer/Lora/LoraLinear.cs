@@ -14,8 +14,12 @@ namespace Alpaca.Trainer.Lora;
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
+    // PEFT's key names (lora_A, lora_B) carry a capital, which the snake_case field rule does not allow;
+    // TorchSharp registers the fields under these names, so they must match the checkpoint keys exactly.
+#pragma warning disable IDE1006
     private readonly Linear lora_A;
     private readonly Linear lora_B;
+#pragma warning restore IDE1006
 
     public LoraLinear(long inFeatures, long outFeatures, LoraSettings settings, SeededDropout dropout, Generator? initGenerator = null) : base(nameof(LoraLinear))
     {

@@ -16,19 +16,19 @@ public sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, Tensor>
     private readonly nn.Module<Tensor, Tensor> k_proj;
     private readonly nn.Module<Tensor, Tensor> v_proj;
     private readonly nn.Module<Tensor, Tensor> o_proj;
-    private readonly int numHeads;
-    private readonly int numKeyValueHeads;
-    private readonly int headDim;
+    private readonly int num_heads;
+    private readonly int num_key_value_heads;
+    private readonly int head_dim;
 
     public LlamaAttention(LlamaConfig config, ProjectionFactory projections) : base(nameof(LlamaAttention))
     {
-        numHeads = config.NHeads;
-        numKeyValueHeads = config.NKvHeads;
-        headDim = config.HeadDim;
-        q_proj = projections.Create("q_proj", config.Dim, numHeads * headDim);
-        k_proj = projections.Create("k_proj", config.Dim, numKeyValueHeads * headDim);
-        v_proj = projections.Create("v_proj", config.Dim, numKeyValueHeads * headDim);
-        o_proj = projections.Create("o_proj", numHeads * headDim, config.Dim);
+        num_heads = config.NHeads;
+        num_key_value_heads = config.NKvHeads;
+        head_dim = config.HeadDim;
+        q_proj = projections.Create("q_proj", config.Dim, num_heads * head_dim);
+        k_proj = projections.Create("k_proj", config.Dim, num_key_value_heads * head_dim);
+        v_proj = projections.Create("v_proj", config.Dim, num_key_value_heads * head_dim);
+        o_proj = projections.Create("o_proj", num_heads * head_dim, config.Dim);
         RegisterComponents();
     }
 
@@ -36,25 +36,25 @@ public sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, Tensor>
     {
         using var scope = NewDisposeScope();
         long batch = x.shape[0], time = x.shape[1];
-        var q = q_proj.forward(x).view(batch, time, numHeads, headDim).transpose(1, 2);
-        var k = k_proj.forward(x).view(batch, time, numKeyValueHeads, headDim).transpose(1, 2);
-        var v = v_proj.forward(x).view(batch, time, numKeyValueHeads, headDim).transpose(1, 2);
+        var q = q_proj.forward(x).view(batch, time, num_heads, head_dim).transpose(1, 2);
+        var k = k_proj.forward(x).view(batch, time, num_key_value_heads, head_dim).transpose(1, 2);
+        var v = v_proj.forward(x).view(batch, time, num_key_value_heads, head_dim).transpose(1, 2);
 
         q = RotaryEmbedding.Apply(q, context.Cos, context.Sin);
         k = RotaryEmbedding.Apply(k, context.Cos, context.Sin);
 
         // TorchSharp's SDPA has no enable_gqa, so each K/V head is repeated for its query group.
-        if (numKeyValueHeads != numHeads)
+        if (num_key_value_heads != num_heads)
         {
-            k = k.repeat_interleave(numHeads / numKeyValueHeads, dim: 1);
-            v = v.repeat_interleave(numHeads / numKeyValueHeads, dim: 1);
+            k = k.repeat_interleave(num_heads / num_key_value_heads, dim: 1);
+            v = v.repeat_interleave(num_heads / num_key_value_heads, dim: 1);
         }
 
         // (The parameter really is spelled is_casual in TorchSharp.)
         var attended = context.Mask is null
             ? F.scaled_dot_product_attention(q, k, v, is_casual: true)
             : F.scaled_dot_product_attention(q, k, v, attn_mask: context.Mask);
-        var merged = attended.transpose(1, 2).reshape(batch, time, numHeads * headDim);
+        var merged = attended.transpose(1, 2).reshape(batch, time, num_heads * head_dim);
         return o_proj.forward(merged).MoveToOuterDisposeScope();
     }
 }

@@ -10,7 +10,7 @@ public sealed class LlamaModel : nn.Module
     private readonly Embedding embed_tokens;
     private readonly ModuleList<LlamaDecoderLayer> layers;
     private readonly LlamaRMSNorm norm;
-    private readonly float[] inverseFrequencies;
+    private readonly float[] inv_freq;
 
     public LlamaModel(LlamaConfig config, ProjectionFactory projections) : base(nameof(LlamaModel))
     {
@@ -23,7 +23,7 @@ public sealed class LlamaModel : nn.Module
 
         norm = new LlamaRMSNorm(config.Dim, config.RmsNormEps);
         // Not a parameter or buffer: HF keeps inv_freq non-persistent, so checkpoints do not hold it.
-        inverseFrequencies = RotaryEmbedding.InverseFrequencies(config.HeadDim, config.RopeTheta);
+        inv_freq = RotaryEmbedding.InverseFrequencies(config.HeadDim, config.RopeTheta);
         RegisterComponents();
     }
 
@@ -40,7 +40,7 @@ public sealed class LlamaModel : nn.Module
         positionIds ??= arange(time, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0).expand(batch, time);
 
         var h = embed_tokens.forward(inputIds);
-        var (cos, sin) = RotaryEmbedding.CosSin(positionIds, inverseFrequencies, h.dtype);
+        var (cos, sin) = RotaryEmbedding.CosSin(positionIds, inv_freq, h.dtype);
         var context = new AttentionContext(cos, sin, attentionMask);
         foreach (var layer in layers)
         {

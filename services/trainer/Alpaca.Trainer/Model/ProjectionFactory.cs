@@ -11,7 +11,7 @@ namespace Alpaca.Trainer.Model;
 /// </summary>
 public sealed class ProjectionFactory : IDisposable
 {
-    private readonly Generator? initGenerator;
+    private readonly Generator? init_generator;
 
     public ProjectionFactory(LoraSettings? lora = null, ulong seed = 0)
     {
@@ -19,7 +19,7 @@ public sealed class ProjectionFactory : IDisposable
         Lora = lora;
         if (lora is not null)
         {
-            initGenerator = new Generator(seed, CPU);
+            init_generator = new Generator(seed, CPU);
         }
     }
 
@@ -30,12 +30,12 @@ public sealed class ProjectionFactory : IDisposable
 
     public nn.Module<Tensor, Tensor> Create(string name, long inFeatures, long outFeatures) =>
         Lora is not null && Lora.TargetModules.Contains(name)
-            ? new LoraLinear(inFeatures, outFeatures, Lora, Dropout, initGenerator)
+            ? new LoraLinear(inFeatures, outFeatures, Lora, Dropout, init_generator)
             : nn.Linear(inFeatures, outFeatures, hasBias: false);
 
     public void Dispose()
     {
-        initGenerator?.Dispose();
+        init_generator?.Dispose();
         Dropout.Dispose();
     }
 }

@@ -11,12 +11,12 @@ namespace Alpaca.Trainer.Optim;
 /// </summary>
 public sealed class AdamW : IDisposable
 {
-    private readonly IReadOnlyList<TrainableParameter> parameters;
-    private readonly Dictionary<string, (Tensor ExpAvg, Tensor ExpAvgSq)> state = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<TrainableParameter> _parameters;
+    private readonly Dictionary<string, (Tensor ExpAvg, Tensor ExpAvgSq)> _state = new(StringComparer.Ordinal);
 
     public AdamW(IReadOnlyList<TrainableParameter> parameters, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.0)
     {
-        this.parameters = parameters;
+        this._parameters = parameters;
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
@@ -37,7 +37,7 @@ public sealed class AdamW : IDisposable
         var biasCorrection1 = 1 - Math.Pow(Beta1, StepCount);
         var biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, StepCount));
         using var noGrad = no_grad();
-        foreach (var p in parameters)
+        foreach (var p in _parameters)
         {
             var g = p.Gradient;
             if (g is null)
@@ -59,7 +59,7 @@ public sealed class AdamW : IDisposable
     public Dictionary<string, Tensor> StateTensors()
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, (m, v)) in state)
+        foreach (var (name, (m, v)) in _state)
         {
             result["exp_avg/" + name] = m;
             result["exp_avg_sq/" + name] = v;
@@ -72,7 +72,7 @@ public sealed class AdamW : IDisposable
     {
         StepCount = stepCount;
         using var noGrad = no_grad();
-        foreach (var p in parameters)
+        foreach (var p in _parameters)
         {
             if (!tensors.TryGetValue("exp_avg/" + p.Name, out var m) || !tensors.TryGetValue("exp_avg_sq/" + p.Name, out var v))
             {
@@ -92,7 +92,7 @@ public sealed class AdamW : IDisposable
 
     public void Dispose()
     {
-        foreach (var (m, v) in state.Values)
+        foreach (var (m, v) in _state.Values)
         {
             m.Dispose();
             v.Dispose();
@@ -101,10 +101,10 @@ public sealed class AdamW : IDisposable
 
     private (Tensor, Tensor) StateFor(TrainableParameter p)
     {
-        if (!state.TryGetValue(p.Name, out var s))
+        if (!_state.TryGetValue(p.Name, out var s))
         {
             s = (zeros_like(p.Master).DetachFromDisposeScope(), zeros_like(p.Master).DetachFromDisposeScope());
-            state[p.Name] = s;
+            _state[p.Name] = s;
         }
 
         return s;

@@ -11,7 +11,7 @@ namespace Alpaca.Trainer.Optim;
 /// </summary>
 public sealed class TrainableParameter : IDisposable
 {
-    private Tensor? accumulatedGrad;
+    private Tensor? _accumulatedGrad;
 
     public TrainableParameter(string name, Parameter parameter)
     {
@@ -34,7 +34,7 @@ public sealed class TrainableParameter : IDisposable
     /// The fp32 gradient summed over the micro-batches of the current step (null before any). In fp32 this
     /// is a fresh handle to <c>.grad</c>: read it inside a dispose scope.
     /// </summary>
-    public Tensor? Gradient => IsMixed ? accumulatedGrad : Parameter.grad;
+    public Tensor? Gradient => IsMixed ? _accumulatedGrad : Parameter.grad;
 
     /// <summary>After a micro-batch's backward: fold a bf16 gradient into the fp32 accumulator.</summary>
     public void AccumulateGradient()
@@ -53,13 +53,13 @@ public sealed class TrainableParameter : IDisposable
             return;
         }
 
-        if (accumulatedGrad is null)
+        if (_accumulatedGrad is null)
         {
-            accumulatedGrad = grad.to(ScalarType.Float32).clone().DetachFromDisposeScope();
+            _accumulatedGrad = grad.to(ScalarType.Float32).clone().DetachFromDisposeScope();
         }
         else
         {
-            accumulatedGrad.add_(grad.to(ScalarType.Float32));
+            _accumulatedGrad.add_(grad.to(ScalarType.Float32));
         }
 
         grad.zero_();
@@ -81,7 +81,7 @@ public sealed class TrainableParameter : IDisposable
     {
         using var scope = NewDisposeScope();
         Parameter.grad?.zero_();
-        accumulatedGrad?.zero_();
+        _accumulatedGrad?.zero_();
     }
 
     /// <summary>Restores the master weights from a checkpoint and refreshes the model copy.</summary>
@@ -94,7 +94,7 @@ public sealed class TrainableParameter : IDisposable
 
     public void Dispose()
     {
-        accumulatedGrad?.Dispose();
+        _accumulatedGrad?.Dispose();
         if (IsMixed)
         {
             Master.Dispose();

@@ -1,6 +1,6 @@
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Prompts;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Data;
@@ -44,7 +44,7 @@ public static class TinyPreset
     /// <summary>Writes the preset into <paramref name="folder"/> unless it is already there; returns the folder.</summary>
     public static string Ensure(string folder, IReadOnlyList<AlpacaRecord> records, ulong seed, int modelMaxLength = 512)
     {
-        if (File.Exists(Path.Combine(folder, HfCheckpoint.ConfigFile)) && File.Exists(Path.Combine(folder, SafeTensorsCheckpoint.SingleFileName)))
+        if (File.Exists(Path.Combine(folder, HfCheckpoint.ConfigFile)) && File.Exists(Path.Combine(folder, SafetensorsCheckpoint.SingleFileName)))
         {
             return folder;
         }

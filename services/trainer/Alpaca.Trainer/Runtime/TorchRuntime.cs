@@ -11,7 +11,7 @@ namespace Alpaca.Trainer.Runtime;
 public static partial class TorchRuntime
 {
     private static readonly Lock Gate = new();
-    private static bool initialized;
+    private static bool s_initialized;
 
     /// <summary>
     /// Call before the first tensor. Sets <c>OMP_WAIT_POLICY=PASSIVE</c> in the native environment
@@ -23,7 +23,7 @@ public static partial class TorchRuntime
     {
         lock (Gate)
         {
-            if (!initialized && OperatingSystem.IsLinux())
+            if (!s_initialized && OperatingSystem.IsLinux())
             {
                 _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", overwrite: 0);
             }
@@ -47,7 +47,7 @@ public static partial class TorchRuntime
                     "Cause: " + (e.InnerException?.Message ?? e.Message), e);
             }
 
-            initialized = true;
+            s_initialized = true;
         }
     }
 

@@ -22,17 +22,17 @@ namespace Alpaca.Trainer.Training;
 /// </summary>
 public sealed class SftTrainer : IDisposable
 {
-    private readonly LlamaForCausalLM model;
-    private readonly SupervisedDataset dataset;
-    private readonly TrainingHyperparameters hp;
-    private readonly int padId;
-    private readonly Device device;
-    private readonly CheckpointStore? checkpoints;
-    private readonly IReadOnlyDictionary<string, string> fingerprint;
-    private readonly List<TrainableParameter> parameters;
-    private readonly AdamW optimizer;
-    private readonly CosineSchedule schedule;
-    private readonly List<LossRecord> history = [];
+    private readonly LlamaForCausalLM _model;
+    private readonly SupervisedDataset _dataset;
+    private readonly TrainingHyperparameters _hp;
+    private readonly int _padId;
+    private readonly Device _device;
+    private readonly CheckpointStore? _checkpoints;
+    private readonly IReadOnlyDictionary<string, string> _fingerprint;
+    private readonly List<TrainableParameter> _parameters;
+    private readonly AdamW _optimizer;
+    private readonly CosineSchedule _schedule;
+    private readonly List<LossRecord> _history = [];
 
     public SftTrainer(
         LlamaForCausalLM model,
@@ -49,24 +49,24 @@ public sealed class SftTrainer : IDisposable
             throw new ArgumentException("The dataset has no examples.");
         }
 
-        this.model = model;
-        this.dataset = dataset;
-        hp = hyperparameters;
-        this.padId = padId;
-        this.device = device;
-        this.fingerprint = fingerprint ?? new Dictionary<string, string>();
-        checkpoints = checkpointRoot is null ? null : new CheckpointStore(checkpointRoot, hp.KeepCheckpoints);
+        this._model = model;
+        this._dataset = dataset;
+        _hp = hyperparameters;
+        this._padId = padId;
+        this._device = device;
+        this._fingerprint = fingerprint ?? new Dictionary<string, string>();
+        _checkpoints = checkpointRoot is null ? null : new CheckpointStore(checkpointRoot, _hp.KeepCheckpoints);
 
-        StepsPerEpoch = DataOrder.StepsPerEpoch(dataset.Count, hp.GlobalBatchSize);
-        TotalSteps = hp.MaxSteps > 0 ? hp.MaxSteps : StepsPerEpoch * hp.Epochs;
-        parameters = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => new TrainableParameter(p.name, p.parameter)).ToList();
-        if (parameters.Count == 0)
+        StepsPerEpoch = DataOrder.StepsPerEpoch(dataset.Count, _hp.GlobalBatchSize);
+        TotalSteps = _hp.MaxSteps > 0 ? _hp.MaxSteps : StepsPerEpoch * _hp.Epochs;
+        _parameters = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => new TrainableParameter(p.name, p.parameter)).ToList();
+        if (_parameters.Count == 0)
         {
             throw new ArgumentException("The model has no trainable parameters.");
         }
 
-        optimizer = new AdamW(parameters, hp.AdamBeta1, hp.AdamBeta2, hp.AdamEpsilon, hp.WeightDecay);
-        schedule = new CosineSchedule(hp.LearningRate, TotalSteps, hp.WarmupRatio);
+        _optimizer = new AdamW(_parameters, _hp.AdamBeta1, _hp.AdamBeta2, _hp.AdamEpsilon, _hp.WeightDecay);
+        _schedule = new CosineSchedule(_hp.LearningRate, TotalSteps, _hp.WarmupRatio);
     }
 
     public long StepsPerEpoch { get; }
@@ -80,16 +80,16 @@ public sealed class SftTrainer : IDisposable
 
     public long LastCheckpointStep { get; private set; }
 
-    public IReadOnlyList<LossRecord> History => history;
+    public IReadOnlyList<LossRecord> History => _history;
 
-    public IReadOnlyList<TrainableParameter> Parameters => parameters;
+    public IReadOnlyList<TrainableParameter> Parameters => _parameters;
 
-    public CosineSchedule Schedule => schedule;
+    public CosineSchedule Schedule => _schedule;
 
     /// <summary>Loads the newest checkpoint under the checkpoint root, if any. Returns its step.</summary>
     public long ResumeIfPossible()
     {
-        var latest = checkpoints?.Latest();
+        var latest = _checkpoints?.Latest();
         if (latest is null)
         {
             return 0;
@@ -99,7 +99,7 @@ public sealed class SftTrainer : IDisposable
         try
         {
             CheckFingerprint(state, latest);
-            foreach (var p in parameters)
+            foreach (var p in _parameters)
             {
                 if (!trainable.TryGetValue(p.Name, out var value))
                 {
@@ -109,7 +109,7 @@ public sealed class SftTrainer : IDisposable
                 p.LoadMaster(value);
             }
 
-            optimizer.LoadState(state.AdamStep, moments, latest);
+            _optimizer.LoadState(state.AdamStep, moments, latest);
         }
         finally
         {
@@ -120,8 +120,8 @@ public sealed class SftTrainer : IDisposable
         }
 
         GlobalStep = state.GlobalStep;
-        history.Clear();
-        history.AddRange(state.LogHistory.Where(r => r.Step <= state.GlobalStep));
+        _history.Clear();
+        _history.AddRange(state.LogHistory.Where(r => r.Step <= state.GlobalStep));
         ResumedFromStep = LastCheckpointStep = state.GlobalStep;
         return state.GlobalStep;
     }
@@ -129,7 +129,7 @@ public sealed class SftTrainer : IDisposable
     /// <summary>Runs optimizer steps until <see cref="TotalSteps"/> (resume first with <see cref="ResumeIfPossible"/>).</summary>
     public void Train(IProgress<TrainingStepEvent>? progress = null, CancellationToken cancellationToken = default)
     {
-        model.train();
+        _model.train();
         var clock = Stopwatch.StartNew();
         long tokensThisRun = 0, stepsThisRun = 0;
         int[]? permutation = null;
@@ -141,13 +141,13 @@ public sealed class SftTrainer : IDisposable
             var stepInEpoch = GlobalStep % StepsPerEpoch;
             if (epoch != permutationEpoch)
             {
-                permutation = DataOrder.Permutation(dataset.Count, hp.Seed, epoch);
+                permutation = DataOrder.Permutation(_dataset.Count, _hp.Seed, epoch);
                 permutationEpoch = epoch;
             }
 
-            var indices = DataOrder.GlobalBatch(permutation!, stepInEpoch, hp.GlobalBatchSize);
-            var examples = indices.Select(i => dataset.Examples[i]).ToList();
-            var microBatches = BatchBuilder.Build(examples, hp.MicroBatchSize, padId, hp.GroupByLength, hp.Packing, hp.MaxLength);
+            var indices = DataOrder.GlobalBatch(permutation!, stepInEpoch, _hp.GlobalBatchSize);
+            var examples = indices.Select(i => _dataset.Examples[i]).ToList();
+            var microBatches = BatchBuilder.Build(examples, _hp.MicroBatchSize, _padId, _hp.GroupByLength, _hp.Packing, _hp.MaxLength);
             double loss;
             long tokens;
             try
@@ -158,7 +158,7 @@ public sealed class SftTrainer : IDisposable
             {
                 // Drop the partial step's gradients so this trainer could resume from GlobalStep cleanly.
                 using var scope = NewDisposeScope();
-                foreach (var p in parameters)
+                foreach (var p in _parameters)
                 {
                     p.ZeroGradient();
                 }
@@ -166,13 +166,13 @@ public sealed class SftTrainer : IDisposable
                 throw;
             }
 
-            var learningRate = schedule.LearningRate(GlobalStep);
+            var learningRate = _schedule.LearningRate(GlobalStep);
             double gradNorm;
             using (var scope = NewDisposeScope())
             {
-                gradNorm = GradientClipping.ClipByTotalNorm(parameters.Select(p => p.Gradient).OfType<Tensor>(), hp.MaxGradNorm);
-                optimizer.Step(learningRate);
-                foreach (var p in parameters)
+                gradNorm = GradientClipping.ClipByTotalNorm(_parameters.Select(p => p.Gradient).OfType<Tensor>(), _hp.MaxGradNorm);
+                _optimizer.Step(learningRate);
+                foreach (var p in _parameters)
                 {
                     p.SyncModelFromMaster();
                     p.ZeroGradient();
@@ -180,10 +180,10 @@ public sealed class SftTrainer : IDisposable
             }
 
             GlobalStep++;
-            history.Add(new LossRecord(GlobalStep, loss, learningRate, gradNorm, tokens));
-            if (checkpoints is not null && (GlobalStep % hp.CheckpointEverySteps == 0 || GlobalStep == TotalSteps))
+            _history.Add(new LossRecord(GlobalStep, loss, learningRate, gradNorm, tokens));
+            if (_checkpoints is not null && (GlobalStep % _hp.CheckpointEverySteps == 0 || GlobalStep == TotalSteps))
             {
-                checkpoints.Save(CurrentState(), parameters, optimizer);
+                _checkpoints.Save(CurrentState(), _parameters, _optimizer);
                 LastCheckpointStep = GlobalStep;
             }
 
@@ -199,8 +199,8 @@ public sealed class SftTrainer : IDisposable
 
     public void Dispose()
     {
-        optimizer.Dispose();
-        foreach (var p in parameters)
+        _optimizer.Dispose();
+        foreach (var p in _parameters)
         {
             p.Dispose();
         }
@@ -216,15 +216,15 @@ public sealed class SftTrainer : IDisposable
         for (var i = 0; i < microBatches.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            model.Projections.Dropout.Reseed(DataOrder.Mix(DataOrder.Mix(hp.Seed, (ulong)GlobalStep), (ulong)i), device);
+            _model.Projections.Dropout.Reseed(DataOrder.Mix(DataOrder.Mix(_hp.Seed, (ulong)GlobalStep), (ulong)i), _device);
             using (var scope = NewDisposeScope())
             {
-                var scaled = CausalLmLoss.Sum(model, microBatches[i], device) / divisor;
+                var scaled = CausalLmLoss.Sum(_model, microBatches[i], _device) / divisor;
                 scaled.backward();
                 loss += scaled.item<float>();
             }
 
-            foreach (var p in parameters)
+            foreach (var p in _parameters)
             {
                 p.AccumulateGradient();
             }
@@ -241,17 +241,17 @@ public sealed class SftTrainer : IDisposable
         TotalSteps = TotalSteps,
         StepsPerEpoch = StepsPerEpoch,
         Epoch = (double)GlobalStep / StepsPerEpoch,
-        AdamStep = optimizer.StepCount,
-        Seed = hp.Seed,
+        AdamStep = _optimizer.StepCount,
+        Seed = _hp.Seed,
         DataEpoch = GlobalStep / StepsPerEpoch,
         DataStepInEpoch = GlobalStep % StepsPerEpoch,
-        Fingerprint = new Dictionary<string, string>(fingerprint),
-        LogHistory = [.. history],
+        Fingerprint = new Dictionary<string, string>(_fingerprint),
+        LogHistory = [.. _history],
     };
 
     private void CheckFingerprint(TrainerState state, string checkpoint)
     {
-        foreach (var (key, value) in fingerprint)
+        foreach (var (key, value) in _fingerprint)
         {
             if (!state.Fingerprint.TryGetValue(key, out var saved) || saved != value)
             {

@@ -4,23 +4,23 @@ using System.Text.Json;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Tensors;
 
-namespace Alpaca.Llm.SafeTensors;
+namespace Alpaca.Llm.Safetensors;
 
 /// <summary>
 /// A safetensors file, memory-mapped read-only: u64 little-endian header length N, an N-byte JSON
 /// header (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}</c>),
 /// then the data section. Every entry is validated against the file size on open.
 /// </summary>
-public sealed unsafe class SafeTensorsFile : IDisposable
+public sealed unsafe class SafetensorsFile : IDisposable
 {
     /// <summary>The reference implementation refuses headers over 100 MB; so do we (it bounds the JSON parse).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
     private readonly MappedMemory _memory;
-    private readonly Dictionary<string, SafeTensorInfo> _byName;
+    private readonly Dictionary<string, SafetensorsTensorInfo> _byName;
     private bool _disposed;
 
-    private SafeTensorsFile(MappedMemory memory, string path)
+    private SafetensorsFile(MappedMemory memory, string path)
     {
         _memory = memory;
         Path = path;
@@ -36,24 +36,24 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
-    public static SafeTensorsFile Open(string path) => new(MappedMemory.MapFile(path), path);
+    public static SafetensorsFile Open(string path) => new(MappedMemory.MapFile(path), path);
 
     public string Path { get; }
 
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Tensors in header order.</summary>
-    public IReadOnlyList<SafeTensorInfo> Tensors { get; }
+    public IReadOnlyList<SafetensorsTensorInfo> Tensors { get; }
 
     /// <summary>Absolute file offset of the data section (8 + header length).</summary>
     public long DataOffset { get; }
 
-    public bool TryGetTensor(string name, out SafeTensorInfo info) => _byName.TryGetValue(name, out info!);
+    public bool TryGetTensor(string name, out SafetensorsTensorInfo info) => _byName.TryGetValue(name, out info!);
 
-    public SafeTensorInfo GetTensor(string name) =>
+    public SafetensorsTensorInfo GetTensor(string name) =>
         _byName.TryGetValue(name, out var info) ? info : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'.");
 
-    public byte* GetTensorPointer(SafeTensorInfo info)
+    public byte* GetTensorPointer(SafetensorsTensorInfo info)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_byName.TryGetValue(info.Name, out var own) || own.DataStart != info.DataStart || own.DataEnd != info.DataEnd)
@@ -64,29 +64,29 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return _memory.Pointer + DataOffset + info.DataStart;
     }
 
-    public ReadOnlySpan<byte> GetTensorBytes(SafeTensorInfo info) =>
+    public ReadOnlySpan<byte> GetTensorBytes(SafetensorsTensorInfo info) =>
         info.ByteSize <= int.MaxValue
             ? new ReadOnlySpan<byte>(GetTensorPointer(info), (int)info.ByteSize)
             : throw new InvalidOperationException($"Tensor '{info.Name}' is {info.ByteSize} bytes, too large for a span; use GetTensorPointer.");
 
     /// <summary>Decodes a floating-point tensor (F32, F16, BF16, F64) to F32.</summary>
-    public float[] ReadAsFloat32(SafeTensorInfo info)
+    public float[] ReadAsFloat32(SafetensorsTensorInfo info)
     {
         var bytes = GetTensorBytes(info);
         var n = checked((int)info.ElementCount);
         var result = new float[n];
         switch (info.DType)
         {
-            case SafeTensorsDType.F32:
+            case SafetensorsDType.F32:
                 bytes.CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
                 break;
-            case SafeTensorsDType.F16:
+            case SafetensorsDType.F16:
                 HalfConverter.HalfToFloat(MemoryMarshal.Cast<byte, ushort>(bytes), result);
                 break;
-            case SafeTensorsDType.BF16:
+            case SafetensorsDType.BF16:
                 HalfConverter.Bf16ToFloat(MemoryMarshal.Cast<byte, ushort>(bytes), result);
                 break;
-            case SafeTensorsDType.F64:
+            case SafetensorsDType.F64:
                 var doubles = MemoryMarshal.Cast<byte, double>(bytes);
                 for (var i = 0; i < n; i++)
                 {
@@ -101,23 +101,23 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return result;
     }
 
-    private static (IReadOnlyDictionary<string, string>, IReadOnlyList<SafeTensorInfo>, long) Parse(MappedMemory memory, string path)
+    private static (IReadOnlyDictionary<string, string>, IReadOnlyList<SafetensorsTensorInfo>, long) Parse(MappedMemory memory, string path)
     {
         var fileLength = memory.Length;
         if (fileLength < 8)
         {
-            throw new SafeTensorsFormatException(path, "header length", $"file is {fileLength} bytes, shorter than the 8-byte header length");
+            throw new SafetensorsFormatException(path, "header length", $"file is {fileLength} bytes, shorter than the 8-byte header length");
         }
 
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(memory.Pointer, 8));
         if (headerLength > (ulong)(fileLength - 8))
         {
-            throw new SafeTensorsFormatException(path, "header length", $"{headerLength} bytes declared but only {fileLength - 8} follow");
+            throw new SafetensorsFormatException(path, "header length", $"{headerLength} bytes declared but only {fileLength - 8} follow");
         }
 
         if (headerLength > MaxHeaderBytes)
         {
-            throw new SafeTensorsFormatException(path, "header length", $"{headerLength} bytes exceeds the {MaxHeaderBytes}-byte limit");
+            throw new SafetensorsFormatException(path, "header length", $"{headerLength} bytes exceeds the {MaxHeaderBytes}-byte limit");
         }
 
         var dataOffset = 8 + (long)headerLength;
@@ -131,18 +131,18 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
         catch (JsonException e)
         {
-            throw new SafeTensorsFormatException(path, "header", $"invalid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {e.Message}");
+            throw new SafetensorsFormatException(path, "header", $"invalid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {e.Message}");
         }
 
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new SafeTensorsFormatException(path, "header", "is not a JSON object");
+                throw new SafetensorsFormatException(path, "header", "is not a JSON object");
             }
 
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var tensors = new List<SafeTensorInfo>();
+            var tensors = new List<SafetensorsTensorInfo>();
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "__metadata__")
@@ -156,7 +156,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
             if (tensors.Select(t => t.Name).Distinct(StringComparer.Ordinal).Count() != tensors.Count)
             {
-                throw new SafeTensorsFormatException(path, "header", "duplicate tensor names");
+                throw new SafetensorsFormatException(path, "header", "duplicate tensor names");
             }
 
             var sorted = tensors.Where(t => t.ByteSize > 0).OrderBy(t => t.DataStart).ToList();
@@ -164,7 +164,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             {
                 if (sorted[i].DataStart < sorted[i - 1].DataEnd)
                 {
-                    throw new SafeTensorsFormatException(path, $"'{sorted[i].Name}'.data_offsets", $"overlaps tensor '{sorted[i - 1].Name}'");
+                    throw new SafetensorsFormatException(path, $"'{sorted[i].Name}'.data_offsets", $"overlaps tensor '{sorted[i - 1].Name}'");
                 }
             }
 
@@ -176,39 +176,39 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw new SafeTensorsFormatException(path, "__metadata__", "must be an object of strings");
+            throw new SafetensorsFormatException(path, "__metadata__", "must be an object of strings");
         }
 
         foreach (var m in value.EnumerateObject())
         {
             metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String
                 ? m.Value.GetString()!
-                : throw new SafeTensorsFormatException(path, $"__metadata__.{m.Name}", "values must be strings");
+                : throw new SafetensorsFormatException(path, $"__metadata__.{m.Name}", "values must be strings");
         }
     }
 
-    private static SafeTensorInfo ReadEntry(JsonProperty prop, long dataLength, string path)
+    private static SafetensorsTensorInfo ReadEntry(JsonProperty prop, long dataLength, string path)
     {
         var name = prop.Name;
         var e = prop.Value;
         if (e.ValueKind != JsonValueKind.Object)
         {
-            throw new SafeTensorsFormatException(path, $"'{name}'", "entry is not an object");
+            throw new SafetensorsFormatException(path, $"'{name}'", "entry is not an object");
         }
 
         if (!e.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String)
         {
-            throw new SafeTensorsFormatException(path, $"'{name}'.dtype", "missing or not a string");
+            throw new SafetensorsFormatException(path, $"'{name}'.dtype", "missing or not a string");
         }
 
-        if (!SafeTensorsDTypes.TryParse(dtypeEl.GetString()!, out var dtype))
+        if (!SafetensorsDTypes.TryParse(dtypeEl.GetString()!, out var dtype))
         {
-            throw new SafeTensorsFormatException(path, $"'{name}'.dtype", $"unknown dtype '{dtypeEl.GetString()}'");
+            throw new SafetensorsFormatException(path, $"'{name}'.dtype", $"unknown dtype '{dtypeEl.GetString()}'");
         }
 
         if (!e.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array)
         {
-            throw new SafeTensorsFormatException(path, $"'{name}'.shape", "missing or not an array");
+            throw new SafetensorsFormatException(path, $"'{name}'.shape", "missing or not an array");
         }
 
         var shape = new long[shapeEl.GetArrayLength()];
@@ -218,12 +218,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var n) || n < 0)
             {
-                throw new SafeTensorsFormatException(path, $"'{name}'.shape[{i}]", $"must be a non-negative integer, found {d.GetRawText()}");
+                throw new SafetensorsFormatException(path, $"'{name}'.shape[{i}]", $"must be a non-negative integer, found {d.GetRawText()}");
             }
 
             if (n != 0 && elements > long.MaxValue / n)
             {
-                throw new SafeTensorsFormatException(path, $"'{name}'.shape", "element count overflows int64");
+                throw new SafetensorsFormatException(path, $"'{name}'.shape", "element count overflows int64");
             }
 
             elements *= n;
@@ -233,21 +233,21 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (!e.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array || offEl.GetArrayLength() != 2
             || !offEl[0].TryGetInt64(out var begin) || !offEl[1].TryGetInt64(out var end))
         {
-            throw new SafeTensorsFormatException(path, $"'{name}'.data_offsets", "must be [begin, end] integers");
+            throw new SafetensorsFormatException(path, $"'{name}'.data_offsets", "must be [begin, end] integers");
         }
 
         if (begin < 0 || end < begin || end > dataLength)
         {
-            throw new SafeTensorsFormatException(path, $"'{name}'.data_offsets", $"[{begin}, {end}] is outside the {dataLength}-byte data section (file truncated or header corrupt)");
+            throw new SafetensorsFormatException(path, $"'{name}'.data_offsets", $"[{begin}, {end}] is outside the {dataLength}-byte data section (file truncated or header corrupt)");
         }
 
-        var size = SafeTensorsDTypes.ElementSize(dtype);
+        var size = SafetensorsDTypes.ElementSize(dtype);
         if (elements > long.MaxValue / size || end - begin != elements * size)
         {
-            throw new SafeTensorsFormatException(path, $"'{name}'.data_offsets", $"span of {end - begin} bytes does not match {elements} {dtype} elements");
+            throw new SafetensorsFormatException(path, $"'{name}'.data_offsets", $"span of {end - begin} bytes does not match {elements} {dtype} elements");
         }
 
-        return new SafeTensorInfo(name, dtype, shape, begin, end);
+        return new SafetensorsTensorInfo(name, dtype, shape, begin, end);
     }
 
     public void Dispose()

@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tensors;
 using Alpaca.TestSupport;
 
-namespace Alpaca.Llm.Tests.SafeTensors;
+namespace Alpaca.Llm.Tests.Safetensors;
 
-public class SafeTensorsTests
+public class SafetensorsTests
 {
     private static readonly float[] Values = [1f, -2.5f, 3.140625f, 0f, 65504f, -1e-3f];
 
@@ -15,14 +15,14 @@ public class SafeTensorsTests
     public void F32_F16_BF16_round_trip()
     {
         using var dir = new TempDir("st");
-        var w = new SafeTensorsWriter();
-        w.Add("f32", SafeTensorsDType.F32, [2, 3], MemoryMarshal.AsBytes(Values.AsSpan()).ToArray());
-        w.Add("f16", SafeTensorsDType.F16, [3, 2], MemoryMarshal.AsBytes(Values.Select(HalfConverter.FloatToHalf).ToArray().AsSpan()).ToArray());
-        w.Add("bf16", SafeTensorsDType.BF16, [6], MemoryMarshal.AsBytes(Values.Select(HalfConverter.FloatToBf16).ToArray().AsSpan()).ToArray());
-        w.Add("empty", SafeTensorsDType.F32, [0, 4], Array.Empty<byte>());
+        var w = new SafetensorsWriter();
+        w.Add("f32", SafetensorsDType.F32, [2, 3], MemoryMarshal.AsBytes(Values.AsSpan()).ToArray());
+        w.Add("f16", SafetensorsDType.F16, [3, 2], MemoryMarshal.AsBytes(Values.Select(HalfConverter.FloatToHalf).ToArray().AsSpan()).ToArray());
+        w.Add("bf16", SafetensorsDType.BF16, [6], MemoryMarshal.AsBytes(Values.Select(HalfConverter.FloatToBf16).ToArray().AsSpan()).ToArray());
+        w.Add("empty", SafetensorsDType.F32, [0, 4], Array.Empty<byte>());
         w.WriteTo(dir.File("m.safetensors"));
 
-        using var f = SafeTensorsFile.Open(dir.File("m.safetensors"));
+        using var f = SafetensorsFile.Open(dir.File("m.safetensors"));
         Assert.Equal("pt", f.Metadata["format"]);
         Assert.Equal(0, f.DataOffset % 8);
         Assert.Equal(new[] { "f32", "f16", "bf16", "empty" }, f.Tensors.Select(t => t.Name));
@@ -41,8 +41,8 @@ public class SafeTensorsTests
     {
         // u64 little-endian header length, JSON, data; offsets relative to the data start.
         using var dir = new TempDir("st-layout");
-        var w = new SafeTensorsWriter();
-        w.Add("x", SafeTensorsDType.F32, [2], MemoryMarshal.AsBytes(new[] { 1f, 2f }.AsSpan()).ToArray());
+        var w = new SafetensorsWriter();
+        w.Add("x", SafetensorsDType.F32, [2], MemoryMarshal.AsBytes(new[] { 1f, 2f }.AsSpan()).ToArray());
         w.WriteTo(dir.File("x.safetensors"));
         var bytes = File.ReadAllBytes(dir.File("x.safetensors"));
         var n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -57,18 +57,18 @@ public class SafeTensorsTests
     public void Sharded_checkpoint_with_index_is_read_by_name()
     {
         using var dir = new TempDir("st-shard");
-        var w = new SafeTensorsCheckpointWriter { MaxShardBytes = 50 };
+        var w = new SafetensorsCheckpointWriter { MaxShardBytes = 50 };
         for (var i = 0; i < 5; i++)
         {
             var data = Enumerable.Range(0, 10).Select(j => (float)(i * 100 + j)).ToArray();
-            w.Add($"layer.{i}.weight", SafeTensorsDType.F32, [10], MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
+            w.Add($"layer.{i}.weight", SafetensorsDType.F32, [10], MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
         }
 
         var files = w.WriteTo(dir.Path);
-        Assert.Equal(SafeTensorsCheckpoint.IndexFileName, Path.GetFileName(files[^1]));
+        Assert.Equal(SafetensorsCheckpoint.IndexFileName, Path.GetFileName(files[^1]));
         Assert.Equal(5, Directory.GetFiles(dir.Path, "model-*-of-00005.safetensors").Length);
 
-        using var c = SafeTensorsCheckpoint.Open(dir.Path);
+        using var c = SafetensorsCheckpoint.Open(dir.Path);
         Assert.Equal(5, c.Files.Count);
         Assert.Equal(5, c.TensorNames.Count);
         Assert.Equal(304f, c.ReadAsFloat32("layer.3.weight")[4]);
@@ -80,8 +80,8 @@ public class SafeTensorsTests
     public void Index_pointing_outside_the_folder_is_refused()
     {
         using var dir = new TempDir("st-evil");
-        File.WriteAllText(dir.File(SafeTensorsCheckpoint.IndexFileName), "{\"weight_map\": {\"a\": \"../../etc/passwd\"}}");
-        var e = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsCheckpoint.Open(dir.Path));
+        File.WriteAllText(dir.File(SafetensorsCheckpoint.IndexFileName), "{\"weight_map\": {\"a\": \"../../etc/passwd\"}}");
+        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsCheckpoint.Open(dir.Path));
         Assert.Contains("weight_map.a", e.Message);
     }
 
@@ -89,11 +89,11 @@ public class SafeTensorsTests
     public void Index_naming_a_tensor_the_shard_lacks()
     {
         using var dir = new TempDir("st-missing");
-        var w = new SafeTensorsWriter();
-        w.Add("present", SafeTensorsDType.F32, [1], new byte[4]);
+        var w = new SafetensorsWriter();
+        w.Add("present", SafetensorsDType.F32, [1], new byte[4]);
         w.WriteTo(dir.File("s1.safetensors"));
-        File.WriteAllText(dir.File(SafeTensorsCheckpoint.IndexFileName), "{\"weight_map\": {\"absent\": \"s1.safetensors\"}}");
-        var e = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsCheckpoint.Open(dir.Path));
+        File.WriteAllText(dir.File(SafetensorsCheckpoint.IndexFileName), "{\"weight_map\": {\"absent\": \"s1.safetensors\"}}");
+        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsCheckpoint.Open(dir.Path));
         Assert.Contains("absent", e.Message);
     }
 
@@ -110,7 +110,7 @@ public class SafeTensorsTests
         var h = Encoding.UTF8.GetBytes(header);
         var bytes = BitConverter.GetBytes((ulong)h.Length).Concat(h).Concat(new byte[dataBytes]).ToArray();
         File.WriteAllBytes(dir.File("bad.safetensors"), bytes);
-        var e = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(dir.File("bad.safetensors")));
+        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsFile.Open(dir.File("bad.safetensors")));
         Assert.Contains(expected, e.Message);
         Assert.Contains("bad.safetensors", e.Message);
     }
@@ -120,7 +120,7 @@ public class SafeTensorsTests
     {
         using var dir = new TempDir("st-len");
         File.WriteAllBytes(dir.File("t.safetensors"), BitConverter.GetBytes(ulong.MaxValue).Concat("{}"u8.ToArray()).ToArray());
-        var e = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(dir.File("t.safetensors")));
+        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsFile.Open(dir.File("t.safetensors")));
         Assert.Equal("header length", e.Field);
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Alpaca.Llm.SafeTensors;
+namespace Alpaca.Llm.Safetensors;
 
 /// <summary>
 /// Writes an HF checkpoint's weights into a folder: one <c>model.safetensors</c> when everything fits in
@@ -12,20 +12,20 @@ namespace Alpaca.Llm.SafeTensors;
 /// written under a temporary name and renamed into place; weights of an earlier save into the same folder
 /// (a single file or other shards) are removed, so a reader never mixes two saves.
 /// </summary>
-public sealed class SafeTensorsCheckpointWriter
+public sealed class SafetensorsCheckpointWriter
 {
-    private readonly List<(string Name, SafeTensorsDType DType, long[] Shape, long Bytes, Action<Stream> Write)> _tensors = [];
+    private readonly List<(string Name, SafetensorsDType DType, long[] Shape, long Bytes, Action<Stream> Write)> _tensors = [];
 
     /// <summary>Largest shard (transformers' default is 5 GB); a single larger tensor still gets its own shard.</summary>
     public long MaxShardBytes { get; init; } = 5_000_000_000;
 
-    public void Add(string name, SafeTensorsDType dtype, long[] shape, Action<Stream> write)
+    public void Add(string name, SafetensorsDType dtype, long[] shape, Action<Stream> write)
     {
-        var bytes = checked(shape.Aggregate(1L, (a, d) => checked(a * d)) * SafeTensorsDTypes.ElementSize(dtype));
+        var bytes = checked(shape.Aggregate(1L, (a, d) => checked(a * d)) * SafetensorsDTypes.ElementSize(dtype));
         _tensors.Add((name, dtype, shape, bytes, write));
     }
 
-    public void Add(string name, SafeTensorsDType dtype, long[] shape, ReadOnlyMemory<byte> data) =>
+    public void Add(string name, SafetensorsDType dtype, long[] shape, ReadOnlyMemory<byte> data) =>
         Add(name, dtype, shape, s => s.Write(data.Span));
 
     /// <summary>Writes the files; returns their paths (the index last when sharded).</summary>
@@ -33,8 +33,8 @@ public sealed class SafeTensorsCheckpointWriter
     {
         Directory.CreateDirectory(directory);
 
-        // The index first: SafeTensorsCheckpoint prefers it, so a stale one would win over a new single file.
-        File.Delete(Path.Combine(directory, SafeTensorsCheckpoint.IndexFileName));
+        // The index first: SafetensorsCheckpoint prefers it, so a stale one would win over a new single file.
+        File.Delete(Path.Combine(directory, SafetensorsCheckpoint.IndexFileName));
         var written = WriteFiles(directory);
         var names = written.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
         foreach (var stale in Directory.GetFiles(directory, "model*.safetensors*").Where(f => !names.Contains(Path.GetFileName(f))))
@@ -64,7 +64,7 @@ public sealed class SafeTensorsCheckpointWriter
         var written = new List<string>();
         if (shards.Count == 1)
         {
-            var path = Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName);
+            var path = Path.Combine(directory, SafetensorsCheckpoint.SingleFileName);
             WriteShard(path, shards[0]);
             written.Add(path);
             return written;
@@ -88,7 +88,7 @@ public sealed class SafeTensorsCheckpointWriter
             ["metadata"] = new JsonObject { ["total_size"] = _tensors.Sum(t => t.Bytes) },
             ["weight_map"] = weightMap,
         };
-        var indexPath = Path.Combine(directory, SafeTensorsCheckpoint.IndexFileName);
+        var indexPath = Path.Combine(directory, SafetensorsCheckpoint.IndexFileName);
         File.WriteAllText(indexPath + ".partial", index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.Move(indexPath + ".partial", indexPath, overwrite: true);
         written.Add(indexPath);
@@ -97,7 +97,7 @@ public sealed class SafeTensorsCheckpointWriter
 
     private void WriteShard(string path, List<int> members)
     {
-        var writer = new SafeTensorsWriter();
+        var writer = new SafetensorsWriter();
         foreach (var i in members)
         {
             var t = _tensors[i];

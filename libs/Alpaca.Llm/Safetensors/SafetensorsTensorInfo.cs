@@ -1,10 +1,10 @@
-namespace Alpaca.Llm.SafeTensors;
+namespace Alpaca.Llm.Safetensors;
 
 /// <summary>
 /// One tensor of a safetensors file. <see cref="Shape"/> is row-major in PyTorch order (the last
 /// dimension is contiguous: the reverse of ggml's ne). Offsets are relative to the data section.
 /// </summary>
-public sealed record SafeTensorInfo(string Name, SafeTensorsDType DType, long[] Shape, long DataStart, long DataEnd)
+public sealed record SafetensorsTensorInfo(string Name, SafetensorsDType DType, long[] Shape, long DataStart, long DataEnd)
 {
     public long ByteSize => DataEnd - DataStart;
 

@@ -1,22 +1,22 @@
 using System.Text.Json;
 
-namespace Alpaca.Llm.SafeTensors;
+namespace Alpaca.Llm.Safetensors;
 
 /// <summary>
 /// A Hugging Face checkpoint's weights: one <c>model.safetensors</c>, or shards listed by
 /// <c>model.safetensors.index.json</c> (<c>{"metadata": {...}, "weight_map": {"tensor": "shard file"}}</c>).
 /// Tensors are looked up by name across all shards; every shard is memory-mapped.
 /// </summary>
-public sealed class SafeTensorsCheckpoint : IDisposable
+public sealed class SafetensorsCheckpoint : IDisposable
 {
     public const string SingleFileName = "model.safetensors";
     public const string IndexFileName = "model.safetensors.index.json";
 
-    private readonly List<SafeTensorsFile> _files = [];
-    private readonly Dictionary<string, (SafeTensorsFile File, SafeTensorInfo Info)> _tensors = new(StringComparer.Ordinal);
+    private readonly List<SafetensorsFile> _files = [];
+    private readonly Dictionary<string, (SafetensorsFile File, SafetensorsTensorInfo Info)> _tensors = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
 
-    private SafeTensorsCheckpoint(string location)
+    private SafetensorsCheckpoint(string location)
     {
         Location = location;
     }
@@ -24,15 +24,15 @@ public sealed class SafeTensorsCheckpoint : IDisposable
     /// <summary>The folder or file that was opened.</summary>
     public string Location { get; }
 
-    public IReadOnlyList<SafeTensorsFile> Files => _files;
+    public IReadOnlyList<SafetensorsFile> Files => _files;
 
     /// <summary>Tensor names in shard order, then header order.</summary>
     public IReadOnlyList<string> TensorNames => _order;
 
     /// <summary>Opens a model folder (index or single file), an index JSON, or a single .safetensors file.</summary>
-    public static SafeTensorsCheckpoint Open(string path)
+    public static SafetensorsCheckpoint Open(string path)
     {
-        var checkpoint = new SafeTensorsCheckpoint(path);
+        var checkpoint = new SafetensorsCheckpoint(path);
         try
         {
             if (Directory.Exists(path))
@@ -82,7 +82,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     public bool Contains(string name) => _tensors.ContainsKey(name);
 
-    public bool TryGetTensor(string name, out SafeTensorsFile file, out SafeTensorInfo info)
+    public bool TryGetTensor(string name, out SafetensorsFile file, out SafetensorsTensorInfo info)
     {
         if (_tensors.TryGetValue(name, out var entry))
         {
@@ -94,7 +94,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         return false;
     }
 
-    public SafeTensorInfo GetInfo(string name) =>
+    public SafetensorsTensorInfo GetInfo(string name) =>
         _tensors.TryGetValue(name, out var e) ? e.Info : throw new KeyNotFoundException($"{Location}: no tensor named '{name}'.");
 
     public float[] ReadAsFloat32(string name) =>
@@ -109,7 +109,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
             using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
             if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
             {
-                throw new SafeTensorsFormatException(indexPath, "weight_map", "missing or not an object");
+                throw new SafetensorsFormatException(indexPath, "weight_map", "missing or not an object");
             }
 
             byShard = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -119,7 +119,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
                 // A shard must be a plain file name beside the index: no folders, no escaping the model dir.
                 if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard is "." or "..")
                 {
-                    throw new SafeTensorsFormatException(indexPath, $"weight_map.{entry.Name}", $"'{entry.Value.GetRawText()}' is not a shard file name");
+                    throw new SafetensorsFormatException(indexPath, $"weight_map.{entry.Name}", $"'{entry.Value.GetRawText()}' is not a shard file name");
                 }
 
                 if (!byShard.TryGetValue(shard, out var names))
@@ -132,7 +132,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         }
         catch (JsonException e)
         {
-            throw new SafeTensorsFormatException(indexPath, "index", $"invalid JSON (line {e.LineNumber + 1}): {e.Message}");
+            throw new SafetensorsFormatException(indexPath, "index", $"invalid JSON (line {e.LineNumber + 1}): {e.Message}");
         }
 
         foreach (var shard in byShard.Keys.Order(StringComparer.Ordinal))
@@ -140,7 +140,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
             var shardPath = Path.Combine(dir, shard);
             if (!File.Exists(shardPath))
             {
-                throw new SafeTensorsFormatException(indexPath, "weight_map", $"shard '{shard}' does not exist in {dir}");
+                throw new SafetensorsFormatException(indexPath, "weight_map", $"shard '{shard}' does not exist in {dir}");
             }
 
             AddFile(shardPath, byShard[shard]);
@@ -149,18 +149,18 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     private void AddFile(string path, List<string>? expected)
     {
-        var file = SafeTensorsFile.Open(path);
+        var file = SafetensorsFile.Open(path);
         _files.Add(file);
         foreach (var name in expected ?? file.Tensors.Select(t => t.Name))
         {
             if (!file.TryGetTensor(name, out var info))
             {
-                throw new SafeTensorsFormatException(path, name, "listed in the index but missing from this shard");
+                throw new SafetensorsFormatException(path, name, "listed in the index but missing from this shard");
             }
 
             if (!_tensors.TryAdd(name, (file, info)))
             {
-                throw new SafeTensorsFormatException(path, name, "tensor appears in more than one shard");
+                throw new SafetensorsFormatException(path, name, "tensor appears in more than one shard");
             }
 
             _order.Add(name);

@@ -1,19 +1,19 @@
 using System.Runtime.InteropServices;
-using Alpaca.Llm.SafeTensors;
+using Alpaca.Llm.Safetensors;
 using Alpaca.TestSupport;
 
-namespace Alpaca.Llm.Tests.SafeTensors;
+namespace Alpaca.Llm.Tests.Safetensors;
 
 /// <summary>The save_pretrained layout the trainer's checkpoints and the converter's HF folders share.</summary>
-public class SafeTensorsCheckpointWriterTests
+public class SafetensorsCheckpointWriterTests
 {
-    private static SafeTensorsCheckpointWriter Writer(long maxShardBytes, float offset)
+    private static SafetensorsCheckpointWriter Writer(long maxShardBytes, float offset)
     {
-        var w = new SafeTensorsCheckpointWriter { MaxShardBytes = maxShardBytes };
+        var w = new SafetensorsCheckpointWriter { MaxShardBytes = maxShardBytes };
         for (var i = 0; i < 4; i++)
         {
             var data = Enumerable.Range(0, 10).Select(j => offset + (i * 100) + j).ToArray();
-            w.Add($"layer.{i}.weight", SafeTensorsDType.F32, [10], MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
+            w.Add($"layer.{i}.weight", SafetensorsDType.F32, [10], MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
         }
 
         return w;
@@ -29,20 +29,20 @@ public class SafeTensorsCheckpointWriterTests
 
         // Single file over shards: the stale index would otherwise win when the folder is opened.
         Writer(maxShardBytes: 1L << 40, offset: 1000).WriteTo(dir.Path);
-        Assert.Equal([SafeTensorsCheckpoint.SingleFileName], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
-        using (var c = SafeTensorsCheckpoint.Open(dir.Path))
+        Assert.Equal([SafetensorsCheckpoint.SingleFileName], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        using (var c = SafetensorsCheckpoint.Open(dir.Path))
         {
             Assert.Equal(1304f, c.ReadAsFloat32("layer.3.weight")[4]);
         }
 
         // Shards over a single file, then fewer shards over more.
         Writer(maxShardBytes: 50, offset: 2000).WriteTo(dir.Path);
-        Assert.False(File.Exists(dir.File(SafeTensorsCheckpoint.SingleFileName)));
+        Assert.False(File.Exists(dir.File(SafetensorsCheckpoint.SingleFileName)));
         Writer(maxShardBytes: 80, offset: 3000).WriteTo(dir.Path);
         Assert.Equal(
-            ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", SafeTensorsCheckpoint.IndexFileName],
+            ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", SafetensorsCheckpoint.IndexFileName],
             Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        using (var c = SafeTensorsCheckpoint.Open(dir.Path))
+        using (var c = SafetensorsCheckpoint.Open(dir.Path))
         {
             Assert.Equal(3304f, c.ReadAsFloat32("layer.3.weight")[4]);
             Assert.All(c.Files, f => Assert.Equal("pt", f.Metadata["format"]));
@@ -65,8 +65,8 @@ public class SafeTensorsCheckpointWriterTests
     {
         using var dir = new TempDir("st-bin");
         File.WriteAllBytes(dir.File("pytorch_model.bin"), [0]);
-        var e = Assert.Throws<FileNotFoundException>(() => SafeTensorsCheckpoint.Open(dir.Path));
-        Assert.Contains(SafeTensorsCheckpoint.IndexFileName, e.Message);
+        var e = Assert.Throws<FileNotFoundException>(() => SafetensorsCheckpoint.Open(dir.Path));
+        Assert.Contains(SafetensorsCheckpoint.IndexFileName, e.Message);
         Assert.Contains("pytorch_model.bin", e.Message);
     }
 }

@@ -2,15 +2,15 @@ using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Alpaca.Llm.SafeTensors;
+namespace Alpaca.Llm.Safetensors;
 
 /// <summary>
 /// Writes one safetensors file: header JSON padded with spaces to a multiple of 8 bytes (so the data
 /// section is 8-aligned, as the reference writer does), tensors back to back in insertion order.
 /// </summary>
-public sealed class SafeTensorsWriter
+public sealed class SafetensorsWriter
 {
-    private readonly List<(SafeTensorInfo Info, Action<Stream> Write)> _tensors = [];
+    private readonly List<(SafetensorsTensorInfo Info, Action<Stream> Write)> _tensors = [];
     private long _size;
 
     /// <summary>
@@ -24,7 +24,7 @@ public sealed class SafeTensorsWriter
 
     public int Count => _tensors.Count;
 
-    public void Add(string name, SafeTensorsDType dtype, long[] shape, ReadOnlyMemory<byte> data)
+    public void Add(string name, SafetensorsDType dtype, long[] shape, ReadOnlyMemory<byte> data)
     {
         var bytes = ByteSize(dtype, shape);
         if (bytes != data.Length)
@@ -35,11 +35,11 @@ public sealed class SafeTensorsWriter
         Add(name, dtype, shape, s => s.Write(data.Span));
     }
 
-    private static long ByteSize(SafeTensorsDType dtype, long[] shape) =>
-        checked(shape.Aggregate(1L, (a, d) => d >= 0 ? checked(a * d) : throw new ArgumentException("Negative dimension.", nameof(shape))) * SafeTensorsDTypes.ElementSize(dtype));
+    private static long ByteSize(SafetensorsDType dtype, long[] shape) =>
+        checked(shape.Aggregate(1L, (a, d) => d >= 0 ? checked(a * d) : throw new ArgumentException("Negative dimension.", nameof(shape))) * SafetensorsDTypes.ElementSize(dtype));
 
     /// <summary>Adds a tensor whose bytes (exactly elements × dtype size) a callback writes later.</summary>
-    public void Add(string name, SafeTensorsDType dtype, long[] shape, Action<Stream> write)
+    public void Add(string name, SafetensorsDType dtype, long[] shape, Action<Stream> write)
     {
         if (name == "__metadata__" || _tensors.Any(t => t.Info.Name == name))
         {
@@ -47,7 +47,7 @@ public sealed class SafeTensorsWriter
         }
 
         var bytes = ByteSize(dtype, shape);
-        var info = new SafeTensorInfo(name, dtype, (long[])shape.Clone(), _size, _size + bytes);
+        var info = new SafetensorsTensorInfo(name, dtype, (long[])shape.Clone(), _size, _size + bytes);
         _size += bytes;
         _tensors.Add((info, write));
     }
@@ -111,7 +111,7 @@ public sealed class SafeTensorsWriter
             foreach (var (info, _) in _tensors)
             {
                 w.WriteStartObject(info.Name);
-                w.WriteString("dtype", SafeTensorsDTypes.Name(info.DType));
+                w.WriteString("dtype", SafetensorsDTypes.Name(info.DType));
                 w.WriteStartArray("shape");
                 foreach (var d in info.Shape)
                 {
