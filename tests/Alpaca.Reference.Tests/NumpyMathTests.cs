@@ -1,4 +1,5 @@
 using Alpaca.Reference.Tests.Support;
+using Alpaca.TestSupport;
 
 namespace Alpaca.Reference.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Alpaca.Reference.Tests.Support;
+using Alpaca.TestSupport;
 
 namespace Alpaca.Reference.Tests;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Alpaca.Reference.Tests.Support;
+using Alpaca.TestSupport;
 
 namespace Alpaca.Reference.Tests;
 

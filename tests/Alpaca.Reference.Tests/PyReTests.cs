@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Alpaca.Reference.Tests.Support;
+using Alpaca.TestSupport;
 
 namespace Alpaca.Reference.Tests;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Alpaca.Reference.Tests.Support;
+using Alpaca.TestSupport;
 
 namespace Alpaca.Reference.Tests;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.Versioning;
+using System.Text;
 
 namespace Alpaca.TestSupport;
 
@@ -14,12 +15,15 @@ public static class AlpacaCli
 {
     private static readonly Lazy<string> LazyDll = new(FindDll);
 
-    public static (int Code, string Out, string Err) Run(params string[] args)
+    /// <summary>How to start <c>alpaca ARGS</c> with its output redirected (UTF-8), for a test that drives the process itself.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(LazyDll.Value);
@@ -28,7 +32,31 @@ public static class AlpacaCli
             start.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    /// <summary>Runs <c>alpaca ARGS</c> to its end: exit code, stdout, stderr.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"alpaca {string.Join(' ', args)} did not finish in {timeout.TotalSeconds:F0} s");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(120_000))

@@ -178,39 +178,8 @@ public sealed partial class GenerateCommandParityTests(ServerFixture fixture) : 
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(CliDll());
-        info.ArgumentList.Add("generate");
-        info.ArgumentList.Add("--model");
-        info.ArgumentList.Add(TestModels.Tiny());
-        info.ArgumentList.Add("--threads");
-        info.ArgumentList.Add("2");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
-    // The CLI in its own build output (same configuration as these tests); the solution build makes it.
-    private static string CliDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        var dll = Path.Combine(RepoPaths.Root, "cli", "Alpaca.Cli", "bin", configuration, "net10.0", "alpaca.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the CLI first (dotnet build cli/Alpaca.Cli): {dll} is missing.", dll);
+        string[] command = ["generate", "--model", TestModels.Tiny(), "--threads", "2", .. args];
+        return await AlpacaCli.RunAsync(TimeSpan.FromMinutes(2), command);
     }
 
     [GeneratedRegex("^<0x([0-7][0-9A-F])>$")]

@@ -11,7 +11,7 @@ public sealed class AlpacaUpProcessTests : IDisposable
     [Fact]
     public async Task Alpaca_up_with_a_model_serves_every_service_and_alpaca_status_reports_them_through_the_gateway()
     {
-        using var up = Process.Start(AlpacaCommand.StartInfo("up", "--port", "0", "--http-port", "0", "--state", _dir.Path, "--model", TinyGguf.Write(_dir)))!;
+        using var up = Process.Start(AlpacaCli.StartInfo("up", "--port", "0", "--http-port", "0", "--state", _dir.Path, "--model", TinyGguf.Write(_dir)))!;
         try
         {
             var stderr = up.StandardError.ReadToEndAsync();
@@ -31,7 +31,7 @@ public sealed class AlpacaUpProcessTests : IDisposable
                 Assert.Fail($"alpaca up printed no gateway address (exited: {up.HasExited}); stderr:\n" + (up.HasExited ? await stderr : "(still running)"));
             }
 
-            using var status = Process.Start(AlpacaCommand.StartInfo("status", "--gateway", gateway!))!;
+            using var status = Process.Start(AlpacaCli.StartInfo("status", "--gateway", gateway!))!;
             var output = await status.StandardOutput.ReadToEndAsync();
             await status.WaitForExitAsync();
             Assert.True(status.ExitCode == 0, "alpaca status failed:\n" + output + await status.StandardError.ReadToEndAsync());
@@ -58,7 +58,7 @@ public sealed class AlpacaUpProcessTests : IDisposable
 
     private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {
-        var (code, output, error) = await AlpacaCommand.RunAsync(TimeSpan.FromMinutes(2), args);
+        var (code, output, error) = await AlpacaCli.RunAsync(TimeSpan.FromMinutes(2), args);
         return (code, output + error);
     }
 

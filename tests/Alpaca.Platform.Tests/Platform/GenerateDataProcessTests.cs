@@ -25,7 +25,7 @@ public sealed class GenerateDataProcessTests : IAsyncLifetime
         const int target = 20;
         var plan = new ReplyPlan(seed: 31, target: target, batch: 5);
         await using var teacher = new TeacherServer(plan);
-        var (code, output, error) = await AlpacaCommand.RunAsync(
+        var (code, output, error) = await AlpacaCli.RunAsync(
             TimeSpan.FromSeconds(60),
             "generate-data", "--gateway", _platform!.GatewayGrpc.ToString(),
             "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--teacher-url", teacher.BaseUrl, "--teacher-model", "loopback-teacher",

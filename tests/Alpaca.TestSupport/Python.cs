@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Alpaca.Reference.Tests.Support;
+namespace Alpaca.TestSupport;
 
 /// <summary>
 /// Runs a script in Debian's <c>/usr/bin/python3</c> (named explicitly: a pyenv <c>python3</c> without numpy
-/// may come first on PATH) and returns its output lines: the oracle every test here compares against.
+/// may come first on PATH) and returns its output lines: the oracle that tests of reference semantics compare against.
 /// Values travel as ASCII hex so that no encoding setting can change them: doubles as their IEEE bits,
 /// strings as UTF-16LE with lone surrogates kept (<c>surrogatepass</c>).
 /// </summary>
@@ -34,7 +34,7 @@ public static class Python
     {
         if (!File.Exists(Interpreter))
         {
-            Assert.Fail($"{Interpreter} is missing: run scripts/setup.sh (it installs Debian's python3 and python3-numpy).");
+            throw new FileNotFoundException($"{Interpreter} is missing: run scripts/setup.sh (it installs Debian's python3 and python3-numpy).", Interpreter);
         }
 
         var start = new ProcessStartInfo(Interpreter)
@@ -58,11 +58,16 @@ public static class Python
 
         process.StandardInput.Write(text.ToString());
         process.StandardInput.Close();
-        Assert.True(process.WaitForExit(300_000), "python3 did not finish");
+        if (!process.WaitForExit(300_000))
+        {
+            process.Kill();
+            throw new TimeoutException("python3 did not finish in 300 s");
+        }
+
         if (process.ExitCode != 0)
         {
             var hint = error.Result.Contains("No module named 'numpy'", StringComparison.Ordinal) ? " (run scripts/setup.sh: it installs python3-numpy)" : "";
-            Assert.Fail($"python3 exited with {process.ExitCode}{hint}:\n{error.Result}");
+            throw new InvalidOperationException($"python3 exited with {process.ExitCode}{hint}:\n{error.Result}");
         }
 
         return output.Result.Split('\n')[..^1];
