@@ -33,9 +33,3 @@ internal static class SyntheticData
         return SupervisedDataset.FromExamples(examples);
     }
 }
-
-/// <summary>An IProgress that runs the callback on the training thread (Progress&lt;T&gt; posts asynchronously).</summary>
-internal sealed class InlineProgress<T>(Action<T> action) : IProgress<T>
-{
-    public void Report(T value) => action(value);
-}

@@ -157,7 +157,7 @@ public class SamplerTests
 
             var p = new SamplingParams { TopK = topK, TopP = topP, MinP = minP, Temperature = temperature, Seed = (ulong)(round + 1) };
             var sampler = new Sampler(p, logits.Length);
-            var reference = new SplitMix64((ulong)(round + 1));
+            var reference = new Xoshiro256StarStar((ulong)(round + 1));
             for (var draw = 0; draw < 10; draw++)
             {
                 Assert.Equal(FullSortDraw(logits, p, reference), sampler.Sample(logits, false, out _));
@@ -167,7 +167,7 @@ public class SamplerTests
 
     // The sampler's algorithm with a full sort: softmax at T in double, top-k, top-p over the (top-k) mass,
     // min-p, then one uniform draw over what is left.
-    private static int FullSortDraw(float[] logits, SamplingParams p, SplitMix64 rng)
+    private static int FullSortDraw(float[] logits, SamplingParams p, Xoshiro256StarStar rng)
     {
         var max = logits.Max();
         var c = logits.Select((l, i) => (Token: i, P: Math.Exp((l - max) * (1.0 / p.Temperature)))).ToList();

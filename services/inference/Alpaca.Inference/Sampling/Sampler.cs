@@ -9,7 +9,7 @@ public sealed class Sampler
 {
     private readonly SamplingParams _p;
     private readonly int _vocab;
-    private readonly SplitMix64 _rng;
+    private readonly Xoshiro256StarStar _rng;
     private readonly float[] _logits;
     private readonly int[] _counts;
     private readonly List<int> _history = [];
@@ -19,7 +19,7 @@ public sealed class Sampler
     {
         _p = parameters.Validate();
         _vocab = vocabSize;
-        _rng = new SplitMix64(parameters.Seed ?? (ulong)Random.Shared.NextInt64());
+        _rng = new Xoshiro256StarStar(parameters.Seed ?? (ulong)Random.Shared.NextInt64());
         _logits = new float[vocabSize];
         _counts = new int[vocabSize];
         _candidates = new Candidate[vocabSize];

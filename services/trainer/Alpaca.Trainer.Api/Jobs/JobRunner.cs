@@ -223,10 +223,4 @@ public sealed class JobRunner(
         AggregateException { InnerExceptions.Count: 1 } a => Reason(a.InnerException!),
         _ => e.Message,
     };
-
-    /// <summary>Runs the callback on the reporting thread (Progress&lt;T&gt; would post to the pool and reorder steps).</summary>
-    private sealed class InlineProgress<T>(Action<T> action) : IProgress<T>
-    {
-        public void Report(T value) => action(value);
-    }
 }

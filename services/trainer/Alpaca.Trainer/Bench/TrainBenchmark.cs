@@ -98,7 +98,7 @@ public static class TrainBenchmark
         using var trainer = new SftTrainer(model, SupervisedDataset.FromExamples(examples), hp, 0, device, checkpointRoot: null);
         var times = new List<double>();
         var clock = Stopwatch.StartNew();
-        trainer.Train(new InlineProgress(e =>
+        trainer.Train(new InlineProgress<TrainingStepEvent>(e =>
         {
             times.Add(clock.Elapsed.TotalSeconds);
             log?.Invoke($"{shape} {(bf16 ? "bf16" : "fp32")} step {e.Step}: {clock.Elapsed.TotalSeconds:F2} s, loss {e.Loss:F3}");
@@ -140,10 +140,5 @@ public static class TrainBenchmark
         long attention = (d * config.NHeads * hd * 2) + (d * config.NKvHeads * hd * 2);
         long mlp = 3 * d * config.FfnDim;
         return (config.NLayers * (attention + mlp)) + ((long)config.VocabSize * d);
-    }
-
-    private sealed class InlineProgress(Action<TrainingStepEvent> action) : IProgress<TrainingStepEvent>
-    {
-        public void Report(TrainingStepEvent value) => action(value);
     }
 }

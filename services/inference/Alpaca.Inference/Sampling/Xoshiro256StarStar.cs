@@ -4,11 +4,11 @@ namespace Alpaca.Inference.Sampling;
 /// A small seeded generator (xoshiro256** seeded through SplitMix64): the same seed gives the same
 /// draws on every platform and .NET version, which <see cref="Random"/> does not promise.
 /// </summary>
-public sealed class SplitMix64
+public sealed class Xoshiro256StarStar
 {
     private ulong _s0, _s1, _s2, _s3;
 
-    public SplitMix64(ulong seed)
+    public Xoshiro256StarStar(ulong seed)
     {
         var x = seed;
         _s0 = Next(ref x);
