@@ -190,7 +190,10 @@ public sealed partial class RedisStreamsSubscriber(
         switch (outcome)
         {
             case DispatchOutcome.InProgress:
-                // Another delivery is running the handler under its lease and acknowledges when done.
+                // Another delivery is running the handler under its lease and acknowledges when done. This
+                // delivery ran nothing, so take back the count XAUTOCLAIM added: else a holder that dies would
+                // leave, once its lease expires, a message already past MaxDeliveries and dead-lettered unrun.
+                await Db.ExecuteAsync("XCLAIM", stream, options.AppId, ConsumerName, 0, entry.Id, "RETRYCOUNT", Math.Max(attempt - 1, 0), "JUSTID").ConfigureAwait(false);
                 break;
             case DispatchOutcome.Success:
                 await Db.StreamAcknowledgeAsync(stream, options.AppId, entry.Id).ConfigureAwait(false);

@@ -180,6 +180,25 @@ public sealed class RedisStreamsFaultTests(RedisServer redis) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task A_message_whose_handler_holder_died_runs_once_its_lease_expires_instead_of_being_dead_lettered()
+    {
+        // A pod died mid-handler holding the processing lease; its message keeps being re-claimed meanwhile.
+        var mux = await ConnectionMultiplexer.ConnectAsync(redis.Address);
+        _disposables.Add(mux);
+        var state = new RedisStateStore(mux, _prefix + "state:");
+        var leaseKey = StateKey.Join("messaging", "processing", "svc-orphan", nameof(ProbeHandler), EventIdKey.Encode("evt-orphan"));
+        Assert.NotNull(await state.TryAcquireLeaseAsync(leaseKey, "dead-pod", TimeSpan.FromSeconds(3)));
+        var (a, probe) = await StartAsync("svc-orphan", maxDeliveries: 2, sharedState: state);
+
+        await a.Services.GetRequiredService<IEventBus>().PublishAsync(MessagingHost.Event("orphan"), eventId: "evt-orphan");
+        await probe.WaitForAsync(p => p.Handled.Count == 1, TimeSpan.FromSeconds(30));
+        var db = mux.GetDatabase();
+        await probe.WaitForAsync(_ => db.StreamPending(Stream, "svc-orphan").PendingMessageCount == 0, TimeSpan.FromSeconds(15));
+        Assert.Equal(1, probe.Attempts["evt-orphan"]);
+        Assert.Equal(0, await db.StreamLengthAsync(Stream + ":deadletter"));
+    }
+
+    [Fact]
     public async Task Event_ids_that_the_old_key_mapping_merged_are_each_handled()
     {
         var (a, probe) = await StartAsync("svc-ids");
