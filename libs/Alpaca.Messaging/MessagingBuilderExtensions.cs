@@ -51,13 +51,14 @@ public static class MessagingBuilderExtensions
         return builder;
     }
 
-    /// <summary>Subscribes a handler to the topic of <typeparamref name="TEvent"/>.</summary>
-    public static IServiceCollection AddEventHandler<TEvent, THandler>(this IServiceCollection services)
+    /// <summary>Subscribes a handler to the topic of <typeparamref name="TEvent"/>; <paramref name="processingLease"/>
+    /// overrides <see cref="MessagingOptions.ProcessingLease"/> for a handler slower than that.</summary>
+    public static IServiceCollection AddEventHandler<TEvent, THandler>(this IServiceCollection services, TimeSpan? processingLease = null)
         where TEvent : IMessage<TEvent>, new()
         where THandler : class, IEventHandler<TEvent>
     {
         services.TryAddScoped<THandler>();
-        services.AddSingleton(EventSubscription.Create<TEvent, THandler>());
+        services.AddSingleton(EventSubscription.Create<TEvent, THandler>(processingLease));
         return services;
     }
 

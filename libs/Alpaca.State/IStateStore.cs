@@ -17,6 +17,12 @@ public interface IStateStore
     /// <summary>Sets a key only when it does not exist yet; true when this call created it.</summary>
     Task<bool> SetIfAbsentAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Sets a key that disappears after <paramref name="expiry"/> (records that are only needed for a
+    /// while, such as processed event ids), so such records do not grow without bound.
+    /// </summary>
+    Task SetWithExpiryAsync(string key, ReadOnlyMemory<byte> value, TimeSpan expiry, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes a key or list; true when something was deleted.</summary>
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
 
@@ -28,6 +34,21 @@ public interface IStateStore
 
     /// <summary>Number of items of a list (0 when absent).</summary>
     Task<long> ListLengthAsync(string listKey, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the lease on <paramref name="key"/> for <paramref name="owner"/> when nobody holds it (or the
+    /// holder's lease expired), in one atomic step; null when another owner holds it. The lease carries
+    /// a fencing token greater than that of every earlier lease on the key. Lease keys live apart from
+    /// values: a lease on <c>jobs/j1</c> does not touch the value <c>jobs/j1</c>.
+    /// </summary>
+    Task<StateLease?> TryAcquireLeaseAsync(string key, string owner, TimeSpan ttl, CancellationToken cancellationToken = default);
+
+    /// <summary>Extends a lease still held by its owner with the same token to now + <paramref name="ttl"/>;
+    /// null when it expired and was taken over (or released): the caller is deposed and must stop.</summary>
+    Task<StateLease?> RenewLeaseAsync(StateLease lease, TimeSpan ttl, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases a lease if it is still the current one; true when this call released it.</summary>
+    Task<bool> ReleaseLeaseAsync(StateLease lease, CancellationToken cancellationToken = default);
 
     /// <summary>Keys (not lists) that start with a prefix, in ordinal order.</summary>
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken = default);

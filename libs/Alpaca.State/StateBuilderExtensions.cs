@@ -22,7 +22,7 @@ public static class StateBuilderExtensions
         {
             case "local":
                 var path = configuration["Alpaca:State:Path"] ?? Path.Combine(".alpaca", "state");
-                services.TryAddSingleton<IStateStore>(_ => new LocalFolderStateStore(path));
+                services.TryAddSingleton<IStateStore>(sp => new LocalFolderStateStore(path, sp.GetService<Microsoft.Extensions.Logging.ILogger<LocalFolderStateStore>>()));
                 break;
             case "redis":
                 services.AddRedisConnection(configuration);

@@ -92,5 +92,13 @@ public sealed class StateRunStoreTests(RedisServer redis) : IClassFixture<RedisS
         public Task<long> ListLengthAsync(string listKey, CancellationToken cancellationToken = default) => inner.ListLengthAsync(listKey, cancellationToken);
 
         public Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListKeysAsync(prefix, cancellationToken);
+
+        public Task SetWithExpiryAsync(string key, ReadOnlyMemory<byte> value, TimeSpan expiry, CancellationToken cancellationToken = default) => inner.SetWithExpiryAsync(key, value, expiry, cancellationToken);
+
+        public Task<StateLease?> TryAcquireLeaseAsync(string key, string owner, TimeSpan ttl, CancellationToken cancellationToken = default) => inner.TryAcquireLeaseAsync(key, owner, ttl, cancellationToken);
+
+        public Task<StateLease?> RenewLeaseAsync(StateLease lease, TimeSpan ttl, CancellationToken cancellationToken = default) => inner.RenewLeaseAsync(lease, ttl, cancellationToken);
+
+        public Task<bool> ReleaseLeaseAsync(StateLease lease, CancellationToken cancellationToken = default) => inner.ReleaseLeaseAsync(lease, cancellationToken);
     }
 }

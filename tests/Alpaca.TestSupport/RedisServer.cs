@@ -10,26 +10,42 @@ namespace Alpaca.TestSupport;
 /// </summary>
 public sealed class RedisServer : IDisposable
 {
-    private readonly Process _process;
     private readonly TempDir _dir = new("alpaca-redis");
+    private Process _process;
 
     public RedisServer()
     {
+        Port = FreePort.Next();
+        _process = Start();
+    }
+
+    /// <summary>Kills the server and starts a new one on the same port: without persistence it comes back empty,
+    /// like a Redis pod restarted without a volume.</summary>
+    public void Restart()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(5000);
+        _process.Dispose();
+        _process = Start();
+    }
+
+    private Process Start()
+    {
         var binary = FindOnPath("redis-server")
             ?? throw new InvalidOperationException("redis-server is not installed: run scripts/test.sh (it installs the Debian package redis-server) or apt-get install redis-server.");
-        Port = FreePort.Next();
-        _process = Process.Start(new ProcessStartInfo(binary)
+        var process = Process.Start(new ProcessStartInfo(binary)
         {
             ArgumentList = { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", _dir.Path, "--save", "", "--appendonly", "no", "--protected-mode", "no" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         })!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        WaitUntilAccepting();
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        WaitUntilAccepting(process);
+        return process;
     }
 
     public int Port { get; }
@@ -37,14 +53,14 @@ public sealed class RedisServer : IDisposable
     /// <summary>StackExchange.Redis connection string.</summary>
     public string Address => $"127.0.0.1:{Port}";
 
-    private void WaitUntilAccepting()
+    private void WaitUntilAccepting(Process process)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited)
+            if (process.HasExited)
             {
-                throw new InvalidOperationException($"redis-server exited with code {_process.ExitCode} on port {Port}.");
+                throw new InvalidOperationException($"redis-server exited with code {process.ExitCode} on port {Port}.");
             }
 
             try

@@ -11,4 +11,8 @@ public enum DispatchOutcome
 
     /// <summary>Can never succeed: acknowledge and dead-letter.</summary>
     Drop,
+
+    /// <summary>Another delivery of this event holds a handler's processing lease (it is still running):
+    /// neither acknowledge nor count a failure; that delivery acknowledges when it is done.</summary>
+    InProgress,
 }

@@ -7,8 +7,14 @@ using Microsoft.Extensions.Logging;
 namespace Alpaca.Messaging;
 
 /// <summary>
-/// Delivers an envelope to this service's handlers for its topic, once per handler: a handler that
-/// succeeded records the event id in the state store and is skipped on redelivery.
+/// Delivers an envelope to this service's handlers for its topic, once per handler. For each handler,
+/// "already processed?" and "processing" are one atomic step: the handler runs only under a processing
+/// lease on <c>messaging/processing/{app}/{handler}/{event}</c> taken with the state store's atomic
+/// set-if-absent with expiry, so a second delivery of the same event (a message re-claimed while the first
+/// is still running, on any replica sharing the state store) finds the lease held and reports
+/// <see cref="DispatchOutcome.InProgress"/> instead of running the handler twice. Success records
+/// <c>messaging/processed/…</c> (kept <see cref="MessagingOptions.ProcessedRetention"/>) and then releases
+/// the lease; a failure releases it at once so a retry can run.
 /// Maps the result to <see cref="DispatchOutcome"/>; every transport uses this one class.
 /// </summary>
 public sealed class EventDispatcher
@@ -19,6 +25,7 @@ public sealed class EventDispatcher
 
     private readonly IServiceScopeFactory _scopes;
     private readonly IStateStore _state;
+    private readonly MessagingOptions _options;
     private readonly ILogger<EventDispatcher> _logger;
     private readonly ILookup<string, EventSubscription> _byTopic;
 
@@ -26,6 +33,7 @@ public sealed class EventDispatcher
     {
         _scopes = scopes;
         _state = state;
+        _options = options;
         _logger = logger;
         AppId = options.AppId;
         _byTopic = subscriptions.ToLookup(s => s.Topic, StringComparer.Ordinal);
@@ -33,6 +41,9 @@ public sealed class EventDispatcher
 
     /// <summary>The consuming application (consumer group).</summary>
     public string AppId { get; }
+
+    /// <summary>Owner name of this process's processing leases.</summary>
+    public string LeaseOwner { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
     /// <summary>Topics this service subscribes to.</summary>
     public IReadOnlyList<string> Topics => _byTopic.Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
@@ -47,6 +58,37 @@ public sealed class EventDispatcher
         return outcome;
     }
 
+    /// <summary>
+    /// Without running any handler: <see cref="DispatchOutcome.Success"/> when every handler has processed
+    /// the event, <see cref="DispatchOutcome.InProgress"/> when one is running it now, else
+    /// <see cref="DispatchOutcome.Retry"/>. Lets a transport that is about to dead-letter an event after
+    /// too many deliveries tell a slow success from a failure.
+    /// </summary>
+    public async Task<DispatchOutcome> InspectAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        var outcome = DispatchOutcome.Success;
+        foreach (var subscription in _byTopic[envelope.Topic])
+        {
+            var (processedKey, leaseKey) = Keys(subscription, envelope);
+            if (await _state.GetAsync(processedKey, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                continue;
+            }
+
+            // Taking the lease is the only atomic way to ask whether someone holds it; give it straight back.
+            var lease = await _state.TryAcquireLeaseAsync(leaseKey, LeaseOwner, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            if (lease is null)
+            {
+                return DispatchOutcome.InProgress;
+            }
+
+            await _state.ReleaseLeaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            outcome = DispatchOutcome.Retry;
+        }
+
+        return outcome;
+    }
+
     private async Task<DispatchOutcome> DispatchCoreAsync(EventEnvelope envelope, int attempt, CancellationToken cancellationToken)
     {
         var handlers = _byTopic[envelope.Topic].ToList();
@@ -58,41 +100,88 @@ public sealed class EventDispatcher
 
         foreach (var subscription in handlers)
         {
-            var key = StateKey.Join("messaging", "processed", AppId, subscription.HandlerName, SafeId(envelope.Id));
-            if (await _state.GetAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+            var (processedKey, leaseKey) = Keys(subscription, envelope);
+            if (await _state.GetAsync(processedKey, cancellationToken).ConfigureAwait(false) is not null)
             {
                 continue; // this handler already processed this event: a redelivery
             }
 
-            try
+            var lease = await _state.TryAcquireLeaseAsync(leaseKey, LeaseOwner, LeaseFor(subscription), cancellationToken).ConfigureAwait(false);
+            if (lease is null)
             {
-                await using var scope = _scopes.CreateAsyncScope();
-                await subscription.InvokeAsync(scope.ServiceProvider, envelope, attempt, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PoisonEventException ex)
-            {
-                _logger.LogError(ex, "Dropping event {EventId} on {Topic}: {Reason}", envelope.Id, envelope.Topic, ex.Message);
-                return DispatchOutcome.Drop;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                _logger.LogWarning(ex, "Handler {Handler} failed on event {EventId} (attempt {Attempt}); will retry", subscription.HandlerName, envelope.Id, attempt);
-                return DispatchOutcome.Retry;
+                _logger.LogInformation("Handler {Handler} is already processing event {EventId} elsewhere (attempt {Attempt})", subscription.HandlerName, envelope.Id, attempt);
+                return DispatchOutcome.InProgress;
             }
 
-            await _state.SetIfAbsentAsync(key, BitConverter.GetBytes(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // The holder before us may have finished between our check and our lease.
+                if (await _state.GetAsync(processedKey, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    continue;
+                }
+
+                var failure = await InvokeAsync(subscription, envelope, attempt, cancellationToken).ConfigureAwait(false);
+                if (failure is { } outcome)
+                {
+                    return outcome;
+                }
+
+                await _state.SetWithExpiryAsync(processedKey, BitConverter.GetBytes(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), _options.ProcessedRetention, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Success: released after "processed" is recorded, so no moment is left where neither guards it.
+                // Failure or cancellation: released at once so that a retry can run without waiting for expiry.
+                await ReleaseQuietlyAsync(lease).ConfigureAwait(false);
+            }
         }
 
         return DispatchOutcome.Success;
     }
 
-    /// <summary>Event ids come from outside; keep only characters that are safe in a state key.</summary>
-    private static string SafeId(string id)
+    /// <summary>Runs one handler; null on success, else the outcome of its failure.</summary>
+    private async Task<DispatchOutcome?> InvokeAsync(EventSubscription subscription, EventEnvelope envelope, int attempt, CancellationToken cancellationToken)
     {
-        var chars = id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or ':' ? c : '_').ToArray();
-        var safe = new string(chars);
-        return safe.Length is > 0 and <= 200 && safe != "." && safe != ".."
-            ? safe
-            : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id)));
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            await subscription.InvokeAsync(scope.ServiceProvider, envelope, attempt, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (PoisonEventException ex)
+        {
+            _logger.LogError(ex, "Dropping event {EventId} on {Topic}: {Reason}", envelope.Id, envelope.Topic, ex.Message);
+            return DispatchOutcome.Drop;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning(ex, "Handler {Handler} failed on event {EventId} (attempt {Attempt}); will retry", subscription.HandlerName, envelope.Id, attempt);
+            return DispatchOutcome.Retry;
+        }
+    }
+
+    private async Task ReleaseQuietlyAsync(StateLease lease)
+    {
+        try
+        {
+            await _state.ReleaseLeaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The lease then simply expires; a retry waits for that instead of running concurrently.
+            _logger.LogWarning(ex, "Could not release processing lease {Key}", lease.Key);
+        }
+    }
+
+    private TimeSpan LeaseFor(EventSubscription subscription) =>
+        _options.ProcessingLeases.TryGetValue(subscription.HandlerName, out var configured) ? configured
+        : subscription.ProcessingLease ?? _options.ProcessingLease;
+
+    private (string Processed, string Lease) Keys(EventSubscription subscription, EventEnvelope envelope)
+    {
+        var id = EventIdKey.Encode(envelope.Id);
+        return (StateKey.Join("messaging", "processed", AppId, subscription.HandlerName, id),
+                StateKey.Join("messaging", "processing", AppId, subscription.HandlerName, id));
     }
 }

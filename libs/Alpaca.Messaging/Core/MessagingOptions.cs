@@ -12,6 +12,19 @@ public sealed class MessagingOptions
     /// <summary>Deliveries of one event before it goes to the dead-letter stream.</summary>
     public int MaxDeliveries { get; set; } = 5;
 
+    /// <summary>How long a handler may run on one event before another delivery may run it again: the
+    /// processing lease taken atomically before the handler runs. Must exceed the slowest handler
+    /// (unlike <c>ClaimIdleTime</c>, which only decides when a message is delivered again).</summary>
+    public TimeSpan ProcessingLease { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Per-handler processing leases by handler name (<c>Alpaca:Messaging:ProcessingLeases:ModelPublishedHandler</c>),
+    /// overriding the one given to <c>AddEventHandler</c> and <see cref="ProcessingLease"/>.</summary>
+    public Dictionary<string, TimeSpan> ProcessingLeases { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How long a "processed" record is kept: a redelivery older than this runs the handler again.
+    /// Bounds the records' growth; keep it above the longest redelivery horizon (stream retention).</summary>
+    public TimeSpan ProcessedRetention { get; set; } = TimeSpan.FromDays(7);
+
     public RedisStreamsOptions Redis { get; set; } = new();
 
     public DaprOptions Dapr { get; set; } = new();
@@ -36,6 +49,9 @@ public sealed class MessagingOptions
 
         /// <summary>Approximate maximum stream length (XADD MAXLEN ~); 0 = unbounded.</summary>
         public int MaxLength { get; set; } = 100_000;
+
+        /// <summary>Exact maximum length of each dead-letter stream (XADD MAXLEN; the oldest go first); 0 = unbounded.</summary>
+        public int DeadLetterMaxLength { get; set; } = 10_000;
     }
 
     public sealed class DaprOptions

@@ -55,6 +55,7 @@ public static class DaprSubscriptionEndpoints
         {
             DispatchOutcome.Success => "SUCCESS",
             DispatchOutcome.Retry => "RETRY",
+            DispatchOutcome.InProgress => "RETRY", // another delivery is running it; Dapr asks again later
             _ => "DROP",
         };
         return Results.Json(new DaprStatus(status), DaprJson);

@@ -35,6 +35,11 @@ public sealed class InProcessSubscriber : BackgroundService
                 {
                     _broker.DeadLetter(delivery.Envelope, _dispatcher.AppId, "dropped by handler");
                 }
+                else if (outcome == DispatchOutcome.InProgress)
+                {
+                    // Another delivery runs it now: look again later without counting a failure.
+                    _ = RequeueLaterAsync(topic, delivery, stoppingToken);
+                }
                 else if (outcome == DispatchOutcome.Retry)
                 {
                     if (delivery.Attempt >= _options.MaxDeliveries)

@@ -11,7 +11,12 @@ namespace Alpaca.Messaging.Redis;
 /// - A message left pending (handler failed, or the consumer died mid-handler) is claimed with XAUTOCLAIM
 ///   by any live consumer once idle for <c>ClaimIdleTime</c>, and delivered again.
 /// - A message delivered <c>MaxDeliveries</c> times, or dropped by a handler, is copied to the
-///   <c>{topic}:deadletter</c> stream with the reason and acknowledged.
+///   <c>{topic}:deadletter</c> stream (capped at <c>DeadLetterMaxLength</c>) with the reason and acknowledged,
+///   unless another delivery is still running it (the dispatcher's processing lease is held): a slow
+///   success is left to acknowledge itself.
+/// - A group that vanished (Redis restarted without persistence, FLUSHALL, the stream deleted under its
+///   consumers) answers <c>NOGROUP</c>; the group is then created again from the stream's beginning, so
+///   every event published since is still delivered.
 /// </summary>
 public sealed partial class RedisStreamsSubscriber(
     IConnectionMultiplexer redis,
@@ -47,6 +52,22 @@ public sealed partial class RedisStreamsSubscriber(
         }
     }
 
+    private static bool IsNoGroup(RedisServerException ex) => ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal);
+
+    private async Task RecreateGroupAsync(string topic, RedisKey stream, CancellationToken stoppingToken)
+    {
+        LogGroupRecreated(topic, options.AppId);
+        try
+        {
+            await EnsureGroupAsync(stream).ConfigureAwait(false);
+        }
+        catch (RedisException ex)
+        {
+            LogRedisError(ex, topic);
+            await DelayQuietly(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task ConsumeAsync(string topic, CancellationToken stoppingToken)
     {
         var stream = RedisStreamsEventBus.StreamKey(options, topic);
@@ -70,6 +91,10 @@ public sealed partial class RedisStreamsSubscriber(
             {
                 return;
             }
+            catch (RedisServerException ex) when (IsNoGroup(ex))
+            {
+                await RecreateGroupAsync(topic, stream, stoppingToken).ConfigureAwait(false);
+            }
             catch (RedisException ex)
             {
                 LogRedisError(ex, topic);
@@ -92,6 +117,10 @@ public sealed partial class RedisStreamsSubscriber(
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (RedisServerException ex) when (IsNoGroup(ex))
+            {
+                await RecreateGroupAsync(topic, stream, stoppingToken).ConfigureAwait(false);
             }
             catch (RedisException ex)
             {
@@ -149,15 +178,23 @@ public sealed partial class RedisStreamsSubscriber(
             return;
         }
 
-        if (attempt > options.MaxDeliveries)
+        var outcome = attempt > options.MaxDeliveries
+            ? await dispatcher.InspectAsync(envelope, stoppingToken).ConfigureAwait(false)
+            : await dispatcher.DispatchAsync(envelope, attempt, stoppingToken).ConfigureAwait(false);
+        if (attempt > options.MaxDeliveries && outcome == DispatchOutcome.Retry)
         {
             await DeadLetterAsync(topic, stream, entry, $"not handled after {options.MaxDeliveries} deliveries", attempt).ConfigureAwait(false);
             return;
         }
 
-        var outcome = await dispatcher.DispatchAsync(envelope, attempt, stoppingToken).ConfigureAwait(false);
         switch (outcome)
         {
+            case DispatchOutcome.InProgress:
+                // Another delivery is running the handler under its lease and acknowledges when done. This
+                // delivery ran nothing, so take back the count XAUTOCLAIM added: else a holder that dies would
+                // leave, once its lease expires, a message already past MaxDeliveries and dead-lettered unrun.
+                await Db.ExecuteAsync("XCLAIM", stream, options.AppId, ConsumerName, 0, entry.Id, "RETRYCOUNT", Math.Max(attempt - 1, 0), "JUSTID").ConfigureAwait(false);
+                break;
             case DispatchOutcome.Success:
                 await Db.StreamAcknowledgeAsync(stream, options.AppId, entry.Id).ConfigureAwait(false);
                 break;
@@ -183,7 +220,9 @@ public sealed partial class RedisStreamsSubscriber(
             .Append(new NameValueEntry("deadletter_deliveries", attempt))
             .Append(new NameValueEntry("source_id", entry.Id))
             .ToArray();
-        await Db.StreamAddAsync(RedisStreamsEventBus.DeadLetterKey(options, topic), fields).ConfigureAwait(false);
+        // Exact trimming: dead letters are few, and a cap that is only approximate would not hold for small caps.
+        var maxLength = options.Redis.DeadLetterMaxLength > 0 ? options.Redis.DeadLetterMaxLength : (int?)null;
+        await Db.StreamAddAsync(RedisStreamsEventBus.DeadLetterKey(options, topic), fields, maxLength: maxLength, useApproximateMaxLength: false).ConfigureAwait(false);
         await Db.StreamAcknowledgeAsync(stream, options.AppId, entry.Id).ConfigureAwait(false);
         LogDeadLettered(entry.Id.ToString(), topic, reason);
     }
@@ -201,6 +240,9 @@ public sealed partial class RedisStreamsSubscriber(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis error while consuming {Topic}")]
     private partial void LogRedisError(Exception ex, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer group {Group} of {Topic} is gone (NOGROUP): creating it again")]
+    private partial void LogGroupRecreated(string topic, string group);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dead-lettered stream entry {EntryId} of {Topic}: {Reason}")]
     private partial void LogDeadLettered(string entryId, string topic, string reason);
