@@ -1,4 +1,5 @@
 using System.Text;
+using Alpaca.Llm.IO;
 using Alpaca.Llm.Tensors;
 
 namespace Alpaca.Llm.Gguf;
@@ -79,25 +80,8 @@ public sealed class GgufWriter
         _tensors.Add(new PendingTensor(info, writeData));
     }
 
-    public void WriteTo(string path)
-    {
-        // Write beside the target and rename, so a crash never leaves a half-written model under the real name.
-        var temp = path + ".partial";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                WriteTo(stream);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp); // a failed write leaves nothing behind
-            throw;
-        }
-    }
+    /// <summary>Writes beside the target, fsyncs, renames into place and fsyncs the folder (<see cref="DurableFile"/>), so neither a crash nor a power loss leaves a half-written file under the real name.</summary>
+    public void WriteTo(string path) => DurableFile.Write(path, WriteTo);
 
     public void WriteTo(Stream stream)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alpaca.Llm.IO;
 
 namespace Alpaca.Llm.Safetensors;
 
@@ -41,6 +42,8 @@ public sealed class SafetensorsCheckpointWriter
         {
             File.Delete(stale);
         }
+
+        DurableFile.FlushDirectory(directory); // the deletions too, so a reader never sees a stale shard beside the new ones
 
         return written;
     }
@@ -89,8 +92,7 @@ public sealed class SafetensorsCheckpointWriter
             ["weight_map"] = weightMap,
         };
         var indexPath = Path.Combine(directory, SafetensorsCheckpoint.IndexFileName);
-        File.WriteAllText(indexPath + ".partial", index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(indexPath + ".partial", indexPath, overwrite: true);
+        DurableFile.WriteAllText(indexPath, index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         written.Add(indexPath);
         return written;
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Alpaca.Llm.IO;
 
 namespace Alpaca.Llm.Safetensors;
 
@@ -52,24 +53,8 @@ public sealed class SafetensorsWriter
         _tensors.Add((info, write));
     }
 
-    public void WriteTo(string path)
-    {
-        var temp = path + ".partial";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                WriteTo(stream);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp); // a failed write leaves nothing behind
-            throw;
-        }
-    }
+    /// <summary>Writes beside the target, fsyncs, renames into place and fsyncs the folder (<see cref="DurableFile"/>), so neither a crash nor a power loss leaves a half-written file under the real name.</summary>
+    public void WriteTo(string path) => DurableFile.Write(path, WriteTo);
 
     public void WriteTo(Stream stream)
     {

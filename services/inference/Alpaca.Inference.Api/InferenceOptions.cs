@@ -24,6 +24,18 @@ public sealed class InferenceOptions
     /// <summary>Prompt tokens processed per decode step (chunked prefill).</summary>
     public int PrefillChunkTokens { get; set; } = 64;
 
+    /// <summary>
+    /// Memory the loaded models may take (weights plus a full KV cache each); 0 = the container's cgroup
+    /// limit, or no check outside a cgroup. A load past it is refused with FAILED_PRECONDITION.
+    /// </summary>
+    public long MemoryBudgetBytes { get; set; }
+
+    /// <summary>Where the cgroup filesystem is mounted (read for the memory limit when no budget is configured).</summary>
+    public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
+
     /// <summary>Load a model when a ModelPublished event arrives (a fine-tune just finished) and make it the default.</summary>
     public bool AutoLoadPublished { get; set; }
+
+    /// <summary>How often each replica re-reads the desired models from the state store (with <see cref="AutoLoadPublished"/>).</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -19,13 +19,16 @@ public static class InferenceServiceExtensions
         var options = new InferenceOptions();
         builder.Configuration.GetSection("Alpaca:Inference").Bind(options);
         builder.Services.AddSingleton(options);
-        // State only for the event bus's processed-event records: models are loaded from files, not kept.
+        // State for the event bus's processed-event records and the desired models every replica reconciles.
         builder.AddStateStore();
         builder.AddEventBus(InferenceModule.Name);
         builder.Services.AddSingleton<InferenceMetrics>();
         builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddSingleton<GenerationRunner>();
         builder.Services.AddHostedService<StartupModelLoader>();
+        builder.Services.AddSingleton<DesiredModels>();
+        builder.Services.AddSingleton<ModelReconciler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelReconciler>());
         builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [HealthTags.Ready]);
         builder.Services.AddEventHandler<ModelPublished, ModelPublishedHandler>();
         return builder;

@@ -20,6 +20,7 @@ public static class TrainerServiceExtensions
         builder.Services.AddSingleton<DatasetCatalog>();
         builder.Services.AddSingleton<JobUpdates>();
         builder.Services.AddSingleton<JobRepository>();
+        builder.Services.AddSingleton<JobCrashes>();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton<JobEventPublisher>();
         builder.Services.AddSingleton<TrainerMetrics>();

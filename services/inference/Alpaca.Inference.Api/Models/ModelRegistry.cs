@@ -10,7 +10,9 @@ namespace Alpaca.Inference.Api.Models;
 /// The models this process serves, by name, and which one is the default. Loading a name that is already
 /// served is a hot swap: the new engine is loaded beside the old one, requests that arrive after the swap
 /// go to the new one, the old one finishes what it already accepted (queued and running) and is then
-/// released. Unloading drains the same way.
+/// released. Unloading drains the same way. A load whose weights and full KV cache, plus those of every
+/// model already held (a hot swap holds both), exceed the memory budget (<see cref="MemoryBudget"/>) is
+/// refused before anything is allocated.
 /// </summary>
 public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics metrics, ILogger<ModelRegistry> logger) : IAsyncDisposable
 {
@@ -19,6 +21,8 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
     private readonly Dictionary<string, ModelInfo> _notReady = new(StringComparer.Ordinal);
     private readonly List<ServedModel> _retiring = [];
     private readonly List<Task> _retirements = [];
+    private readonly Dictionary<ServedModel, long> _footprints = [];
+    private long _reserving;
     private readonly TaskCompletionSource _firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _default;
 
@@ -61,6 +65,21 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
             var known = _models.Count == 0 ? "no model is loaded" : "loaded: " + string.Join(", ", _models.Keys.Order(StringComparer.Ordinal));
             throw new InferenceException(InferenceErrorKind.NotFound, $"Model '{name}' is not loaded ({known}).", param: "model");
+        }
+    }
+
+    /// <summary>Makes a served model the default; false when no model of that name is ready.</summary>
+    public bool TrySetDefault(string name)
+    {
+        lock (_gate)
+        {
+            if (!_models.ContainsKey(name))
+            {
+                return false;
+            }
+
+            _default = name;
+            return true;
         }
     }
 
@@ -112,6 +131,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             ContextLength = spec.ContextLength > 0 ? spec.ContextLength : options.ContextLength,
         };
 
+        var footprint = Reserve(name, path, modelOptions);
         Engine engine;
         try
         {
@@ -123,6 +143,11 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             lock (_gate)
             {
                 _notReady[name] = new ModelInfo { Name = name, Path = path, State = ModelState.Failed, Error = ex.Message };
+            }
+
+            lock (_gate)
+            {
+                _reserving -= footprint;
             }
 
             logger.LogWarning(ex, "Loading model {Model} from {Path} failed", name, path);
@@ -144,6 +169,8 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         ServedModel? old;
         lock (_gate)
         {
+            _reserving -= footprint;
+            _footprints[served] = footprint;
             _models.TryGetValue(name, out old);
             _models[name] = served;
             _notReady.Remove(name);
@@ -162,6 +189,50 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         }
 
         return served;
+    }
+
+    // Checks the budget and holds the model's bytes until it is loaded (or fails), so two loads at once
+    // cannot both pass against the same free memory. Returns the bytes held (0 without a budget).
+    private long Reserve(string name, string path, ModelOptions modelOptions)
+    {
+        var budget = MemoryBudget.Resolve(options.MemoryBudgetBytes, options.CgroupRoot);
+        if (budget is null)
+        {
+            return 0;
+        }
+
+        MemoryBudget.Footprint footprint;
+        try
+        {
+            footprint = MemoryBudget.Estimate(path, modelOptions.ContextLength, modelOptions.MaxSequences);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            lock (_gate)
+            {
+                _notReady[name] = new ModelInfo { Name = name, Path = path, State = ModelState.Failed, Error = ex.Message };
+            }
+
+            throw new InferenceException(InferenceErrorKind.InvalidArgument, $"Cannot load {path}: {ex.Message}", param: "path");
+        }
+
+        lock (_gate)
+        {
+            var held = _footprints.Values.Sum() + _reserving;
+            if (held + footprint.TotalBytes > budget.Value)
+            {
+                var source = options.MemoryBudgetBytes > 0 ? "Alpaca:Inference:MemoryBudgetBytes" : $"the cgroup memory limit under {options.CgroupRoot}";
+                var message = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Model '{name}' needs {footprint.Describe()}; with {held:N0} B held by loaded models that exceeds the memory budget of {budget.Value:N0} B ({source}). Lower Alpaca:Inference:ContextLength or MaxSequences, unload a model, or raise the budget.");
+                _notReady[name] = new ModelInfo { Name = name, Path = path, State = ModelState.Failed, Error = message };
+                logger.LogWarning("Refused to load model {Model}: {Reason}", name, message);
+                throw new InferenceException(InferenceErrorKind.FailedPrecondition, message, param: "path");
+            }
+
+            _reserving += footprint.TotalBytes;
+        }
+
+        return footprint.TotalBytes;
     }
 
     /// <summary>Removes a model; it finishes its in-flight requests before it is released. False when no such model.</summary>
@@ -203,6 +274,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             lock (_gate)
             {
                 _retiring.Remove(model);
+                _footprints.Remove(model);
             }
 
             logger.LogInformation("Model {Model} ({Path}) released after draining", model.Name, model.Path);

@@ -23,6 +23,12 @@ public sealed class TrainerOptions
     /// <summary>Publish a training-progress event every N optimizer steps (state changes always publish).</summary>
     public int ProgressEventEverySteps { get; set; } = 1;
 
+    /// <summary>
+    /// A job whose process dies under it this many times in a row (an OOM kill, a crash: the job is still
+    /// RUNNING when the next process starts, with no newer checkpoint) is marked FAILED, freeing the slot.
+    /// </summary>
+    public int MaxConsecutiveCrashes { get; set; } = 3;
+
     /// <summary>Largest page ListJobs returns.</summary>
     public int MaxPageSize { get; set; } = 500;
 

@@ -74,7 +74,19 @@ public sealed class TrainerGrpcService(JobManager manager, JobUpdates updates) :
         }
     }
 
-    private async Task<Job> Find(string jobId, CancellationToken cancellationToken) =>
-        (string.IsNullOrEmpty(jobId) ? null : await manager.GetAsync(jobId, cancellationToken).ConfigureAwait(false))
-            ?? throw GrpcErrors.NotFound($"No job '{jobId}'.");
+    private async Task<Job> Find(string jobId, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(jobId) && await manager.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { } job)
+        {
+            return job;
+        }
+
+        // DATA_LOSS, not NOT_FOUND: the job existed, but its record is corrupt; the caller must not resubmit blindly.
+        if (!string.IsNullOrEmpty(jobId) && await manager.QuarantinedAsync(jobId, cancellationToken).ConfigureAwait(false) is { } bad)
+        {
+            throw new RpcException(new Status(StatusCode.DataLoss, $"Job '{jobId}' has an unreadable record ({bad.Reason}); it was moved to state key '{bad.QuarantineKey}'."));
+        }
+
+        throw GrpcErrors.NotFound($"No job '{jobId}'.");
+    }
 }

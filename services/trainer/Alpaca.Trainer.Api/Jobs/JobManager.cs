@@ -80,6 +80,9 @@ public sealed partial class JobManager(
 
     public Task<Job?> GetAsync(string jobId, CancellationToken cancellationToken) => jobs.GetAsync(jobId, cancellationToken);
 
+    /// <summary>Why <paramref name="jobId"/> has no record: it was unreadable and moved aside (null: it never existed).</summary>
+    public Task<QuarantinedRecord?> QuarantinedAsync(string jobId, CancellationToken cancellationToken) => jobs.FindQuarantinedAsync(jobId, cancellationToken);
+
     /// <summary>Newest first; the page token is the offset of the next page.</summary>
     public async Task<(IReadOnlyList<Job> Jobs, string NextPageToken)> ListAsync(int pageSize, string pageToken, CancellationToken cancellationToken)
     {

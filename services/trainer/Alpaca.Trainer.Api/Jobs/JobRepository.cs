@@ -10,14 +10,37 @@ namespace Alpaca.Trainer.Api.Jobs;
 /// written on every change, so a restarted service knows what was queued and what was running. One replica
 /// owns the jobs (one job slot per device), so the records are also cached here and every change goes
 /// through one gate: read-modify-write without lost updates, and watchers see changes in order.
+/// A record that does not parse is quarantined (moved to <c>trainer/quarantine/jobs/&lt;id&gt;</c>, logged,
+/// listed in <see cref="Quarantined"/>) instead of failing every call that loads the records.
 /// </summary>
-public sealed class JobRepository(IStateStore store, JobUpdates updates)
+public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger<JobRepository> logger)
 {
     private const string Prefix = "trainer/jobs/";
+    private const string QuarantinePrefix = "trainer/quarantine/jobs/";
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Dictionary<string, Job>? _jobs;
+    private readonly List<QuarantinedRecord> _quarantined = [];
+
+    /// <summary>The unreadable records this process moved aside, oldest first.</summary>
+    public async Task<IReadOnlyList<QuarantinedRecord>> QuarantinedAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await LoadedAsync(cancellationToken).ConfigureAwait(false);
+            return _quarantined.ToList();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The quarantine entry of <paramref name="id"/>, when its record was unreadable.</summary>
+    public async Task<QuarantinedRecord?> FindQuarantinedAsync(string id, CancellationToken cancellationToken = default) =>
+        (await QuarantinedAsync(cancellationToken).ConfigureAwait(false)).LastOrDefault(q => q.JobId == id);
 
     public async Task<Job?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
@@ -139,12 +162,45 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates)
         {
             if (await store.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } bytes)
             {
-                var job = Parser.Parse<Job>(System.Text.Encoding.UTF8.GetString(bytes));
-                jobs[job.Id] = job;
+                if (Parse(key, bytes, out var reason) is { } job)
+                {
+                    jobs[job.Id] = job;
+                }
+                else
+                {
+                    await QuarantineAsync(key, bytes, reason!, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
 
         return _jobs = jobs;
+    }
+
+    private static Job? Parse(string key, byte[] bytes, out string? reason)
+    {
+        try
+        {
+            var job = Parser.Parse<Job>(System.Text.Encoding.UTF8.GetString(bytes));
+            var expected = key[Prefix.Length..];
+            reason = job.Id == expected ? null : $"the record holds job id '{job.Id}', its key says '{expected}'";
+            return reason is null ? job : null;
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException or ArgumentException)
+        {
+            reason = e.Message;
+            return null;
+        }
+    }
+
+    private async Task QuarantineAsync(string key, byte[] bytes, string reason, CancellationToken cancellationToken)
+    {
+        var id = key[Prefix.Length..];
+        var target = QuarantinePrefix + id;
+        // Copy first, then delete: a crash in between leaves the record in both places, never in neither.
+        await store.SetAsync(target, bytes, cancellationToken).ConfigureAwait(false);
+        await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        _quarantined.Add(new QuarantinedRecord(id, key, target, reason));
+        logger.LogError("Job record {Key} is unreadable ({Reason}); moved to {QuarantineKey}. The other jobs are unaffected", key, reason, target);
     }
 
     private Task PersistAsync(Job job, CancellationToken cancellationToken) =>

@@ -12,10 +12,13 @@ namespace Alpaca.Trainer.Api.Jobs;
 /// process left RUNNING or EXPORTING. Resuming needs nothing but the job's output folder: the trainer core
 /// restores weights, AdamW moments, schedule, data position and RNG from the newest checkpoint there, so the
 /// loss curve continues as if the process had never stopped. Stopping the host interrupts the job the same
-/// way (nothing is marked), so it resumes on the next start; a caller's cancel is durable and is not resumed.
+/// way (only a clean-stop mark, so the restart is not counted as a crash); a caller's cancel is durable and is
+/// not resumed. A job whose process died under it <see cref="TrainerOptions.MaxConsecutiveCrashes"/> times in a
+/// row (<see cref="JobCrashes"/>) is marked FAILED on the next start instead of being resumed again.
 /// </summary>
 public sealed class JobRunner(
     JobRepository jobs,
+    JobCrashes crashes,
     JobQueue queue,
     JobSpecValidator validator,
     JobEventPublisher events,
@@ -61,18 +64,32 @@ public sealed class JobRunner(
     /// <summary>Counts a restart against every job that was on the device when the previous process died.</summary>
     private async Task MarkResumedAsync(CancellationToken cancellationToken)
     {
+        var max = Math.Max(1, options.Value.MaxConsecutiveCrashes);
         foreach (var job in await jobs.ListAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (JobStates.WasInterrupted(job.State))
+            if (!JobStates.WasInterrupted(job.State))
             {
-                logger.LogInformation("Job {JobId} was interrupted at step {Step} (checkpoint {Checkpoint}); it resumes from its last checkpoint",
-                    job.Id, job.Progress?.Step, job.Progress?.CheckpointStep);
-                await jobs.UpdateAsync(job.Id, j =>
-                {
-                    j.Resumes++;
-                    return true;
-                }, cancellationToken).ConfigureAwait(false);
+                continue;
             }
+
+            var inARow = await crashes.CountAsync(job, cancellationToken).ConfigureAwait(false);
+            if (inARow >= max)
+            {
+                var reason = $"the trainer process died {inARow} times in a row while running this job (killed, e.g. out of memory, or crashed; "
+                    + $"last seen at step {job.Progress?.Step ?? 0}, checkpoint {job.Progress?.CheckpointStep ?? 0}); not resumed again "
+                    + $"(Alpaca:Trainer:MaxConsecutiveCrashes = {max})";
+                logger.LogError("Job {JobId} failed: {Reason}", job.Id, reason);
+                await FinishAsync(job.Id, JobState.Failed, reason).ConfigureAwait(false);
+                continue;
+            }
+
+            logger.LogInformation("Job {JobId} was interrupted at step {Step} (checkpoint {Checkpoint}; {Crashes} crash(es) in a row); it resumes from its last checkpoint",
+                job.Id, job.Progress?.Step, job.Progress?.CheckpointStep, inARow);
+            await jobs.UpdateAsync(job.Id, j =>
+            {
+                j.Resumes++;
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -114,7 +131,8 @@ public sealed class JobRunner(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Left RUNNING on purpose: the next start resumes it from its last checkpoint.
+            // Left RUNNING on purpose: the next start resumes it from its last checkpoint, and does not count it as a crash.
+            await crashes.MarkCleanStopAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
             logger.LogInformation("Job {JobId} interrupted by shutdown; it resumes on the next start", job.Id);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -202,6 +220,7 @@ public sealed class JobRunner(
 
         if (job is not null)
         {
+            await crashes.ForgetAsync(jobId, CancellationToken.None).ConfigureAwait(false);
             await events.ProgressAsync(job, CancellationToken.None).ConfigureAwait(false);
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alpaca.Llm.IO;
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Safetensors;
 using Alpaca.Llm.Tokenizers;
@@ -92,7 +93,7 @@ public static class HfCheckpoint
 
         var config = model.Config with { PadTokenId = tokenizer.PadTokenId };
         var torchDtype = SafetensorsDTypes.TorchName(TensorBridge.ToSafetensors(dtype, "weights"));
-        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToHfConfigJson(torchDtype, originalConfig));
+        DurableFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToHfConfigJson(torchDtype, originalConfig));
         var options = new JsonSerializerOptions { WriteIndented = true };
         var generation = new JsonObject
         {
@@ -100,7 +101,7 @@ public static class HfCheckpoint
             ["eos_token_id"] = config.EosTokenId,
             ["pad_token_id"] = config.PadTokenId is { } pad ? JsonValue.Create(pad) : null,
         };
-        File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(options));
+        DurableFile.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(options));
         HfTokenizerFiles.Write(folder, tokenizer.Vocabulary, tokenizerSource, modelMaxLength);
     }
 }

@@ -1,3 +1,4 @@
+using Alpaca.Llm.IO;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Optim;
 using static TorchSharp.torch;
@@ -8,8 +9,11 @@ namespace Alpaca.Trainer.Training;
 /// Resumable checkpoints under <c>ROOT/checkpoint-STEP/</c> (HF's naming):
 /// <c>trainable.safetensors</c> (fp32 master weights of every trained parameter: all of them in a full
 /// fine-tune, only the adapters with LoRA), <c>optimizer.safetensors</c> (AdamW moments by parameter
-/// name) and <c>trainer_state.json</c>. A checkpoint is written into a hidden temporary folder and
-/// renamed into place, so a job killed while saving leaves the previous checkpoint intact.
+/// name), <c>trainer_state.json</c> and, written last, <c>manifest.json</c> (<see cref="CheckpointManifest"/>).
+/// A checkpoint is written into a hidden temporary folder, every file and the folder fsynced, and renamed
+/// into place (then the root fsynced), so a job killed while saving leaves the previous checkpoint intact;
+/// a checkpoint counts only when its manifest matches, so a power loss that truncated the newest one
+/// makes resume fall back to the one before it.
 /// </summary>
 public sealed class CheckpointStore(string root, int keep)
 {
@@ -34,18 +38,43 @@ public sealed class CheckpointStore(string root, int keep)
         TensorBridge.WriteFile(Path.Combine(temp, TrainableFile), parameters.ToDictionary(p => p.Name, p => p.Master));
         TensorBridge.WriteFile(Path.Combine(temp, OptimizerFile), optimizer.StateTensors());
         File.WriteAllText(Path.Combine(temp, StateFile), state.ToJson());
+        CheckpointManifest.Write(temp);
+        DurableFile.FlushDirectory(temp);
         if (Directory.Exists(final))
         {
             Directory.Delete(final, recursive: true);
         }
 
         Directory.Move(temp, final);
-        Prune();
+        DurableFile.FlushDirectory(Root);
+        Prune(state.GlobalStep);
         return final;
     }
 
-    /// <summary>The newest complete checkpoint, or null.</summary>
-    public string? Latest() => Complete().OrderByDescending(c => c.Step).Select(c => c.Path).FirstOrDefault();
+    /// <summary>
+    /// The newest checkpoint whose manifest matches, or null. Newer folders that fail the check (no
+    /// manifest, a truncated or changed file) are skipped and listed in <paramref name="skipped"/> with why.
+    /// </summary>
+    public string? Latest(out IReadOnlyList<(string Path, string Reason)> skipped)
+    {
+        var invalid = new List<(string Path, string Reason)>();
+        skipped = invalid;
+        foreach (var (_, path) in Candidates().OrderByDescending(c => c.Step))
+        {
+            var problem = CheckpointManifest.Problem(path, RequiredFiles);
+            if (problem is null)
+            {
+                return path;
+            }
+
+            invalid.Add((path, problem));
+        }
+
+        return null;
+    }
+
+    /// <summary>The newest valid checkpoint, or null (see <see cref="Latest(out IReadOnlyList{ValueTuple{string, string}})"/>).</summary>
+    public string? Latest() => Latest(out _);
 
     public static (TrainerState State, Dictionary<string, Tensor> Trainable, Dictionary<string, Tensor> Optimizer) Load(string directory)
     {
@@ -55,7 +84,9 @@ public sealed class CheckpointStore(string root, int keep)
         return (state, trainable, optimizer);
     }
 
-    private IEnumerable<(long Step, string Path)> Complete()
+    private static readonly string[] RequiredFiles = [TrainableFile, OptimizerFile, StateFile];
+
+    private IEnumerable<(long Step, string Path)> Candidates()
     {
         if (!Directory.Exists(Root))
         {
@@ -64,16 +95,22 @@ public sealed class CheckpointStore(string root, int keep)
 
         foreach (var dir in Directory.GetDirectories(Root, Prefix + "*"))
         {
-            if (long.TryParse(Path.GetFileName(dir).AsSpan(Prefix.Length), out var step) && File.Exists(Path.Combine(dir, StateFile)))
+            if (long.TryParse(Path.GetFileName(dir).AsSpan(Prefix.Length), out var step))
             {
                 yield return (step, dir);
             }
         }
     }
 
-    private void Prune()
+    // Folders newer than the one just written can only be the invalid ones resume skipped (training
+    // continued from an older step), so they go; of the rest the newest `keep` stay, counted by step,
+    // valid or not: hashing every kept checkpoint on each save would cost more than it protects.
+    private void Prune(long savedStep)
     {
-        foreach (var (_, path) in Complete().OrderByDescending(c => c.Step).Skip(keep).ToList())
+        var all = Candidates().ToList();
+        var stale = all.Where(c => c.Step > savedStep);
+        var old = all.Where(c => c.Step <= savedStep).OrderByDescending(c => c.Step).Skip(keep);
+        foreach (var (_, path) in stale.Concat(old).ToList())
         {
             Directory.Delete(path, recursive: true);
         }

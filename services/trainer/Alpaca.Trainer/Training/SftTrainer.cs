@@ -82,6 +82,9 @@ public sealed class SftTrainer : IDisposable
 
     public IReadOnlyList<LossRecord> History => _history;
 
+    /// <summary>Checkpoints newer than the one resumed from that failed their manifest check, with why.</summary>
+    public IReadOnlyList<(string Path, string Reason)> SkippedCheckpoints { get; private set; } = [];
+
     public IReadOnlyList<TrainableParameter> Parameters => _parameters;
 
     public CosineSchedule Schedule => _schedule;
@@ -89,7 +92,15 @@ public sealed class SftTrainer : IDisposable
     /// <summary>Loads the newest checkpoint under the checkpoint root, if any. Returns its step.</summary>
     public long ResumeIfPossible()
     {
-        var latest = _checkpoints?.Latest();
+        IReadOnlyList<(string Path, string Reason)> skipped = [];
+        var latest = _checkpoints?.Latest(out skipped);
+        SkippedCheckpoints = skipped;
+        foreach (var (path, reason) in SkippedCheckpoints)
+        {
+            // The trainer core has no logger; stderr reaches the job's log in every host.
+            Console.Error.WriteLine($"resume: skipped checkpoint {path}: {reason}");
+        }
+
         if (latest is null)
         {
             return 0;

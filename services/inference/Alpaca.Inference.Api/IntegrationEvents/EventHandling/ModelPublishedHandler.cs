@@ -6,11 +6,17 @@ using Alpaca.Messaging;
 namespace Alpaca.Inference.Api.IntegrationEvents.EventHandling;
 
 /// <summary>
-/// A fine-tune was published: with <c>Alpaca:Inference:AutoLoadPublished</c> it is loaded (hot-swapped
-/// when the name is already served) and becomes the default model. An event without a GGUF file, or
-/// one whose file cannot be loaded, is dropped (dead-lettered) rather than retried forever.
+/// A fine-tune was published: with <c>Alpaca:Inference:AutoLoadPublished</c> it is recorded as desired
+/// (<see cref="DesiredModels"/>, so every replica, not just the one this event reached, converges on it
+/// through its <see cref="ModelReconciler"/>), then loaded here at once (hot-swapped when the name is
+/// already served) as the default model. An event without a GGUF file, or one whose file cannot be loaded
+/// (or does not fit the memory budget), is dropped (dead-lettered) rather than retried forever.
 /// </summary>
-public sealed class ModelPublishedHandler(InferenceOptions options, ModelRegistry registry, ILogger<ModelPublishedHandler> logger) : IEventHandler<ModelPublished>
+public sealed class ModelPublishedHandler(
+    InferenceOptions options,
+    DesiredModels desired,
+    ModelReconciler reconciler,
+    ILogger<ModelPublishedHandler> logger) : IEventHandler<ModelPublished>
 {
     public async Task HandleAsync(ModelPublished @event, EventContext context, CancellationToken cancellationToken)
     {
@@ -27,9 +33,10 @@ public sealed class ModelPublishedHandler(InferenceOptions options, ModelRegistr
 
         try
         {
-            await registry.LoadAsync(new LoadSpec(@event.GgufPath, string.IsNullOrEmpty(@event.ModelName) ? null : @event.ModelName, MakeDefault: true), cancellationToken);
+            var model = await desired.PublishAsync(@event, cancellationToken);
+            await reconciler.ApplyAsync(model, makeDefault: true, cancellationToken);
         }
-        catch (InferenceException ex) when (ex.Kind is InferenceErrorKind.InvalidArgument or InferenceErrorKind.NotFound)
+        catch (InferenceException ex) when (ex.Kind is InferenceErrorKind.InvalidArgument or InferenceErrorKind.NotFound or InferenceErrorKind.FailedPrecondition)
         {
             throw new PoisonEventException($"Cannot load published model '{@event.ModelName}': {ex.Message}", ex);
         }
