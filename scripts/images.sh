@@ -54,7 +54,8 @@ log: {level: error}
 YAML
 docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
-trap 'kill $registry_pid 2>/dev/null; wait $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
+# Keep the script's own exit status: the registry's, killed here, would be 143.
+trap 'status=$?; kill $registry_pid 2>/dev/null; wait $registry_pid 2>/dev/null || true; rm -rf "$work"; exit $status' EXIT
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
   sleep 0.1
@@ -86,7 +87,7 @@ awk '$1=="image"{print $2, $3, $4}' "$list" | while read -r name suite project; 
     -p:ContainerImageTags="$tag" \
     -p:ContainerTitle="alpaca-$name" \
     -p:ContainerVersion="$tag" \
-    -p:ContainerDescription="Alpaca $name ($project), self-contained linux-x64 on Debian $suite" \
+    -p:ContainerDescription="Alpaca $name ($project) self-contained for linux-x64 on Debian $suite" \
     "${target[@]}"
 done
 echo "images: done (${registry:-$out})"
