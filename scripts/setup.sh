@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local platform need on a fresh Debian 12 machine with the .NET SDK.
-# Idempotent: installs only what is missing. Needs root or sudo for apt-get.
+# Idempotent: installs only what is missing. `scripts/setup.sh --images` adds the image-build tools. Needs root or sudo for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,16 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # python3 earlier on PATH may lack numpy).
 [ -x /usr/bin/python3 ] || missing+=(python3)
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
+# Alpaca.Platform.Tests render k8s/ with `kubectl kustomize`; Debian 12's kubectl 1.20 (kustomize v2.0.3)
+# renders the manifests, which keep to its syntax. A newer kubectl already on PATH is used as it is.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+# scripts/images.sh and scripts/images-smoke.sh (docs/deployment.md): only with --images, since the
+# default test run builds no image.
+if [ "${1:-}" = "--images" ]; then
+  for tool in debootstrap umoci skopeo podman runc; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} (Debian packages)"
   as_root apt-get update -qq

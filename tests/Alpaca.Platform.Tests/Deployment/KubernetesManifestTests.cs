@@ -14,26 +14,12 @@ public sealed class KubernetesManifestTests
     private static readonly string K8s = Path.Combine(RepoPaths.Root, "k8s");
     private static readonly string[] Services = ["generator", "dedup", "trainer", "inference"];
 
-    private static readonly Dictionary<string, Type> TypeMap = new()
-    {
-        ["v1/Service"] = typeof(V1Service),
-        ["v1/Secret"] = typeof(V1Secret),
-        ["v1/PersistentVolumeClaim"] = typeof(V1PersistentVolumeClaim),
-        ["apps/v1/Deployment"] = typeof(V1Deployment),
-        ["apps/v1/StatefulSet"] = typeof(V1StatefulSet),
-        ["policy/v1/PodDisruptionBudget"] = typeof(V1PodDisruptionBudget),
-        ["autoscaling/v2/HorizontalPodAutoscaler"] = typeof(V2HorizontalPodAutoscaler),
-        ["dapr.io/v1alpha1/Component"] = typeof(DaprResource),
-        ["dapr.io/v1alpha1/Configuration"] = typeof(DaprResource),
-        ["dapr.io/v1alpha1/Resiliency"] = typeof(DaprResource),
-    };
-
     private static List<object> Load(string folder)
     {
         var objects = new List<object>();
         foreach (var file in Kustomization(folder).Resources.Where(r => r.EndsWith(".yaml", StringComparison.Ordinal)))
         {
-            objects.AddRange(KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(folder, file)), TypeMap, strict: true));
+            objects.AddRange(ManifestTypes.Parse(File.ReadAllText(Path.Combine(folder, file))));
         }
 
         return objects;
@@ -102,36 +88,7 @@ public sealed class KubernetesManifestTests
 
         var hpa = Assert.Single(objects.OfType<V2HorizontalPodAutoscaler>());
         Assert.Equal("inference", hpa.Spec.ScaleTargetRef.Name);
-        var pubsub = objects.OfType<DaprResource>().Single(r => r.Kind == "Component");
+        var pubsub = objects.OfType<ManifestTypes.CustomResource>().Single(r => r.Kind == "Component");
         Assert.Equal("pubsub.redis", pubsub.Spec!["type"]?.ToString());
-    }
-
-    [Fact]
-    public void Overlays_parse_and_only_the_gpu_overlay_asks_for_gpus()
-    {
-        var dev = Path.Combine(K8s, "overlays", "dev");
-        Assert.NotEmpty(Load(dev).OfType<V1StatefulSet>());
-        var (_, devText) = Kustomization(dev);
-        Assert.DoesNotContain("nvidia.com", devText, StringComparison.Ordinal);
-
-        var (gpuResources, gpuText) = Kustomization(Path.Combine(K8s, "overlays", "gpu"));
-        Assert.Equal(["../../base"], gpuResources);
-        Assert.Contains("name: inference", gpuText, StringComparison.Ordinal);
-        Assert.Contains("name: trainer", gpuText, StringComparison.Ordinal);
-        Assert.Equal(2, gpuText.Split("nvidia.com~1gpu").Length - 1);
-    }
-
-    /// <summary>A Dapr custom resource (Component, Configuration, Resiliency).</summary>
-    public sealed class DaprResource : IKubernetesObject<V1ObjectMeta>
-    {
-        public string ApiVersion { get; set; } = "";
-
-        public string Kind { get; set; } = "";
-
-        public V1ObjectMeta Metadata { get; set; } = new();
-
-        public Dictionary<string, object>? Spec { get; set; }
-
-        public List<string>? Scopes { get; set; }
     }
 }
