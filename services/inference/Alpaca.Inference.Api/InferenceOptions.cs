@@ -24,6 +24,12 @@ public sealed class InferenceOptions
     /// <summary>Prompt tokens processed per decode step (chunked prefill).</summary>
     public int PrefillChunkTokens { get; set; } = 64;
 
+    /// <summary>
+    /// Show callers the server path of each model (ListModels, GetModelInfo, LoadModel); off, they see its file
+    /// name only, so the service's folders stay the operator's business.
+    /// </summary>
+    public bool ShowModelPaths { get; set; }
+
     /// <summary>Load a model when a ModelPublished event arrives (a fine-tune just finished) and make it the default.</summary>
     public bool AutoLoadPublished { get; set; }
 }
