@@ -146,6 +146,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
             ["Alpaca:Messaging:Redis:PollInterval"] = "00:00:00.010",
             ["Alpaca:Generator:PauseDelay"] = "00:00:00.200",
             ["Alpaca:Generator:DataDirectory"] = _dir.File("datasets"),
+            ["Alpaca:Paths:ModelRoots"] = _dir.Path, // the teacher model is written there
         },
     });
 

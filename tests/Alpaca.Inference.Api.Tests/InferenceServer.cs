@@ -64,6 +64,7 @@ public sealed class InferenceServer : IAsyncDisposable
                 ["Alpaca:Inference:MaxSequences"] = maxSequences.ToString(CultureInfo.InvariantCulture),
                 ["Alpaca:Inference:MaxQueue"] = maxQueue.ToString(CultureInfo.InvariantCulture),
                 ["Alpaca:Inference:PrefillChunkTokens"] = prefillChunk.ToString(CultureInfo.InvariantCulture),
+                ["Alpaca:Paths:ModelRoots"] = TestModels.Folder,
             };
             foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
             {

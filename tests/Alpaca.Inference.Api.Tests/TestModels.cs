@@ -11,6 +11,9 @@ public static class TestModels
     private static readonly Dictionary<string, string> Paths = [];
     private static readonly object Gate = new();
 
+    /// <summary>The folder every test model is written to (the test servers' model root).</summary>
+    public static string Folder => Dir.Path;
+
     /// <summary>dim 64, 2 layers, GQA, vocab 384 (byte fallback), context 512 (an Alpaca template fits), Q8_0.</summary>
     public static string Tiny(int seed = 99) => Write($"tiny-{seed}", TinyModelFactory.Tiny(context: 512), seed);
 

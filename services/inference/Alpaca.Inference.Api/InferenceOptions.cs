@@ -33,6 +33,12 @@ public sealed class InferenceOptions
     /// <summary>Where the cgroup filesystem is mounted (read for the memory limit when no budget is configured).</summary>
     public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
 
+    /// <summary>
+    /// Show callers the server path of each model (ListModels, GetModelInfo, LoadModel); off, they see its file
+    /// name only, so the service's folders stay the operator's business.
+    /// </summary>
+    public bool ShowModelPaths { get; set; }
+
     /// <summary>Load a model when a ModelPublished event arrives (a fine-tune just finished) and make it the default.</summary>
     public bool AutoLoadPublished { get; set; }
 

@@ -19,6 +19,7 @@ public static class InferenceServiceExtensions
         var options = new InferenceOptions();
         builder.Configuration.GetSection("Alpaca:Inference").Bind(options);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(ModelRoots.FromConfiguration(builder.Configuration, options));
         // State for the event bus's processed-event records and the desired models every replica reconciles.
         builder.AddStateStore();
         builder.AddEventBus(InferenceModule.Name);

@@ -24,6 +24,7 @@ public static class TrainerServiceExtensions
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton<JobEventPublisher>();
         builder.Services.AddSingleton<TrainerMetrics>();
+        builder.Services.AddSingleton<JobPaths>();
         builder.Services.AddSingleton<JobSpecValidator>();
         builder.Services.AddSingleton<JobManager>();
 

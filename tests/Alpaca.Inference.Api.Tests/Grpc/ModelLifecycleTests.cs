@@ -42,10 +42,10 @@ public sealed class ModelLifecycleTests
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
         Assert.Contains("No model is loaded", ex.Status.Detail, StringComparison.Ordinal);
 
-        var missing = await Assert.ThrowsAsync<RpcException>(() => server.Client.LoadModelAsync(new LoadModelRequest { Path = "/no/such/model.gguf" }).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => server.Client.LoadModelAsync(new LoadModelRequest { Path = Path.Combine(TestModels.Folder, "no-such-model.gguf") }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
 
-        var junk = Path.Combine(Path.GetTempPath(), $"alpaca-not-a-model-{Guid.NewGuid():N}.gguf");
+        var junk = Path.Combine(TestModels.Folder, $"alpaca-not-a-model-{Guid.NewGuid():N}.gguf");
         await File.WriteAllTextAsync(junk, "not a GGUF file");
         try
         {
@@ -112,7 +112,7 @@ public sealed class ModelLifecycleTests
         Assert.True(oldScheduler.IsDraining);
         Assert.False(oldScheduler.Drained.IsCompleted, "the old model should still be serving its requests");
         var listed = (await server.Client.ListModelsAsync(new ListModelsRequest())).Models;
-        Assert.Contains(listed, m => m.State == ModelState.Draining && m.Path == TestModels.Long(7));
+        Assert.Contains(listed, m => m.State == ModelState.Draining && m.Path == Path.GetFileName(TestModels.Long(7)));
 
         var after = Enumerable.Range(0, 2).Select(_ => server.Client.CompleteAsync(new CompleteRequest { Request = Greedy(prompt, tokens) }).ResponseAsync).ToList();
         var beforeReplies = await Task.WhenAll(before);

@@ -76,13 +76,22 @@ public class SafetensorsTests
         Assert.Contains("\"total_size\": 200", index);
     }
 
-    [Fact]
-    public void Index_pointing_outside_the_folder_is_refused()
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("../x")]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("/etc/passwd")]
+    [InlineData("sub/model.safetensors")]
+    [InlineData("")]
+    public void Index_pointing_outside_the_folder_is_refused(string shard)
     {
+        // The shard is refused by its name, before anything is opened: whether the target exists never shows.
         using var dir = new TempDir("st-evil");
-        File.WriteAllText(dir.File(SafetensorsCheckpoint.IndexFileName), "{\"weight_map\": {\"a\": \"../../etc/passwd\"}}");
+        File.WriteAllText(dir.File(SafetensorsCheckpoint.IndexFileName), "{\"weight_map\": {\"a\": " + System.Text.Json.JsonSerializer.Serialize(shard) + "}}");
         var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsCheckpoint.Open(dir.Path));
         Assert.Contains("weight_map.a", e.Message);
+        Assert.Contains("is not a shard file name", e.Message);
     }
 
     [Fact]

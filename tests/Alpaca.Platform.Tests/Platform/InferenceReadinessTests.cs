@@ -11,7 +11,13 @@ public sealed class InferenceReadinessTests : IAsyncLifetime
     private EmbeddedPlatform? _platform;
 
     public async Task InitializeAsync() =>
-        _platform = await EmbeddedPlatform.StartAsync(EveryService.Modules, new EmbeddedPlatformOptions { GatewayPort = 0, GatewayHttpPort = 0, StateDirectory = _dir.Path });
+        _platform = await EmbeddedPlatform.StartAsync(EveryService.Modules, new EmbeddedPlatformOptions
+        {
+            GatewayPort = 0,
+            GatewayHttpPort = 0,
+            StateDirectory = _dir.Path,
+            ExtraSettings = new Dictionary<string, string?> { ["Alpaca:Paths:ModelRoots"] = _dir.Path },
+        });
 
     [Fact]
     public async Task Inference_turns_serving_once_a_model_is_loaded_through_the_gateway()

@@ -33,6 +33,7 @@ public sealed class GatewayJobTests(RedisServer redis, ITestOutputHelper output)
             ExtraSettings = new Dictionary<string, string?>
             {
                 ["Alpaca:Trainer:OutputRoot"] = _dir.File("jobs"),
+                ["Alpaca:Paths:DataRoots"] = _dir.Path,
                 ["Alpaca:Trainer:Threads"] = "2",
                 ["Alpaca:Trainer:Device"] = "cpu",
             },

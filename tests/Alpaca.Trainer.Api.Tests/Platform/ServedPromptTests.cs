@@ -55,6 +55,7 @@ public sealed class ServedPromptTests(ITestOutputHelper output) : IDisposable
             ExtraSettings = new Dictionary<string, string?>
             {
                 ["Alpaca:Trainer:OutputRoot"] = _dir.File("jobs"),
+                ["Alpaca:Paths:DataRoots"] = _dir.Path,
                 ["Alpaca:Trainer:Threads"] = "2",
                 ["Alpaca:Trainer:Device"] = "cpu",
             },

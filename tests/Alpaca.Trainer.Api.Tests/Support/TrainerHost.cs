@@ -51,6 +51,7 @@ internal sealed class TrainerHost : IAsyncDisposable
             ["Alpaca:State:Path"] = Path.Combine(stateDir, "state"),
             ["Alpaca:Messaging:Transport"] = "inprocess",
             ["Alpaca:Trainer:OutputRoot"] = Path.Combine(stateDir, "jobs"),
+            ["Alpaca:Paths:DataRoots"] = stateDir, // the tests write their data and base models there
             ["Alpaca:Trainer:Threads"] = "2",
             ["Alpaca:Trainer:Device"] = "cpu",
         };

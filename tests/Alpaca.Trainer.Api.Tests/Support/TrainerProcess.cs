@@ -55,6 +55,7 @@ internal sealed class TrainerProcess : IAsyncDisposable
         info.Environment["Alpaca__State__Store"] = "local";
         info.Environment["Alpaca__State__Path"] = Path.Combine(stateDir, "state");
         info.Environment["Alpaca__Trainer__OutputRoot"] = Path.Combine(stateDir, "jobs");
+        info.Environment["Alpaca__Paths__DataRoots"] = stateDir;
         info.Environment["Alpaca__Trainer__Threads"] = "2";
         info.Environment["Alpaca__Trainer__Device"] = "cpu";
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";

@@ -2,6 +2,7 @@ using Alpaca.Contracts.V1;
 using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Models;
 using Alpaca.ServiceDefaults;
+using Alpaca.ServiceDefaults.Confinement;
 using Grpc.Core;
 
 namespace Alpaca.Inference.Api.Grpc;
@@ -11,7 +12,7 @@ namespace Alpaca.Inference.Api.Grpc;
 /// are precise (INVALID_ARGUMENT naming the field, NOT_FOUND, FAILED_PRECONDITION, RESOURCE_EXHAUSTED
 /// with a <c>retry-after-ms</c> trailer); a client that goes away frees its KV slot within one step.
 /// </summary>
-public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunner runner) : InferenceService.InferenceServiceBase
+public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunner runner, ModelRoots roots, InferenceOptions options) : InferenceService.InferenceServiceBase
 {
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
@@ -83,14 +84,14 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
     {
         var response = new ListModelsResponse();
-        response.Models.AddRange(registry.List());
+        response.Models.AddRange(registry.List().Select(Shown));
         return Task.FromResult(response);
     }
 
     public override Task<GetModelInfoResponse> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
         var model = Resolve(request.Model);
-        return Task.FromResult(new GetModelInfoResponse { Info = model.Describe(registry.IsDefault(model.Name)) });
+        return Task.FromResult(new GetModelInfoResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) });
     }
 
     public override async Task<LoadModelResponse> LoadModel(LoadModelRequest request, ServerCallContext context)
@@ -100,10 +101,21 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
             throw GrpcErrors.InvalidArgument($"threads ({request.Threads}) and context_length ({request.ContextLength}) must be ≥ 0 (0 = default).");
         }
 
+        string path;
         try
         {
-            var model = await registry.LoadAsync(new LoadSpec(request.Path, request.Name, request.MakeDefault, request.Threads, request.ContextLength), context.CancellationToken);
-            return new LoadModelResponse { Info = model.Describe(registry.IsDefault(model.Name)) };
+            // Before anything looks at the file: a path outside the model roots is refused the same way whether or not it exists.
+            path = roots.Paths.Resolve(request.Path, "path");
+        }
+        catch (PathConfinementException e)
+        {
+            throw e.ToRpc();
+        }
+
+        try
+        {
+            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength), context.CancellationToken);
+            return new LoadModelResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) };
         }
         catch (InferenceException e)
         {
@@ -135,6 +147,19 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
         {
             return Task.FromResult(new ModelReadyResponse { Ready = false });
         }
+    }
+
+    // Callers see a model's file name, not the server's folders, unless the operator turns paths on.
+    private ModelInfo Shown(ModelInfo info)
+    {
+        if (options.ShowModelPaths || string.IsNullOrEmpty(info.Path))
+        {
+            return info;
+        }
+
+        var shown = info.Clone();
+        shown.Path = Path.GetFileName(info.Path);
+        return shown;
     }
 
     private StartedGeneration Start(GenerateRequest request, ServerCallContext context)

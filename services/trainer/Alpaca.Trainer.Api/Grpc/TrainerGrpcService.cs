@@ -1,5 +1,6 @@
 using Alpaca.Contracts.V1;
 using Alpaca.ServiceDefaults;
+using Alpaca.ServiceDefaults.Confinement;
 using Alpaca.Trainer.Api.Jobs;
 using Grpc.Core;
 
@@ -18,6 +19,10 @@ public sealed class TrainerGrpcService(JobManager manager, JobUpdates updates) :
         catch (JobSpecException e)
         {
             throw GrpcErrors.InvalidArgument(e.Message);
+        }
+        catch (PathConfinementException e)
+        {
+            throw e.ToRpc();
         }
     }
 

@@ -18,15 +18,10 @@ public sealed partial class JobManager(
     JobEventPublisher events,
     TrainerMetrics metrics,
     IOptions<TrainerOptions> options,
-    IConfiguration configuration)
+    JobPaths paths)
 {
-    private readonly string _outputRoot = options.Value.ResolveOutputRoot(
-        string.Equals(configuration["Alpaca:State:Store"] ?? "local", "local", StringComparison.OrdinalIgnoreCase)
-            ? configuration["Alpaca:State:Path"] ?? Path.Combine(".alpaca", "state")
-            : null);
-
     /// <summary>Where jobs without an explicit output folder write.</summary>
-    public string OutputRoot => _outputRoot;
+    public string OutputRoot => paths.WorkRoot;
 
     /// <summary>Queues a job; an existing <paramref name="jobId"/> returns that job unchanged (idempotent submit).</summary>
     public async Task<(Job Job, bool Created)> SubmitAsync(JobSpec? spec, string? jobId, CancellationToken cancellationToken)
@@ -48,18 +43,19 @@ public sealed partial class JobManager(
         var id = string.IsNullOrEmpty(jobId) ? NewId() : jobId;
         var stored = spec!.Clone();
 
-        // Absolute paths in the record: the runner (perhaps after a restart) must find the same files.
+        // Resolved paths in the record (links followed, inside the roots): the runner, perhaps after a restart,
+        // must find the same files, and a link changed after submit cannot redirect it.
         if (stored.BaseModelCase == JobSpec.BaseModelOneofCase.BaseModelPath)
         {
-            stored.BaseModelPath = Path.GetFullPath(stored.BaseModelPath);
+            stored.BaseModelPath = paths.Read(stored.BaseModelPath, "spec.base_model_path");
         }
 
         if (stored.DatasetCase == JobSpec.DatasetOneofCase.DatasetPath)
         {
-            stored.DatasetPath = Path.GetFullPath(stored.DatasetPath);
+            stored.DatasetPath = paths.Read(stored.DatasetPath, "spec.dataset_path");
         }
 
-        stored.OutputDir = Path.GetFullPath(string.IsNullOrWhiteSpace(spec.OutputDir) ? Path.Combine(_outputRoot, id) : spec.OutputDir);
+        stored.OutputDir = string.IsNullOrWhiteSpace(spec.OutputDir) ? Path.Combine(paths.WorkRoot, id) : paths.Output(spec.OutputDir);
         if (string.IsNullOrWhiteSpace(stored.ModelName))
         {
             stored.ModelName = id;

@@ -14,10 +14,11 @@ namespace Alpaca.Trainer.Api.Jobs;
 /// Everything about a spec that can be checked without torch, checked at submit so the caller gets
 /// INVALID_ARGUMENT with the reason instead of a job that fails later: the base model folder (files present,
 /// a LLaMA config), the data (present, every record well-formed — errors name the line), hyper-parameters,
-/// LoRA, and a max length within the model's context. What can still go wrong later (a file removed while the
+/// LoRA, and a max length within the model's context. Caller-named paths are confined first (<see cref="JobPaths"/>:
+/// PERMISSION_DENIED outside the roots, before anything looks at the file). What can still go wrong later (a file removed while the
 /// job queued, bad weights) fails the job with the reason.
 /// </summary>
-public sealed class JobSpecValidator(DatasetCatalog catalog)
+public sealed class JobSpecValidator(DatasetCatalog catalog, JobPaths paths)
 {
     public async Task ValidateAsync(JobSpec? spec, CancellationToken cancellationToken)
     {
@@ -26,12 +27,17 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
             throw new JobSpecException("spec is required.");
         }
 
+        if (!string.IsNullOrWhiteSpace(spec.OutputDir))
+        {
+            paths.Output(spec.OutputDir);
+        }
+
         var hp = JobSpecMapper.Hyperparameters(spec.Hyperparameters);
         Check(hp.Validate);
         Check(() => JobSpecMapper.Lora(spec.Lora)?.Validate());
         JobSpecMapper.Export(spec.ExportGguf);
 
-        var context = BaseModelContext(spec);
+        var context = BaseModelContext(spec, paths);
         if (hp.MaxLength > context)
         {
             throw new JobSpecException($"hyperparameters.max_length {hp.MaxLength} exceeds the base model's context (max_position_embeddings {context}).");
@@ -49,7 +55,7 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
         switch (spec.DatasetCase)
         {
             case JobSpec.DatasetOneofCase.DatasetPath when !string.IsNullOrWhiteSpace(spec.DatasetPath):
-                return Path.GetFullPath(spec.DatasetPath);
+                return paths.Read(spec.DatasetPath, "spec.dataset_path");
             case JobSpec.DatasetOneofCase.DatasetId:
                 var dataset = await catalog.FindAsync(spec.DatasetId, cancellationToken).ConfigureAwait(false)
                     ?? throw new JobSpecException($"dataset_id '{spec.DatasetId}' is not a data set the generator has published (no dataset-published event recorded).");
@@ -60,7 +66,7 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
     }
 
     /// <summary>The base model's max_position_embeddings, after checking that the folder holds a LLaMA checkpoint.</summary>
-    private static int BaseModelContext(JobSpec spec)
+    private static int BaseModelContext(JobSpec spec, JobPaths paths)
     {
         switch (spec.BaseModelCase)
         {
@@ -72,7 +78,7 @@ public sealed class JobSpecValidator(DatasetCatalog catalog)
 
                 return TinyPreset.Config(TinyPreset.VocabularySize).ContextLength;
             case JobSpec.BaseModelOneofCase.BaseModelPath when !string.IsNullOrWhiteSpace(spec.BaseModelPath):
-                var folder = spec.BaseModelPath;
+                var folder = paths.Read(spec.BaseModelPath, "spec.base_model_path");
                 if (!Directory.Exists(folder))
                 {
                     throw new JobSpecException($"Base model folder not found: {folder}");
