@@ -19,6 +19,10 @@ public static class InferenceServiceExtensions
         var options = new InferenceOptions();
         builder.Configuration.GetSection("Alpaca:Inference").Bind(options);
         builder.Services.AddSingleton(options);
+        var limits = new GenerationLimits();
+        builder.Configuration.GetSection(GenerationLimits.Section).Bind(limits);
+        limits.Validate();
+        builder.Services.AddSingleton(limits);
         // State only for the event bus's processed-event records: models are loaded from files, not kept.
         builder.AddStateStore();
         builder.AddEventBus(InferenceModule.Name);
