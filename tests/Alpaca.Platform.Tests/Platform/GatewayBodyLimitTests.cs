@@ -51,10 +51,10 @@ public sealed class GatewayBodyLimitTests : IAsyncLifetime
             Assert.Equal($"The request body exceeds the gateway's limit of {Limit} bytes (Alpaca:Limits:MaxRequestBodySize).", e.GetProperty("message").GetString());
         }
 
-        // Just under: forwarded, and the inference service answers (no model is loaded: 503 model_not_ready).
+        // Just under: forwarded, and the inference service answers (no model is loaded: 404 for 'tiny').
         using var under = await http.PostAsync("/v1/chat/completions", new StringContent(Chat(Limit - 16), Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, under.StatusCode);
-        Assert.Contains("model_not_ready", await under.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, under.StatusCode);
+        Assert.Contains("Model 'tiny' is not loaded", await under.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
