@@ -15,7 +15,7 @@ public sealed class DedupLimits
     public int MaxInstructionChars { get; set; } = 100_000;
 
     /// <summary>Candidates per CheckCandidates or SubmitCandidates call.</summary>
-    public int MaxBatchCandidates { get; set; } = 1000;
+    public int MaxBatchCandidates { get; set; } = 10_000;
 
     /// <summary>Seed instructions per CreateNamespace call.</summary>
     public int MaxSeedInstructions { get; set; } = 10_000;
