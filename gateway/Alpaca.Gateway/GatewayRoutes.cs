@@ -43,6 +43,11 @@ public static class GatewayRoutes
             settings[$"{route}:ClusterId"] = name;
             settings[$"{route}:Match:Path"] = $"/{grpcService}/{{**rest}}";
             settings[$"{route}:RateLimiterPolicy"] = GatewayRateLimits.PolicyName;
+            // A gRPC stream's body is every message of the call (a StreamCandidates stream runs for a whole
+            // generation run), so a body cap would cut long streams; each backend caps every message instead
+            // (Alpaca:Limits:GrpcMaxReceiveMessageSize), as Grpc.AspNetCore does for its own calls. The HTTP
+            // routes (/v1) keep the gateway's Alpaca:Limits:MaxRequestBodySize.
+            settings[$"{route}:MaxRequestBodySize"] = "-1";
 
             for (var i = 0; i < SharedGrpcPaths.Length; i++)
             {

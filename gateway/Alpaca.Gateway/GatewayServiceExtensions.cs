@@ -18,6 +18,7 @@ public static class GatewayServiceExtensions
 
     public static WebApplication MapGatewayServices(this WebApplication app)
     {
+        app.UseGatewayBodyLimit();
         // Authentication and authorization slot in here (before the rate limiter) in a later issue.
         app.UseRateLimiter();
         app.MapReverseProxy();

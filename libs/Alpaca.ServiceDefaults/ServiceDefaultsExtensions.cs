@@ -33,9 +33,14 @@ public static class ServiceDefaultsExtensions
         builder.Configuration.GetSection("Alpaca:Service").Bind(options);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ServiceIdentity(serviceName, grpcServiceNames));
+        var limits = new RequestLimitsOptions();
+        builder.Configuration.GetSection(RequestLimitsOptions.Section).Bind(limits);
+        limits.Validate();
+        builder.Services.AddSingleton(limits);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            ApplyLimits(kestrel.Limits, limits);
             var address = IPAddress.Parse(options.BindAddress);
             kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
@@ -73,7 +78,12 @@ public static class ServiceDefaultsExtensions
                 }
             });
 
-        builder.Services.AddGrpc(o => o.EnableDetailedErrors = builder.Environment.IsDevelopment());
+        builder.Services.AddGrpc(o =>
+        {
+            o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            o.MaxReceiveMessageSize = limits.GrpcMaxReceiveMessageSize;
+            o.MaxSendMessageSize = limits.GrpcMaxSendMessageSize;
+        });
         builder.Services.AddGrpcReflection();
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy("process is responsive"), tags: [HealthTags.Live]);
@@ -90,6 +100,19 @@ public static class ServiceDefaultsExtensions
         });
 
         return builder;
+    }
+
+    // Kestrel's own defaults are close to these, but implicit: written down here, the limits are the
+    // documented ones (docs/security.md, "Input limits") and one configuration section changes them all.
+    private static void ApplyLimits(KestrelServerLimits kestrel, RequestLimitsOptions limits)
+    {
+        kestrel.MaxRequestBodySize = limits.MaxRequestBodySize;
+        kestrel.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
+        kestrel.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
+        kestrel.Http2.MaxStreamsPerConnection = limits.Http2MaxStreamsPerConnection;
+        kestrel.Http2.MaxRequestHeaderFieldSize = limits.Http2MaxRequestHeaderFieldSize;
+        kestrel.Http2.MaxFrameSize = limits.Http2MaxFrameSize;
+        kestrel.Http2.HeaderTableSize = limits.Http2HeaderTableSize;
     }
 
     /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>, gRPC health and reflection.</summary>

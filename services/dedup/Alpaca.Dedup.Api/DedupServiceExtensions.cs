@@ -14,6 +14,10 @@ public static class DedupServiceExtensions
     {
         builder.AddStateStore();
         builder.AddEventBus(DedupModule.Name);
+        var limits = new DedupLimits();
+        builder.Configuration.GetSection(DedupLimits.Section).Bind(limits);
+        limits.Validate();
+        builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton<DedupNamespaces>();
         builder.Services.AddSingleton<InstructionDecidedPublisher>();
         builder.Services.AddEventHandler<CandidatesProduced, CandidatesProducedHandler>();

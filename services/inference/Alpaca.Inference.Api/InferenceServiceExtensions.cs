@@ -20,6 +20,10 @@ public static class InferenceServiceExtensions
         builder.Configuration.GetSection("Alpaca:Inference").Bind(options);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(ModelRoots.FromConfiguration(builder.Configuration, options));
+        var limits = new GenerationLimits();
+        builder.Configuration.GetSection(GenerationLimits.Section).Bind(limits);
+        limits.Validate();
+        builder.Services.AddSingleton(limits);
         // State for the event bus's processed-event records and the desired models every replica reconciles.
         builder.AddStateStore();
         builder.AddEventBus(InferenceModule.Name);

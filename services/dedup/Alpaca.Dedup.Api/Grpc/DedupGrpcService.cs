@@ -8,11 +8,9 @@ using Grpc.Core;
 namespace Alpaca.Dedup.Api.Grpc;
 
 /// <summary>The dedup gRPC contract over <see cref="DedupNamespaces"/>.</summary>
-public sealed class DedupGrpcService(DedupNamespaces namespaces) : DedupService.DedupServiceBase
+/// <remarks>Sizes (<see cref="DedupLimits"/>) are checked before any scoring or locking.</remarks>
+public sealed class DedupGrpcService(DedupNamespaces namespaces, DedupLimits limits) : DedupService.DedupServiceBase
 {
-    /// <summary>Longest instruction accepted (characters); longer texts are almost certainly not instructions.</summary>
-    public const int MaxInstructionLength = 100_000;
-
     public override Task<ScorePairResponse> ScorePair(ScorePairRequest request, ServerCallContext context)
     {
         CheckLength(request.Target, "target");
@@ -38,6 +36,7 @@ public sealed class DedupGrpcService(DedupNamespaces namespaces) : DedupService.
             throw GrpcErrors.InvalidArgument($"threshold must be in (0, 1], got {request.Threshold}.");
         }
 
+        limits.CheckBatch(request.SeedInstructions.Count, "seed_instructions", limits.MaxSeedInstructions);
         foreach (var seed in request.SeedInstructions)
         {
             CheckLength(seed, "seed instruction");
@@ -88,6 +87,13 @@ public sealed class DedupGrpcService(DedupNamespaces namespaces) : DedupService.
 
     public override async Task<CheckCandidatesResponse> CheckCandidates(CheckCandidatesRequest request, ServerCallContext context)
     {
+        limits.CheckBatch(request.Candidates.Count, "candidates", limits.MaxBatchCandidates);
+        foreach (var candidate in request.Candidates)
+        {
+            limits.CheckId(candidate.Id);
+            CheckLength(candidate.Instruction, "instruction");
+        }
+
         var state = await Require(request.Namespace, context);
         var response = new CheckCandidatesResponse();
         await state.Lock.WaitAsync(context.CancellationToken);
@@ -95,7 +101,6 @@ public sealed class DedupGrpcService(DedupNamespaces namespaces) : DedupService.
         {
             foreach (var candidate in request.Candidates)
             {
-                CheckLength(candidate.Instruction, "instruction");
                 var d = state.Pool.Check(candidate.Instruction, request.IncludeExtras);
                 response.Decisions.Add(ToProto(state, new StoredDecision(
                     candidate.Id, candidate.Instruction, d.Kept, d.MaxF, d.MostSimilar, -1,
@@ -112,8 +117,9 @@ public sealed class DedupGrpcService(DedupNamespaces namespaces) : DedupService.
 
     public override async Task<SubmitCandidatesResponse> SubmitCandidates(SubmitCandidatesRequest request, ServerCallContext context)
     {
-        var state = await Require(request.Namespace, context);
+        limits.CheckBatch(request.Candidates.Count, "candidates", limits.MaxBatchCandidates);
         var candidates = request.Candidates.Select(Validate).ToList();
+        var state = await Require(request.Namespace, context);
         var results = await namespaces.SubmitAsync(state, candidates, request.IncludeExtras, context.CancellationToken);
         var response = new SubmitCandidatesResponse { Stats = Stats(state) };
         response.Decisions.AddRange(results.Select(r => ToProto(state, r.Decision, r.Replayed)));
@@ -181,24 +187,19 @@ public sealed class DedupGrpcService(DedupNamespaces namespaces) : DedupService.
         }
     }
 
-    private static (string Id, string Instruction) Validate(Candidate candidate)
+    private (string Id, string Instruction) Validate(Candidate candidate)
     {
         if (string.IsNullOrEmpty(candidate.Id))
         {
             throw GrpcErrors.InvalidArgument("Every submitted candidate needs an id (it makes resubmission idempotent).");
         }
 
+        limits.CheckId(candidate.Id);
         CheckLength(candidate.Instruction, "instruction");
         return (candidate.Id, candidate.Instruction);
     }
 
-    private static void CheckLength(string text, string what)
-    {
-        if (text.Length > MaxInstructionLength)
-        {
-            throw GrpcErrors.InvalidArgument($"The {what} has {text.Length} characters; at most {MaxInstructionLength} are accepted.");
-        }
-    }
+    private void CheckLength(string text, string what) => limits.CheckLength(text, what);
 
     private static Decision ToProto(Namespaces.NamespaceState state, StoredDecision d, bool replayed)
     {

@@ -39,5 +39,8 @@ public sealed class GeneratorOptions
     /// <summary>Base delay of the teacher client's per-request back-off.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Request size limits (<c>Alpaca:Generator:Limits</c>).</summary>
+    public GeneratorLimits Limits { get; set; } = new();
+
     public bool UsesPubSub => string.Equals(DedupMode, "pubsub", StringComparison.OrdinalIgnoreCase);
 }

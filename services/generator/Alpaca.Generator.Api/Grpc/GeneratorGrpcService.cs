@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Generator.Api.Configuration;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Seeds;
 using Alpaca.ServiceDefaults;
@@ -10,12 +11,13 @@ namespace Alpaca.Generator.Api.Grpc;
 /// The generator gRPC contract over <see cref="RunManager"/>. Bad input (a seed file's malformed lines named
 /// by line, a bad field, an unreadable prompt or key file) is INVALID_ARGUMENT; an unknown run NOT_FOUND.
 /// </summary>
-public sealed class GeneratorGrpcService(RunManager runs) : GeneratorService.GeneratorServiceBase
+public sealed class GeneratorGrpcService(RunManager runs, GeneratorOptions options) : GeneratorService.GeneratorServiceBase
 {
     public override async Task<StartRunResponse> StartRun(StartRunRequest request, ServerCallContext context)
     {
         try
         {
+            RunRequestLimits.Check(request, options.Limits);
             return new StartRunResponse { Run = await runs.StartRunAsync(request, context.CancellationToken) };
         }
         catch (GeneratorInputException e)

@@ -9,12 +9,11 @@ namespace Alpaca.Inference.Api.Generation;
 
 /// <summary>
 /// The one path from a front door to a scheduler: picks the model, applies the Alpaca template,
-/// tokenizes, validates every field with a message that names it, and submits.
+/// tokenizes, validates every field with a message that names it, and submits. The size limits
+/// (<see cref="GenerationLimits"/>) are checked first, before the model is even resolved.
 /// </summary>
-public sealed class GenerationRunner(ModelRegistry registry)
+public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits limits)
 {
-    private const int MaxStops = 16;
-    private const int MaxStopBytes = 256;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Starts a generation; <paramref name="cancellation"/> (the caller's disconnect) frees its slot within one step.</summary>
@@ -22,10 +21,11 @@ public sealed class GenerationRunner(ModelRegistry registry)
     {
         // A model may be swapped between resolving it and submitting (its scheduler then says Draining):
         // resolve again, which finds the new one.
+        CheckSizes(spec, limits);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var model = registry.Resolve(spec.Model);
-            var request = Build(spec, model);
+            var request = Build(spec, model, limits);
             switch (model.Scheduler.TrySubmit(request, cancellation, out var handle))
             {
                 case SubmitOutcome.Accepted:
@@ -44,9 +44,53 @@ public sealed class GenerationRunner(ModelRegistry registry)
         throw new InferenceException(InferenceErrorKind.FailedPrecondition, $"Model '{spec.Model}' is being unloaded.");
     }
 
-    /// <summary>Validates the spec against the model and builds the scheduler's request.</summary>
-    public static SequenceRequest Build(GenerationSpec spec, ServedModel model)
+    /// <summary>
+    /// The size limits, which need no model: the prompt's characters (before tokenizing, so a multi-megabyte
+    /// prompt is refused by a length comparison), the model name, the request id, the stop lists, max_tokens.
+    /// </summary>
+    public static void CheckSizes(GenerationSpec spec, GenerationLimits limits)
     {
+        var n = spec.Names;
+        if (spec.Model is { } name && name.Length > limits.MaxModelNameChars)
+        {
+            throw InferenceException.Invalid($"model has {name.Length} characters; a model name has at most {limits.MaxModelNameChars}.", "model");
+        }
+
+        if (spec.RequestId.Length > limits.MaxRequestIdChars)
+        {
+            throw InferenceException.Invalid($"{n.RequestId} has {spec.RequestId.Length} characters; at most {limits.MaxRequestIdChars} are allowed.", n.RequestId);
+        }
+
+        if (spec.Instruction is not null)
+        {
+            var chars = (long)spec.Instruction.Length + (spec.Input?.Length ?? 0);
+            if (chars > limits.MaxPromptChars)
+            {
+                throw InferenceException.Invalid($"The instruction and input have {chars} characters together; at most {limits.MaxPromptChars} are accepted (checked before tokenizing).", "instruction");
+            }
+        }
+        else if (spec.Prompt is { } prompt && prompt.Length > limits.MaxPromptChars)
+        {
+            throw InferenceException.Invalid($"{n.Prompt} has {prompt.Length} characters; at most {limits.MaxPromptChars} are accepted (checked before tokenizing).", n.Prompt);
+        }
+
+        if (spec.MaxTokens is { } maxTokens && maxTokens > limits.MaxTokens)
+        {
+            throw InferenceException.Invalid($"{n.MaxTokens} = {maxTokens} exceeds this server's limit of {limits.MaxTokens} new tokens per request.", n.MaxTokens);
+        }
+
+        ValidateStops(spec.Stop, n.Stop, limits);
+        if (spec.StopTokenIds.Count > limits.MaxStopTokenIds)
+        {
+            throw InferenceException.Invalid($"{n.StopTokenIds} has {spec.StopTokenIds.Count} ids; at most {limits.MaxStopTokenIds} are allowed.", n.StopTokenIds);
+        }
+    }
+
+    /// <summary>Validates the spec against the model and builds the scheduler's request.</summary>
+    public static SequenceRequest Build(GenerationSpec spec, ServedModel model, GenerationLimits? limits = null)
+    {
+        limits ??= GenerationLimits.Default;
+        CheckSizes(spec, limits);
         var n = spec.Names;
         string text;
         if (spec.Instruction is not null)
@@ -94,8 +138,8 @@ public sealed class GenerationRunner(ModelRegistry registry)
         }
         else
         {
-            // Unset: the default, shortened to what the context has left.
-            maxTokens = Math.Min(spec.DefaultMaxTokens ?? int.MaxValue, context - prompt.Count);
+            // Unset: the default, shortened to what the context has left and to the server's cap.
+            maxTokens = Math.Min(Math.Min(spec.DefaultMaxTokens ?? int.MaxValue, limits.MaxTokens), context - prompt.Count);
         }
 
         if (spec.MinTokens < 0 || spec.MinTokens > maxTokens)
@@ -120,7 +164,6 @@ public sealed class GenerationRunner(ModelRegistry registry)
             throw InferenceException.Invalid($"{n.TopLogProbs} = {spec.TopLogProbs} is out of range [0, 20].", n.TopLogProbs);
         }
 
-        ValidateStops(spec.Stop, n.Stop);
         for (var i = 0; i < spec.StopTokenIds.Count; i++)
         {
             if ((uint)spec.StopTokenIds[i] >= (uint)vocab)
@@ -156,15 +199,21 @@ public sealed class GenerationRunner(ModelRegistry registry)
         };
     }
 
-    private static void ValidateStops(IReadOnlyList<string> stops, string field)
+    private static void ValidateStops(IReadOnlyList<string> stops, string field, GenerationLimits limits)
     {
-        if (stops.Count > MaxStops)
+        if (stops.Count > limits.MaxStops)
         {
-            throw InferenceException.Invalid($"{field} has {stops.Count} sequences; at most {MaxStops} are allowed.", field);
+            throw InferenceException.Invalid($"{field} has {stops.Count} sequences; at most {limits.MaxStops} are allowed.", field);
         }
 
         for (var i = 0; i < stops.Count; i++)
         {
+            // Every character is at least one byte: a long one is refused without encoding it.
+            if (stops[i].Length > limits.MaxStopBytes)
+            {
+                throw InferenceException.Invalid($"{field}[{i}] has {stops[i].Length} characters; a stop sequence must be 1 to {limits.MaxStopBytes} UTF-8 bytes.", field);
+            }
+
             int bytes;
             try
             {
@@ -175,9 +224,9 @@ public sealed class GenerationRunner(ModelRegistry registry)
                 throw InferenceException.Invalid($"{field}[{i}] is not valid Unicode text (it holds an unpaired surrogate, which has no UTF-8 encoding).", field);
             }
 
-            if (bytes == 0 || bytes > MaxStopBytes)
+            if (bytes == 0 || bytes > limits.MaxStopBytes)
             {
-                throw InferenceException.Invalid($"{field}[{i}] is {bytes} UTF-8 bytes long; a stop sequence must be 1 to {MaxStopBytes} bytes.", field);
+                throw InferenceException.Invalid($"{field}[{i}] is {bytes} UTF-8 bytes long; a stop sequence must be 1 to {limits.MaxStopBytes} bytes.", field);
             }
         }
     }

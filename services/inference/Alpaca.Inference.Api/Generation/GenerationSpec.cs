@@ -61,12 +61,12 @@ public sealed record GenerationSpec
 }
 
 /// <summary>How a front door names the fields, so an error message points at the field the caller sent.</summary>
-public sealed record FieldNames(string Prompt, string MaxTokens, string MinTokens, string Temperature, string TopK, string TopP, string MinP, string RepetitionPenalty, string FrequencyPenalty, string PresencePenalty, string Stop, string StopTokenIds, string TopLogProbs)
+public sealed record FieldNames(string Prompt, string MaxTokens, string MinTokens, string Temperature, string TopK, string TopP, string MinP, string RepetitionPenalty, string FrequencyPenalty, string PresencePenalty, string Stop, string StopTokenIds, string TopLogProbs, string RequestId)
 {
-    public static readonly FieldNames Grpc = new("prompt", "stopping.max_tokens", "stopping.min_tokens", "sampling.temperature", "sampling.top_k", "sampling.top_p", "sampling.min_p", "sampling.repetition_penalty", "sampling.frequency_penalty", "sampling.presence_penalty", "stopping.stop", "stopping.stop_token_ids", "logprobs.top_logprobs");
+    public static readonly FieldNames Grpc = new("prompt", "stopping.max_tokens", "stopping.min_tokens", "sampling.temperature", "sampling.top_k", "sampling.top_p", "sampling.min_p", "sampling.repetition_penalty", "sampling.frequency_penalty", "sampling.presence_penalty", "stopping.stop", "stopping.stop_token_ids", "logprobs.top_logprobs", "request_id");
 
-    public static readonly FieldNames OpenAi = new("prompt", "max_tokens", "min_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "frequency_penalty", "presence_penalty", "stop", "stop_token_ids", "top_logprobs");
+    public static readonly FieldNames OpenAi = new("prompt", "max_tokens", "min_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "frequency_penalty", "presence_penalty", "stop", "stop_token_ids", "top_logprobs", "user");
 
     /// <summary>The options of <c>alpaca generate</c>.</summary>
-    public static readonly FieldNames Cli = new("--prompt", "--max-tokens", "--min-tokens", "--temperature", "--top-k", "--top-p", "--min-p", "--repeat-penalty", "--frequency-penalty", "--presence-penalty", "--stop", "--stop-token-id", "--top-logprobs");
+    public static readonly FieldNames Cli = new("--prompt", "--max-tokens", "--min-tokens", "--temperature", "--top-k", "--top-p", "--min-p", "--repeat-penalty", "--frequency-penalty", "--presence-penalty", "--stop", "--stop-token-id", "--top-logprobs", "--request-id");
 }

@@ -12,7 +12,7 @@ namespace Alpaca.Inference.Api.Grpc;
 /// are precise (INVALID_ARGUMENT naming the field, NOT_FOUND, FAILED_PRECONDITION, RESOURCE_EXHAUSTED
 /// with a <c>retry-after-ms</c> trailer); a client that goes away frees its KV slot within one step.
 /// </summary>
-public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunner runner, ModelRoots roots, InferenceOptions options) : InferenceService.InferenceServiceBase
+public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunner runner, ModelRoots roots, InferenceOptions options, GenerationLimits limits) : InferenceService.InferenceServiceBase
 {
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
@@ -58,6 +58,11 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
     public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
     {
+        if (request.Text.Length > limits.MaxTokenizeChars)
+        {
+            throw GrpcErrors.InvalidArgument($"text has {request.Text.Length} characters; at most {limits.MaxTokenizeChars} are accepted (Alpaca:Inference:Limits:MaxTokenizeChars).");
+        }
+
         var tokenizer = Resolve(request.Model).Engine.Tokenizer;
         var ids = tokenizer.Encode(request.Text, request.HasAddBos ? request.AddBos : tokenizer.AddBosByDefault, request.ParseSpecial);
         var response = new TokenizeResponse();
@@ -68,6 +73,11 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
     public override Task<DetokenizeResponse> Detokenize(DetokenizeRequest request, ServerCallContext context)
     {
+        if (request.Ids.Count > limits.MaxTokenizeChars)
+        {
+            throw GrpcErrors.InvalidArgument($"ids has {request.Ids.Count} entries; at most {limits.MaxTokenizeChars} are accepted (Alpaca:Inference:Limits:MaxTokenizeChars).");
+        }
+
         var tokenizer = Resolve(request.Model).Engine.Tokenizer;
         for (var i = 0; i < request.Ids.Count; i++)
         {
@@ -96,10 +106,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
     public override async Task<LoadModelResponse> LoadModel(LoadModelRequest request, ServerCallContext context)
     {
-        if (request.Threads < 0 || request.ContextLength < 0)
-        {
-            throw GrpcErrors.InvalidArgument($"threads ({request.Threads}) and context_length ({request.ContextLength}) must be ≥ 0 (0 = default).");
-        }
+        LoadModelValidation.Check(request, limits);
 
         string path;
         try

@@ -45,6 +45,12 @@ public static class OpenAiEndpoints
             {
                 throw InferenceException.Invalid($"The request body is not valid JSON: {e.Message}");
             }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                // Kestrel refuses the body at Alpaca:Limits:MaxRequestBodySize, before it is parsed.
+                await OpenAiError.WriteTooLargeAsync(http);
+                return;
+            }
 
             using (body)
             {

@@ -30,6 +30,14 @@ internal static class OpenAiError
         },
     };
 
+    /// <summary>413 for a body over the server's limit (OpenAI answers the same status for oversized requests).</summary>
+    public static async Task WriteTooLargeAsync(HttpContext http)
+    {
+        var limit = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        await http.Response.WriteAsJsonAsync(Body($"The request body exceeds this server's limit of {limit} bytes (Alpaca:Limits:MaxRequestBodySize).", "invalid_request_error", code: "request_too_large"), http.RequestAborted);
+    }
+
     public static async Task WriteAsync(HttpContext http, InferenceException e)
     {
         var (status, body) = From(e);

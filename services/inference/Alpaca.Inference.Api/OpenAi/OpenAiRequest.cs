@@ -7,14 +7,15 @@ namespace Alpaca.Inference.Api.OpenAi;
 /// An OpenAI completions or chat request turned into a <see cref="GenerationSpec"/>. OpenAI fields
 /// (max_tokens, temperature, top_p, seed, stop, logprobs, penalties, stream, stream_options) plus vLLM's
 /// extras (top_k, min_p, repetition_penalty, min_tokens, ignore_eos, stop_token_ids,
-/// include_stop_str_in_output). What we cannot honour (n &gt; 1, echo, suffix, logit_bias, tools) is a 400
-/// rather than silently ignored.
+/// include_stop_str_in_output). What we cannot honour (n &gt; 1, echo, suffix, logit_bias, tools,
+/// response_format other than text, any field not listed in <see cref="OpenAiFields"/>) is a 400 rather than
+/// silently ignored.
 /// </summary>
 internal sealed record OpenAiRequest(GenerationSpec Spec, bool Stream, bool IncludeUsage)
 {
     public static OpenAiRequest Completion(JsonElement root)
     {
-        var f = Object(root);
+        var f = Object(root, chat: false);
         var prompt = f.Get("prompt") switch
         {
             null => throw InferenceException.Invalid("'prompt' is required.", "prompt"),
@@ -57,12 +58,8 @@ internal sealed record OpenAiRequest(GenerationSpec Spec, bool Stream, bool Incl
 
     public static OpenAiRequest Chat(JsonElement root)
     {
-        var f = Object(root);
+        var f = Object(root, chat: true);
         var (instruction, input) = ChatPrompt.FromMessages(f.Get("messages"));
-        if (f.Get("tools") is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
-        {
-            throw InferenceException.Invalid("'tools' (function calling) is not supported.", "tools");
-        }
 
         var logprobs = f.Bool("logprobs") ?? false;
         var top = f.Int("top_logprobs") ?? 0;
@@ -83,8 +80,16 @@ internal sealed record OpenAiRequest(GenerationSpec Spec, bool Stream, bool Incl
         return new OpenAiRequest(spec, f.Bool("stream") ?? false, WantsUsage(f));
     }
 
-    private static JsonFields Object(JsonElement root) =>
-        root.ValueKind == JsonValueKind.Object ? new JsonFields(root) : throw InferenceException.Invalid("The request body must be a JSON object.");
+    private static JsonFields Object(JsonElement root, bool chat)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw InferenceException.Invalid("The request body must be a JSON object.");
+        }
+
+        OpenAiFields.Check(root, chat);
+        return new JsonFields(root);
+    }
 
     private static GenerationSpec Common(JsonFields f)
     {

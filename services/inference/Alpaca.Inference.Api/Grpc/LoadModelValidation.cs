@@ -1,0 +1,39 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Inference.Api.Generation;
+using Alpaca.ServiceDefaults;
+
+namespace Alpaca.Inference.Api.Grpc;
+
+/// <summary>
+/// LoadModel's arguments, checked before any file is touched: threads and context_length within the server's
+/// bounds (a huge context_length would otherwise allocate a KV cache for it), a bounded name and path.
+/// </summary>
+internal static class LoadModelValidation
+{
+    /// <summary>Longest path accepted (characters); Linux's PATH_MAX is 4096 bytes.</summary>
+    public const int MaxPathChars = 4096;
+
+    public static void Check(LoadModelRequest request, GenerationLimits limits)
+    {
+        if (request.Path.Length > MaxPathChars)
+        {
+            throw GrpcErrors.InvalidArgument($"path has {request.Path.Length} characters; at most {MaxPathChars} are accepted.");
+        }
+
+        if (request.Name.Length > limits.MaxModelNameChars)
+        {
+            throw GrpcErrors.InvalidArgument($"name has {request.Name.Length} characters; a model name has at most {limits.MaxModelNameChars}.");
+        }
+
+        var maxThreads = limits.EffectiveMaxLoadThreads;
+        if (request.Threads < 0 || request.Threads > maxThreads)
+        {
+            throw GrpcErrors.InvalidArgument($"threads = {request.Threads} is out of range [0, {maxThreads}] (0 = the service's setting; at most {maxThreads}, Alpaca:Inference:Limits:MaxLoadThreads, default one per core).");
+        }
+
+        if (request.ContextLength < 0 || request.ContextLength > limits.MaxLoadContextLength)
+        {
+            throw GrpcErrors.InvalidArgument($"context_length = {request.ContextLength} is out of range [0, {limits.MaxLoadContextLength}] (0 = the model's; at most Alpaca:Inference:Limits:MaxLoadContextLength).");
+        }
+    }
+}
