@@ -59,7 +59,8 @@ public sealed class DesiredModelTests(RedisServer redis) : IClassFixture<RedisSe
         {
             var models = (await server.Client.ListModelsAsync(new ListModelsRequest())).Models;
             var model = models.FirstOrDefault(m => m.Name == name && m.State == ModelState.Ready && m.IsDefault);
-            if (model is not null && (path is null || model.Path == Path.GetFullPath(path)))
+            // Callers see a model's file name, not its server path (Alpaca:Inference:ShowModelPaths is off).
+            if (model is not null && (path is null || model.Path == Path.GetFileName(path)))
             {
                 return;
             }

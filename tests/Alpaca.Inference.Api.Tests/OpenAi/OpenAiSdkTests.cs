@@ -174,7 +174,8 @@ public sealed class OpenAiSdkTests(ServerFixture fixture) : IClassFixture<Server
         await using var server = await InferenceServer.StartAsync(TestModels.Long(), maxSequences: 1, maxQueue: 0);
         using var cts = new CancellationTokenSource();
         var client = new ChatClient("tiny", new ApiKeyCredential("not-needed"), new OpenAIClientOptions { Endpoint = new Uri(server.Http, "/v1") });
-        var running = client.CompleteChatStreamingAsync([new UserChatMessage("go")], new ChatCompletionOptions { MaxOutputTokenCount = 1800 }, cts.Token).GetAsyncEnumerator(cts.Token);
+        // Greedy, so the running request is the same every time; a sampled one could draw EOS early and free the slot.
+        var running = client.CompleteChatStreamingAsync([new UserChatMessage("go")], new ChatCompletionOptions { MaxOutputTokenCount = 1800, Temperature = 0f }, cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await running.MoveNextAsync());
 
         using var response = await server.HttpClient.PostAsync("/v1/chat/completions", new StringContent("""{"model":"tiny","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"));
