@@ -50,6 +50,14 @@ public interface IStateStore
     /// <summary>Releases a lease if it is still the current one; true when this call released it.</summary>
     Task<bool> ReleaseLeaseAsync(StateLease lease, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Sets <paramref name="key"/> only while <paramref name="lease"/> carries the newest fencing token of its
+    /// lease key (no later lease was handed out), in one atomic step with the check; false: refused, a newer
+    /// holder exists and the caller is deposed. This is how a paused or partitioned holder's late write is
+    /// kept from overwriting the work of the replica that took over.
+    /// </summary>
+    Task<bool> SetIfFencedAsync(string key, ReadOnlyMemory<byte> value, StateLease lease, CancellationToken cancellationToken = default);
+
     /// <summary>Keys (not lists) that start with a prefix, in ordinal order.</summary>
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken = default);
 }

@@ -6,13 +6,16 @@ namespace Alpaca.State;
 /// <summary>
 /// Leases in the local folder: <c>{key}.lease</c> holds the current lease as JSON and <c>{key}.fence</c>
 /// the last fencing token handed out (an int64 that is never reset, so tokens keep growing after a
-/// release or an expiry). Both are written atomically under the store's lock, which makes check and
-/// take one step within the one process that owns the folder; expiry is by the UTC wall clock.
+/// release or an expiry). Both are written atomically under the store's lock and an exclusive OS file
+/// lock on <c>.leases.lock</c> in the root, so check and take are one step across every process that
+/// shares the folder (replicas on one node, or on a shared volume whose file system honours flock);
+/// expiry is by the UTC wall clock, so such replicas need clocks that agree to well under a TTL.
 /// </summary>
 public sealed partial class LocalFolderStateStore
 {
     private const string LeaseSuffix = ".lease";
     private const string FenceSuffix = ".fence";
+    private const string LockFile = ".leases.lock";
 
     public async Task<StateLease?> TryAcquireLeaseAsync(string key, string owner, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
@@ -20,13 +23,14 @@ public sealed partial class LocalFolderStateStore
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            using var folderLock = await LockFolderAsync(cancellationToken).ConfigureAwait(false);
             if (CurrentLease(key) is not null)
             {
                 return null;
             }
 
             var fencePath = PathOf(key, FenceSuffix);
-            var token = (File.Exists(fencePath) ? BinaryPrimitives.ReadInt64LittleEndian(File.ReadAllBytes(fencePath)) : 0) + 1;
+            var token = LastToken(key) + 1;
             var tokenBytes = new byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(tokenBytes, token);
             WriteAtomically(fencePath, tokenBytes); // first: a crash after it wastes a token, never reuses one
@@ -46,6 +50,7 @@ public sealed partial class LocalFolderStateStore
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            using var folderLock = await LockFolderAsync(cancellationToken).ConfigureAwait(false);
             if (!IsCurrent(lease))
             {
                 return null;
@@ -66,6 +71,7 @@ public sealed partial class LocalFolderStateStore
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            using var folderLock = await LockFolderAsync(cancellationToken).ConfigureAwait(false);
             if (!IsCurrent(lease))
             {
                 return false;
@@ -77,6 +83,54 @@ public sealed partial class LocalFolderStateStore
         finally
         {
             _lock.Release();
+        }
+    }
+
+    public async Task<bool> SetIfFencedAsync(string key, ReadOnlyMemory<byte> value, StateLease lease, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(key, ValueSuffix);
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var folderLock = await LockFolderAsync(cancellationToken).ConfigureAwait(false);
+            if (LastToken(lease.Key) != lease.FencingToken)
+            {
+                return false;
+            }
+
+            WriteAtomically(path, value.Span);
+            DeleteIfExists(PathOf(key, ExpiringSuffix));
+            return true;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private long LastToken(string key)
+    {
+        var fencePath = PathOf(key, FenceSuffix);
+        return File.Exists(fencePath) ? BinaryPrimitives.ReadInt64LittleEndian(File.ReadAllBytes(fencePath)) : 0;
+    }
+
+    /// <summary>
+    /// The folder-wide lease lock: FileShare.None is an exclusive flock on Unix, which another process's
+    /// open refuses with an IOException, so this polls until the holder (a few file writes) is done.
+    /// </summary>
+    private async Task<FileStream> LockFolderAsync(CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_root, LockFile);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(2, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

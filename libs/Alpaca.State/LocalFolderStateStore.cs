@@ -16,7 +16,8 @@ namespace Alpaca.State;
 /// and its bytes copied to <c>{list}.corrupt-{offset}</c> beside the list; the records after it survive.
 /// A value with an expiry is a <c>.ttl</c> file <c>[expiresAtUnixMs:int64][bytes]</c>; expired ones read as
 /// absent and are swept at most every <see cref="SweepInterval"/>. Leases: see LocalFolderStateStore.Leases.cs.
-/// One process owns a folder; calls within it are serialised by a lock.
+/// Calls within a process are serialised by a lock. Values and leases may be shared by several processes
+/// (leases and fenced writes take an OS file lock too); lists assume one process owns them (offsets are cached).
 /// </summary>
 public sealed partial class LocalFolderStateStore : IStateStore, IDisposable
 {
@@ -305,7 +306,8 @@ public sealed partial class LocalFolderStateStore : IStateStore, IDisposable
     private static void WriteAtomically(string path, ReadOnlySpan<byte> value)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".tmp-" + Environment.ProcessId;
+        // Unique per call, not per PID: replicas sharing the folder are all PID 1 in their containers.
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             stream.Write(value);

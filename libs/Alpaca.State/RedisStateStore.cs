@@ -58,6 +58,9 @@ public sealed class RedisStateStore : IStateStore
     public async Task<bool> ReleaseLeaseAsync(StateLease lease, CancellationToken cancellationToken = default) =>
         (long)await Db.ScriptEvaluateAsync(ReleaseScript, [Lease(lease.Key)], [LeaseValue(lease)]).ConfigureAwait(false) == 1;
 
+    public async Task<bool> SetIfFencedAsync(string key, ReadOnlyMemory<byte> value, StateLease lease, CancellationToken cancellationToken = default) =>
+        (long)await Db.ScriptEvaluateAsync(FencedSetScript, [Fence(lease.Key), Kv(key)], [lease.FencingToken, value]).ConfigureAwait(false) == 1;
+
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         await Db.KeyDeleteAsync([Kv(key), List(key)]).ConfigureAwait(false) > 0;
 
@@ -118,6 +121,14 @@ public sealed class RedisStateStore : IStateStore
     private const string ReleaseScript = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
         return 0
+        """;
+
+    // The fence counter only grows, so "equal to my token" means "nobody was handed a lease after me".
+    // KEYS[2] may sit in another cluster slot; this deployment runs one Redis, where scripts may touch any key.
+    private const string FencedSetScript = """
+        if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+        redis.call('SET', KEYS[2], ARGV[2])
+        return 1
         """;
 
     internal static void ValidateLease(string owner, TimeSpan ttl)

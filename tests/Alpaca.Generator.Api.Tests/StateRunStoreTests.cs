@@ -100,5 +100,7 @@ public sealed class StateRunStoreTests(RedisServer redis) : IClassFixture<RedisS
         public Task<StateLease?> RenewLeaseAsync(StateLease lease, TimeSpan ttl, CancellationToken cancellationToken = default) => inner.RenewLeaseAsync(lease, ttl, cancellationToken);
 
         public Task<bool> ReleaseLeaseAsync(StateLease lease, CancellationToken cancellationToken = default) => inner.ReleaseLeaseAsync(lease, cancellationToken);
+
+        public Task<bool> SetIfFencedAsync(string key, ReadOnlyMemory<byte> value, StateLease lease, CancellationToken cancellationToken = default) => inner.SetIfFencedAsync(key, value, lease, cancellationToken);
     }
 }
