@@ -38,7 +38,13 @@ internal sealed class TrainerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<TrainerProcess> StartAsync(string stateDir)
+    /// <summary>
+    /// Starts a trainer on <paramref name="stateDir"/>: the local state folder there, or the Redis at
+    /// <paramref name="redis"/> (HOST:PORT); job outputs always in <c>jobs/</c> under it, so two processes started
+    /// on one folder share their outputs as replicas share a volume. Leases last <paramref name="leaseTtl"/>
+    /// (3 s unless given: a killed process's jobs resume after that long).
+    /// </summary>
+    public static async Task<TrainerProcess> StartAsync(string stateDir, string? redis = null, TimeSpan? leaseTtl = null)
     {
         var grpcPort = FreePort.Next();
         var info = new ProcessStartInfo("dotnet")
@@ -52,8 +58,19 @@ internal sealed class TrainerProcess : IAsyncDisposable
         info.Environment["Alpaca__Service__BindAddress"] = "127.0.0.1";
         info.Environment["Alpaca__Service__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Alpaca__Service__HttpPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        info.Environment["Alpaca__State__Store"] = "local";
-        info.Environment["Alpaca__State__Path"] = Path.Combine(stateDir, "state");
+        if (redis is null)
+        {
+            info.Environment["Alpaca__State__Store"] = "local";
+            info.Environment["Alpaca__State__Path"] = Path.Combine(stateDir, "state");
+        }
+        else
+        {
+            info.Environment["Alpaca__State__Store"] = "redis";
+            info.Environment["Alpaca__Redis"] = redis;
+        }
+
+        info.Environment["Alpaca__Trainer__LeaseTtl"] = (leaseTtl ?? TimeSpan.FromSeconds(3)).ToString("c", CultureInfo.InvariantCulture);
+        info.Environment["Alpaca__Trainer__JobPollInterval"] = "00:00:00.300";
         info.Environment["Alpaca__Trainer__OutputRoot"] = Path.Combine(stateDir, "jobs");
         info.Environment["Alpaca__Paths__DataRoots"] = stateDir;
         info.Environment["Alpaca__Trainer__Threads"] = "2";
@@ -61,6 +78,7 @@ internal sealed class TrainerProcess : IAsyncDisposable
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
 
+        info.Environment["HOSTNAME"] = "trainer-pod"; // the same pod name for every process: only the instance id tells them apart
         var process = Process.Start(info)!;
         var host = new TrainerProcess(process, new Uri($"http://127.0.0.1:{grpcPort}"));
         process.OutputDataReceived += (_, e) => host.Append(e.Data);

@@ -29,6 +29,17 @@ public sealed class TrainerOptions
     /// </summary>
     public int MaxConsecutiveCrashes { get; set; } = 3;
 
+    /// <summary>
+    /// How long a replica's claim on a job lasts without a heartbeat (renewed every third of it). A replica
+    /// killed mid-job has its job resumed by another after at most this long; shorter means faster takeover
+    /// but less slack for a slow state store or a GC pause before a live holder is deposed.
+    /// </summary>
+    public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an idle replica looks for work that no signal announced (a job queued on another
+    /// replica, a dead replica's job whose lease expired).</summary>
+    public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Largest page ListJobs returns.</summary>
     public int MaxPageSize { get; set; } = 500;
 

@@ -120,6 +120,8 @@ public sealed partial class JobManager(
 
         if (changed)
         {
+            // For the replica running it, wherever that is: it stops at its next step.
+            await jobs.RequestCancelAsync(jobId, cancellationToken).ConfigureAwait(false);
             metrics.Finished(JobState.Cancelled);
         }
 

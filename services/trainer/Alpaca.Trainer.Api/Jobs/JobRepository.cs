@@ -7,9 +7,13 @@ namespace Alpaca.Trainer.Api.Jobs;
 
 /// <summary>
 /// The durable job records: key <c>trainer/jobs/&lt;id&gt;</c> holds the <see cref="Job"/> as protobuf JSON,
-/// written on every change, so a restarted service knows what was queued and what was running. One replica
-/// owns the jobs (one job slot per device), so the records are also cached here and every change goes
-/// through one gate: read-modify-write without lost updates, and watchers see changes in order.
+/// written on every change, so a restarted service knows what was queued and what was running. Replicas share
+/// the records, so every read goes to the store (nothing is cached: another replica may have changed a job);
+/// within a process every change goes through one gate, so watchers see changes in order. The replica that
+/// runs a job writes it only through its lease (<see cref="HeldLease"/>): a fenced write that a deposed
+/// holder cannot make (<see cref="JobLeaseLostException"/>). Callers' cancels are plain writes plus a cancel
+/// request (<c>trainer/job-cancels/&lt;id&gt;</c>) that the holder reads every step, so a holder's progress
+/// write that raced a cancel on another replica cannot undo it.
 /// A record that does not parse is quarantined (moved to <c>trainer/quarantine/jobs/&lt;id&gt;</c>, logged,
 /// listed in <see cref="Quarantined"/>) instead of failing every call that loads the records.
 /// </summary>
@@ -20,7 +24,6 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private Dictionary<string, Job>? _jobs;
     private readonly List<QuarantinedRecord> _quarantined = [];
 
     /// <summary>The unreadable records this process moved aside, oldest first.</summary>
@@ -47,7 +50,7 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return (await LoadedAsync(cancellationToken).ConfigureAwait(false)).TryGetValue(id, out var job) ? job.Clone() : null;
+            return await ReadAsync(id, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -79,15 +82,13 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var jobs = await LoadedAsync(cancellationToken).ConfigureAwait(false);
-            if (jobs.TryGetValue(job.Id, out var existing))
+            // Set-if-absent in the store, not a check here: two replicas may take the same idempotent submit.
+            if (await store.SetIfAbsentAsync(Key(job.Id), Serialize(job), cancellationToken).ConfigureAwait(false))
             {
-                return (existing.Clone(), false);
+                return (job.Clone(), true);
             }
 
-            await PersistAsync(job, cancellationToken).ConfigureAwait(false);
-            jobs[job.Id] = job.Clone();
-            return (job.Clone(), true);
+            return (await ReadAsync(job.Id, cancellationToken).ConfigureAwait(false) ?? job.Clone(), false);
         }
         finally
         {
@@ -99,13 +100,14 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
     /// Changes a job: <paramref name="change"/> edits it and returns false to leave it as it was. The change is
     /// durable before watchers see it. Returns the job after the call, or null when there is no such job.
     /// </summary>
-    public async Task<Job?> UpdateAsync(string id, Func<Job, bool> change, CancellationToken cancellationToken = default)
+    /// <param name="lease">The runner's lease on the job: the write is fenced, and refused with
+    /// <see cref="JobLeaseLostException"/> once another replica holds a newer lease. Null: a caller's plain write.</param>
+    public async Task<Job?> UpdateAsync(string id, Func<Job, bool> change, CancellationToken cancellationToken = default, HeldLease? lease = null)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var jobs = await LoadedAsync(cancellationToken).ConfigureAwait(false);
-            if (!jobs.TryGetValue(id, out var current))
+            if (await ReadAsync(id, cancellationToken).ConfigureAwait(false) is not { } current)
             {
                 return null;
             }
@@ -113,12 +115,19 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
             var updated = current.Clone();
             if (!change(updated))
             {
-                return current.Clone();
+                return current;
             }
 
             updated.UpdatedAt = Timestamp.FromDateTime(DateTime.UtcNow);
-            await PersistAsync(updated, cancellationToken).ConfigureAwait(false);
-            jobs[id] = updated;
+            if (lease is null)
+            {
+                await store.SetAsync(Key(id), Serialize(updated), cancellationToken).ConfigureAwait(false);
+            }
+            else if (!await lease.SetAsync(Key(id), Serialize(updated), cancellationToken).ConfigureAwait(false))
+            {
+                throw new JobLeaseLostException(id, lease.Lease);
+            }
+
             updates.Publish(updated);
             return updated.Clone();
         }
@@ -129,10 +138,10 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
     }
 
     /// <summary>
-    /// The job the device should run next: one that was interrupted mid-run first (it holds a checkpoint), then
-    /// the oldest queued one.
+    /// The jobs a device could run, in the order to try them: interrupted mid-run first (they hold a checkpoint;
+    /// on another replica they may still be running, which the lease tells), then queued ones, oldest first.
     /// </summary>
-    public async Task<Job?> NextRunnableAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Job>> RunnableAsync(CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -142,7 +151,7 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
                 .OrderBy(j => JobStates.WasInterrupted(j.State) ? 0 : 1)
                 .ThenBy(j => j.CreatedAt)
                 .ThenBy(j => j.Id, StringComparer.Ordinal)
-                .FirstOrDefault()?.Clone();
+                .ToList();
         }
         finally
         {
@@ -150,13 +159,35 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
         }
     }
 
-    private async Task<Dictionary<string, Job>> LoadedAsync(CancellationToken cancellationToken)
+    /// <summary>The lease key of a job (leases live apart from values, so it is the record's own key).</summary>
+    public static string LeaseKey(string id) => Key(id);
+
+    /// <summary>Records a caller's cancel where the replica running the job reads it every step.</summary>
+    public Task RequestCancelAsync(string id, CancellationToken cancellationToken = default) =>
+        store.SetAsync(CancelKey(id), "1"u8.ToArray(), cancellationToken);
+
+    public async Task<bool> CancelRequestedAsync(string id, CancellationToken cancellationToken = default) =>
+        await store.GetAsync(CancelKey(id), cancellationToken).ConfigureAwait(false) is not null;
+
+    private async Task<Job?> ReadAsync(string id, CancellationToken cancellationToken)
     {
-        if (_jobs is not null)
+        var key = Key(id);
+        if (await store.GetAsync(key, cancellationToken).ConfigureAwait(false) is not { } bytes)
         {
-            return _jobs;
+            return null;
         }
 
+        if (Parse(key, bytes, out var reason) is { } job)
+        {
+            return job;
+        }
+
+        await QuarantineAsync(key, bytes, reason!, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<Dictionary<string, Job>> LoadedAsync(CancellationToken cancellationToken)
+    {
         var jobs = new Dictionary<string, Job>(StringComparer.Ordinal);
         foreach (var key in await store.ListKeysAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
@@ -173,7 +204,7 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
             }
         }
 
-        return _jobs = jobs;
+        return jobs;
     }
 
     private static Job? Parse(string key, byte[] bytes, out string? reason)
@@ -203,6 +234,9 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
         logger.LogError("Job record {Key} is unreadable ({Reason}); moved to {QuarantineKey}. The other jobs are unaffected", key, reason, target);
     }
 
-    private Task PersistAsync(Job job, CancellationToken cancellationToken) =>
-        store.SetAsync(StateKey.Join("trainer", "jobs", job.Id), System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(job)), cancellationToken);
+    private static string Key(string id) => StateKey.Join("trainer", "jobs", id);
+
+    private static string CancelKey(string id) => StateKey.Join("trainer", "job-cancels", id);
+
+    private static byte[] Serialize(Job job) => System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(job));
 }

@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.State;
 using Alpaca.Trainer.Api.Configuration;
 using Alpaca.Trainer.Api.IntegrationEvents;
 using Alpaca.Trainer.Training;
@@ -8,13 +9,18 @@ using Microsoft.Extensions.Options;
 namespace Alpaca.Trainer.Api.Jobs;
 
 /// <summary>
-/// The device's job slot: runs one job at a time, oldest first, and on start resumes the jobs a killed
-/// process left RUNNING or EXPORTING. Resuming needs nothing but the job's output folder: the trainer core
-/// restores weights, AdamW moments, schedule, data position and RNG from the newest checkpoint there, so the
-/// loss curve continues as if the process had never stopped. Stopping the host interrupts the job the same
-/// way (only a clean-stop mark, so the restart is not counted as a crash); a caller's cancel is durable and is
-/// not resumed. A job whose process died under it <see cref="TrainerOptions.MaxConsecutiveCrashes"/> times in a
-/// row (<see cref="JobCrashes"/>) is marked FAILED on the next start instead of being resumed again.
+/// The device's job slot: runs one job at a time, oldest first, interrupted ones before queued ones. Any number
+/// of replicas share the queue: a replica runs a job only while it holds the job's lease in the state store
+/// (<see cref="HeldLease"/>, owner <see cref="ReplicaInstance.Id"/>, TTL <see cref="TrainerOptions.LeaseTtl"/>,
+/// renewed every third of it), and every write of the job's record is fenced by the lease's token. A job found
+/// RUNNING or EXPORTING whose lease this replica could take was left by a process that died (killed, OOM, a lost
+/// node: its lease expired) and resumes from its newest valid checkpoint: the trainer core restores weights,
+/// AdamW moments, schedule, data position and RNG, so the loss curve continues as if nothing had stopped.
+/// Stopping the host interrupts the job the same way but marks a clean stop and releases the lease, so the next
+/// replica (a rolling update's new pod) resumes it at once and does not count it as a crash. A job whose process
+/// died under it <see cref="TrainerOptions.MaxConsecutiveCrashes"/> times in a row (<see cref="JobCrashes"/>) is
+/// marked FAILED instead of being resumed again. A holder that loses its lease (paused past the TTL, partitioned)
+/// stops and writes nothing more: the replica that took over owns the record.
 /// </summary>
 public sealed class JobRunner(
     JobRepository jobs,
@@ -23,6 +29,7 @@ public sealed class JobRunner(
     JobSpecValidator validator,
     JobEventPublisher events,
     TrainerMetrics metrics,
+    IStateStore store,
     IOptions<TrainerOptions> options,
     ILogger<JobRunner> logger) : BackgroundService
 {
@@ -30,20 +37,18 @@ public sealed class JobRunner(
     {
         // Yield first: the host's start must not wait for a job.
         await Task.Yield();
+        logger.LogInformation("Job runner {Owner}: lease TTL {Ttl}, polling every {Poll}", ReplicaInstance.Id, options.Value.LeaseTtl, options.Value.JobPollInterval);
         try
         {
-            await MarkResumedAsync(stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    if (await jobs.NextRunnableAsync(stoppingToken).ConfigureAwait(false) is { } job)
+                    if (!await TryRunOneAsync(stoppingToken).ConfigureAwait(false))
                     {
-                        await RunAsync(job, stoppingToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await queue.WaitAsync(stoppingToken).ConfigureAwait(false);
+                        // A signal is a job queued here; the poll finds jobs queued on other replicas and expired leases.
+                        await queue.WaitAsync(stoppingToken).WaitAsync(options.Value.JobPollInterval, stoppingToken)
+                            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -61,45 +66,89 @@ public sealed class JobRunner(
         }
     }
 
-    /// <summary>Counts a restart against every job that was on the device when the previous process died.</summary>
-    private async Task MarkResumedAsync(CancellationToken cancellationToken)
+    /// <summary>Claims and runs the first runnable job whose lease is free; false when there was none.</summary>
+    private async Task<bool> TryRunOneAsync(CancellationToken stoppingToken)
     {
-        var max = Math.Max(1, options.Value.MaxConsecutiveCrashes);
-        foreach (var job in await jobs.ListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var candidate in await jobs.RunnableAsync(stoppingToken).ConfigureAwait(false))
         {
-            if (!JobStates.WasInterrupted(job.State))
+            var held = await HeldLease.TryAcquireAsync(store, JobRepository.LeaseKey(candidate.Id), ReplicaInstance.Id, options.Value.LeaseTtl, logger, stoppingToken).ConfigureAwait(false);
+            if (held is null)
             {
-                continue;
+                continue; // another replica runs it
             }
 
-            var inARow = await crashes.CountAsync(job, cancellationToken).ConfigureAwait(false);
-            if (inARow >= max)
+            await using (held.ConfigureAwait(false))
             {
-                var reason = $"the trainer process died {inARow} times in a row while running this job (killed, e.g. out of memory, or crashed; "
-                    + $"last seen at step {job.Progress?.Step ?? 0}, checkpoint {job.Progress?.CheckpointStep ?? 0}); not resumed again "
-                    + $"(Alpaca:Trainer:MaxConsecutiveCrashes = {max})";
-                logger.LogError("Job {JobId} failed: {Reason}", job.Id, reason);
-                await FinishAsync(job.Id, JobState.Failed, reason).ConfigureAwait(false);
-                continue;
-            }
+                // Read again under the lease: the list may be older than the last holder's final write.
+                var job = await jobs.GetAsync(candidate.Id, stoppingToken).ConfigureAwait(false);
+                if (job is null || !(job.State == JobState.Queued || JobStates.WasInterrupted(job.State)))
+                {
+                    continue;
+                }
 
-            logger.LogInformation("Job {JobId} was interrupted at step {Step} (checkpoint {Checkpoint}; {Crashes} crash(es) in a row); it resumes from its last checkpoint",
-                job.Id, job.Progress?.Step, job.Progress?.CheckpointStep, inARow);
-            await jobs.UpdateAsync(job.Id, j =>
-            {
-                j.Resumes++;
+                try
+                {
+                    if (JobStates.WasInterrupted(job.State) && !await ResumeAsync(job, held, stoppingToken).ConfigureAwait(false))
+                    {
+                        return true;
+                    }
+
+                    await RunAsync(job, held, stoppingToken).ConfigureAwait(false);
+                }
+                catch (JobLeaseLostException e)
+                {
+                    logger.LogWarning("{Message} This replica stops working on it", e.Message);
+                }
+
                 return true;
-            }, cancellationToken).ConfigureAwait(false);
+            }
         }
+
+        return false;
     }
 
-    private async Task RunAsync(Job job, CancellationToken stoppingToken)
+    /// <summary>
+    /// A job left RUNNING by a holder whose lease ended: counts the death and resumes it, or fails it when it
+    /// died too often in a row (false).
+    /// </summary>
+    private async Task<bool> ResumeAsync(Job job, HeldLease held, CancellationToken cancellationToken)
+    {
+        var max = Math.Max(1, options.Value.MaxConsecutiveCrashes);
+        var inARow = await crashes.CountAsync(job, cancellationToken).ConfigureAwait(false);
+        if (inARow >= max)
+        {
+            var reason = $"the trainer process died {inARow} times in a row while running this job (killed, e.g. out of memory, or crashed; "
+                + $"last seen at step {job.Progress?.Step ?? 0}, checkpoint {job.Progress?.CheckpointStep ?? 0}); not resumed again "
+                + $"(Alpaca:Trainer:MaxConsecutiveCrashes = {max})";
+            logger.LogError("Job {JobId} failed: {Reason}", job.Id, reason);
+            await FinishAsync(job.Id, held, JobState.Failed, reason).ConfigureAwait(false);
+            return false;
+        }
+
+        logger.LogInformation("Job {JobId} was interrupted at step {Step} (checkpoint {Checkpoint}; {Crashes} crash(es) in a row); {Owner} resumes it from its last checkpoint",
+            job.Id, job.Progress?.Step, job.Progress?.CheckpointStep, inARow, ReplicaInstance.Id);
+        await jobs.UpdateAsync(job.Id, j =>
+        {
+            j.Resumes++;
+            return true;
+        }, cancellationToken, held).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task RunAsync(Job job, HeldLease held, CancellationToken stoppingToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var deposed = CancellationTokenSource.CreateLinkedTokenSource(cancellation.Token, held.Lost);
         queue.SetRunning(job.Id, cancellation);
         try
         {
-            var started = await jobs.UpdateAsync(job.Id, j => Transition(j, JobState.Running), CancellationToken.None).ConfigureAwait(false);
+            if (await jobs.CancelRequestedAsync(job.Id, CancellationToken.None).ConfigureAwait(false))
+            {
+                await FinishAsync(job.Id, held, JobState.Cancelled, "cancelled by a caller").ConfigureAwait(false);
+                return;
+            }
+
+            var started = await jobs.UpdateAsync(job.Id, j => Transition(j, JobState.Running), CancellationToken.None, held).ConfigureAwait(false);
             if (started is null || JobStates.IsTerminal(started.State))
             {
                 return; // cancelled while it waited
@@ -112,17 +161,18 @@ public sealed class JobRunner(
 
             var result = await TrainingJob.RunAsync(
                 spec,
-                new InlineProgress<TrainingStepEvent>(e => OnStep(job.Id, e)),
-                new InlineProgress<TrainingPhase>(p => OnPhase(job.Id, p)),
-                cancellation.Token).ConfigureAwait(false);
+                new InlineProgress<TrainingStepEvent>(e => OnStep(job.Id, held, cancellation, e)),
+                new InlineProgress<TrainingPhase>(p => OnPhase(job.Id, held, p)),
+                deposed.Token).ConfigureAwait(false);
 
-            var finished = await jobs.GetAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+            // A fenced write first: a holder deposed while exporting must not announce the model the new holder will.
+            var finished = await jobs.UpdateAsync(job.Id, j => !JobStates.IsTerminal(j.State), CancellationToken.None, held).ConfigureAwait(false);
             if (finished is not null && finished.State != JobState.Cancelled && result.GgufPath is not null)
             {
                 await events.ModelPublishedAsync(finished, result, CancellationToken.None).ConfigureAwait(false);
             }
 
-            await FinishAsync(job.Id, JobState.Succeeded, null, j =>
+            await FinishAsync(job.Id, held, JobState.Succeeded, null, j =>
             {
                 j.CheckpointDir = result.ModelDir;
                 j.GgufPath = result.GgufPath ?? "";
@@ -135,15 +185,20 @@ public sealed class JobRunner(
             await crashes.MarkCleanStopAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
             logger.LogInformation("Job {JobId} interrupted by shutdown; it resumes on the next start", job.Id);
         }
+        catch (Exception e) when (held.Lost.IsCancellationRequested && e is not JobLeaseLostException)
+        {
+            // Deposed (the lease lapsed or was taken): the replica that holds it now owns the record; write nothing.
+            logger.LogWarning("Job {JobId}: this replica lost its lease mid-run ({Error}); it stops and leaves the job to the new holder", job.Id, e.Message);
+        }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            await FinishAsync(job.Id, JobState.Cancelled, "cancelled by a caller").ConfigureAwait(false);
+            await FinishAsync(job.Id, held, JobState.Cancelled, "cancelled by a caller").ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not JobLeaseLostException)
         {
             // A job boundary: whatever the input or the engine threw fails this job, never the service.
             logger.LogWarning(e, "Job {JobId} failed", job.Id);
-            await FinishAsync(job.Id, JobState.Failed, Reason(e)).ConfigureAwait(false);
+            await FinishAsync(job.Id, held, JobState.Failed, Reason(e)).ConfigureAwait(false);
         }
         finally
         {
@@ -151,8 +206,14 @@ public sealed class JobRunner(
         }
     }
 
-    private void OnStep(string jobId, TrainingStepEvent e)
+    private void OnStep(string jobId, HeldLease held, CancellationTokenSource cancellation, TrainingStepEvent e)
     {
+        // A cancel made on another replica: stop between steps, as for one made here.
+        if (jobs.CancelRequestedAsync(jobId).GetAwaiter().GetResult())
+        {
+            cancellation.Cancel();
+        }
+
         // On the training thread, between optimizer steps: the record is durable before the next step starts.
         var job = jobs.UpdateAsync(jobId, j =>
         {
@@ -173,7 +234,7 @@ public sealed class JobRunner(
                 CheckpointStep = e.CheckpointStep,
             };
             return true;
-        }).GetAwaiter().GetResult();
+        }, CancellationToken.None, held).GetAwaiter().GetResult();
         metrics.Step(e.Tokens);
         var every = Math.Max(1, options.Value.ProgressEventEverySteps);
         if (job is not null && !JobStates.IsTerminal(job.State) && (e.Step % every == 0 || e.Step == e.TotalSteps))
@@ -182,7 +243,7 @@ public sealed class JobRunner(
         }
     }
 
-    private void OnPhase(string jobId, TrainingPhase phase)
+    private void OnPhase(string jobId, HeldLease held, TrainingPhase phase)
     {
         if (phase == TrainingPhase.Done)
         {
@@ -190,14 +251,14 @@ public sealed class JobRunner(
         }
 
         var state = phase is TrainingPhase.Saving or TrainingPhase.Exporting ? JobState.Exporting : JobState.Running;
-        var job = jobs.UpdateAsync(jobId, j => Transition(j, state)).GetAwaiter().GetResult();
+        var job = jobs.UpdateAsync(jobId, j => Transition(j, state), CancellationToken.None, held).GetAwaiter().GetResult();
         if (job is not null && job.State == JobState.Exporting && phase == TrainingPhase.Saving)
         {
             events.ProgressAsync(job).GetAwaiter().GetResult();
         }
     }
 
-    private async Task FinishAsync(string jobId, JobState state, string? error, Action<Job>? also = null)
+    private async Task FinishAsync(string jobId, HeldLease held, JobState state, string? error, Action<Job>? also = null)
     {
         var changed = false;
         var job = await jobs.UpdateAsync(jobId, j =>
@@ -212,7 +273,7 @@ public sealed class JobRunner(
             j.Error = error ?? "";
             also?.Invoke(j);
             return changed = true;
-        }, CancellationToken.None).ConfigureAwait(false);
+        }, CancellationToken.None, held).ConfigureAwait(false);
         if (changed)
         {
             metrics.Finished(state);

@@ -57,7 +57,7 @@ public static class TinyPreset
         ModelWeights.InitializeRandom(model, seed);
 
         // Write next to the destination and rename, so an interrupted run never leaves half a preset.
-        var temp = folder + ".tmp-" + Environment.ProcessId;
+        var temp = folder + ".tmp-" + Guid.NewGuid().ToString("N"); // not the PID: 1 in every container
         if (Directory.Exists(temp))
         {
             Directory.Delete(temp, recursive: true);

@@ -21,6 +21,7 @@ public sealed class CheckpointStore(string root, int keep)
     public const string OptimizerFile = "optimizer.safetensors";
     public const string StateFile = "trainer_state.json";
     private const string Prefix = "checkpoint-";
+    private static readonly TimeSpan AbandonedTempAge = TimeSpan.FromHours(1);
 
     public string Root { get; } = root;
 
@@ -28,7 +29,9 @@ public sealed class CheckpointStore(string root, int keep)
     {
         Directory.CreateDirectory(Root);
         var final = Path.Combine(Root, Prefix + state.GlobalStep);
-        var temp = Path.Combine(Root, $".{Prefix}{state.GlobalStep}.tmp-{Environment.ProcessId}");
+        // Unique per save, not per PID: every container's process is PID 1, and during a takeover a deposed
+        // replica may still be saving the same step into the same folder on a shared volume.
+        var temp = Path.Combine(Root, $".{Prefix}{state.GlobalStep}.tmp-{Guid.NewGuid():N}");
         if (Directory.Exists(temp))
         {
             Directory.Delete(temp, recursive: true);
@@ -113,6 +116,16 @@ public sealed class CheckpointStore(string root, int keep)
         foreach (var (_, path) in stale.Concat(old).ToList())
         {
             Directory.Delete(path, recursive: true);
+        }
+
+        // Temporary folders of saves that died (a kill mid-save): unique names never get reused, so they go
+        // here, once old enough that no live save (a deposed replica's, say) can still be writing them.
+        foreach (var temp in Directory.GetDirectories(Root, "." + Prefix + "*.tmp-*"))
+        {
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(temp) > AbandonedTempAge)
+            {
+                Directory.Delete(temp, recursive: true);
+            }
         }
     }
 }

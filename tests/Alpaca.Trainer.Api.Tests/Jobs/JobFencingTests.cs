@@ -1,0 +1,98 @@
+using Alpaca.Contracts.V1;
+using Alpaca.State;
+using Alpaca.TestSupport;
+using Alpaca.Trainer.Api.Jobs;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Alpaca.Trainer.Api.Tests.Jobs;
+
+/// <summary>
+/// Two replicas' job repositories on one store (a real local folder, a real redis-server): a deposed holder's
+/// progress write is refused with <see cref="JobLeaseLostException"/> and the new holder's record stays; a
+/// caller's cancel on a replica that does not run the job reaches the holder as a cancel request.
+/// </summary>
+public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServer>, IDisposable
+{
+    private readonly TempDir _dir = new("trainer-fencing");
+    private readonly List<IDisposable> _disposables = [];
+
+    public static TheoryData<string> Stores => ["local", "redis"];
+
+    private IStateStore Create(string kind)
+    {
+        if (kind == "local")
+        {
+            var local = new LocalFolderStateStore(_dir.Path);
+            _disposables.Add(local);
+            return local;
+        }
+
+        var mux = ConnectionMultiplexer.Connect(redis.Address);
+        _disposables.Add(mux);
+        return new RedisStateStore(mux, $"t{Guid.NewGuid():N}:");
+    }
+
+    private static JobRepository Repository(IStateStore store) => new(store, new JobUpdates(), NullLogger<JobRepository>.Instance);
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_deposed_holders_progress_write_is_refused_and_the_new_holders_record_stays(string kind)
+    {
+        var store = Create(kind);
+        var (replicaA, replicaB) = (Repository(store), Repository(store));
+        var now = Timestamp.FromDateTime(DateTime.UtcNow);
+        await replicaA.AddIfAbsentAsync(new Job { Id = "j1", State = JobState.Queued, Progress = new JobProgress(), CreatedAt = now, UpdatedAt = now });
+
+        var a = await HeldLease.TryAcquireAsync(store, JobRepository.LeaseKey("j1"), "pod-a/1", TimeSpan.FromMinutes(1));
+        Assert.NotNull(a);
+        await replicaA.UpdateAsync("j1", j => { j.State = JobState.Running; j.Progress.Step = 4; return true; }, lease: a);
+
+        // pod-a's lease ends while it is frozen (here: freed in the store, as an expiry would) and pod-b takes over.
+        var frozen = a.Lease;
+        Assert.True(await store.ReleaseLeaseAsync(frozen));
+        await using var b = await HeldLease.TryAcquireAsync(store, JobRepository.LeaseKey("j1"), "pod-b/2", TimeSpan.FromMinutes(1));
+        Assert.NotNull(b);
+        await replicaB.UpdateAsync("j1", j => { j.Progress.Step = 6; j.Resumes++; return true; }, lease: b);
+
+        // pod-a thaws and writes its step 5: refused, pod-b's record stays.
+        await Assert.ThrowsAsync<JobLeaseLostException>(() =>
+            replicaA.UpdateAsync("j1", j => { j.Progress.Step = 5; return true; }, lease: a));
+        Assert.True(a.Lost.IsCancellationRequested);
+        var record = await replicaB.GetAsync("j1");
+        Assert.Equal(6, record!.Progress.Step);
+        Assert.Equal(1, record.Resumes);
+        Assert.True(b.Lease.FencingToken > frozen.FencingToken);
+        await a.DisposeAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_cancel_on_a_replica_that_does_not_run_the_job_is_seen_by_the_one_that_does(string kind)
+    {
+        var store = Create(kind);
+        var (holder, other) = (Repository(store), Repository(store));
+        var now = Timestamp.FromDateTime(DateTime.UtcNow);
+        await holder.AddIfAbsentAsync(new Job { Id = "j2", State = JobState.Running, Progress = new JobProgress(), CreatedAt = now, UpdatedAt = now });
+        Assert.False(await holder.CancelRequestedAsync("j2"));
+
+        await other.RequestCancelAsync("j2");
+        Assert.True(await holder.CancelRequestedAsync("j2"));
+        Assert.False(await holder.CancelRequestedAsync("j3"));
+
+        // Submits race across replicas by the store's set-if-absent: the second sees the first's job.
+        var (_, created) = await other.AddIfAbsentAsync(new Job { Id = "j2", State = JobState.Queued, CreatedAt = now, UpdatedAt = now });
+        Assert.False(created);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _disposables)
+        {
+            d.Dispose();
+        }
+
+        _dir.Dispose();
+    }
+}
