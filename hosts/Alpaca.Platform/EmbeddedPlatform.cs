@@ -42,6 +42,9 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
     /// </summary>
     public string? InitialAdminKey { get; private set; }
 
+    /// <summary>The shared service credential the gateway adds and the services require (a scraper of a service's /metrics sends it).</summary>
+    public string? ServiceToken { get; private set; }
+
     /// <summary>The platform's key store (null with authentication off).</summary>
     public ApiKeyStore? Keys { get; private set; }
 
@@ -98,6 +101,7 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         };
         var peers = platform.Services.ToDictionary(s => s.Key, s => s.Value.Grpc);
         var auth = AuthSettings(options);
+        platform.ServiceToken = auth["Alpaca:Auth:ServiceToken"];
         // One key store for every host: a local folder is owned by one store instance (LocalFolderStateStore).
         var keys = options.InsecureNoAuth || options.Redis is not null
             ? null

@@ -52,6 +52,7 @@ internal sealed class TrainerProcess : IAsyncDisposable
         info.Environment["Alpaca__Service__BindAddress"] = "127.0.0.1";
         info.Environment["Alpaca__Service__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Alpaca__Service__HttpPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        info.Environment["Alpaca__Auth__Enabled"] = "false"; // called directly; not about authentication
         info.Environment["Alpaca__State__Store"] = "local";
         info.Environment["Alpaca__State__Path"] = Path.Combine(stateDir, "state");
         info.Environment["Alpaca__Trainer__OutputRoot"] = Path.Combine(stateDir, "jobs");
