@@ -7,8 +7,8 @@ using Alpaca.Inference.Api.Metrics;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Api.OpenAi;
 using Alpaca.Messaging;
-using Alpaca.ServiceDefaults.Auth;
 using Alpaca.ServiceDefaults;
+using Alpaca.ServiceDefaults.Auth;
 using Alpaca.State;
 
 namespace Alpaca.Inference.Api;
