@@ -1,4 +1,6 @@
 using Alpaca.Cli.Commands;
 
 // One `alpaca` command drives the platform, locally or against a cluster.
-return await CommandCatalog.BuildRoot().Parse(args).InvokeAsync();
+var parse = CommandCatalog.BuildRoot().Parse(args);
+CliAuth.Read(parse);
+return await parse.InvokeAsync();

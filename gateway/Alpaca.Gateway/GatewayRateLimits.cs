@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Alpaca.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Alpaca.Gateway;
 
 /// <summary>
 /// Per-client rate limits (section <c>Alpaca:Gateway:RateLimit</c>; off unless <c>PermitLimit</c> &gt; 0).
-/// A client is its <c>x-api-key</c> header when present (authentication fills this in a later issue),
-/// else its remote address. A rejected gRPC call gets a proper <c>RESOURCE_EXHAUSTED</c> status with a
+/// A client is its authenticated API key (its id; a header the client makes up is no identity), else, for the
+/// anonymous routes and with authentication off, its remote address. A rejected gRPC call gets a proper <c>RESOURCE_EXHAUSTED</c> status with a
 /// retry hint rather than HTTP 429, which gRPC clients would report as UNAVAILABLE.
 /// </summary>
 public static class GatewayRateLimits
@@ -28,9 +29,9 @@ public static class GatewayRateLimits
                     return RateLimitPartition.GetNoLimiter("unlimited");
                 }
 
-                var client = context.Request.Headers["x-api-key"].FirstOrDefault()
-                    ?? context.Connection.RemoteIpAddress?.ToString()
-                    ?? "unknown";
+                var client = context.User.FindFirst(ApiScopes.KeyIdClaimType)?.Value is { } keyId && context.User.Identity?.IsAuthenticated == true
+                    ? "key:" + keyId
+                    : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = permitLimit,

@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.ServiceDefaults.Auth;
 
 namespace Alpaca.Gateway;
 
@@ -43,6 +44,9 @@ public static class GatewayRoutes
             settings[$"{route}:ClusterId"] = name;
             settings[$"{route}:Match:Path"] = $"/{grpcService}/{{**rest}}";
             settings[$"{route}:RateLimiterPolicy"] = GatewayRateLimits.PolicyName;
+            // The gateway authenticates (401 / UNAUTHENTICATED here, before anything is forwarded); the backend,
+            // where each method's scope is declared, refuses a key of another scope.
+            settings[$"{route}:AuthorizationPolicy"] = ApiScopes.AuthenticatedPolicy;
             // A gRPC stream's body is every message of the call (a StreamCandidates stream runs for a whole
             // generation run), so a body cap would cut long streams; each backend caps every message instead
             // (Alpaca:Limits:GrpcMaxReceiveMessageSize), as Grpc.AspNetCore does for its own calls. The HTTP
@@ -55,6 +59,8 @@ public static class GatewayRoutes
                 settings[$"{shared}:ClusterId"] = name;
                 settings[$"{shared}:Order"] = "-1";
                 settings[$"{shared}:Match:Path"] = SharedGrpcPaths[i];
+                // Health answers without a key (probes carry none); reflection is admin.
+                settings[$"{shared}:AuthorizationPolicy"] = i == 0 ? "anonymous" : ApiScope.Admin.PolicyName();
                 settings[$"{shared}:Match:Headers:0:Name"] = ServiceHeader;
                 settings[$"{shared}:Match:Headers:0:Values:0"] = name;
                 settings[$"{shared}:Match:Headers:0:Mode"] = "ExactHeader";
@@ -74,6 +80,7 @@ public static class GatewayRoutes
         settings["ReverseProxy:Routes:openai:ClusterId"] = "inference-http";
         settings["ReverseProxy:Routes:openai:Match:Path"] = "/v1/{**rest}";
         settings["ReverseProxy:Routes:openai:RateLimiterPolicy"] = GatewayRateLimits.PolicyName;
+        settings["ReverseProxy:Routes:openai:AuthorizationPolicy"] = ApiScopes.AuthenticatedPolicy;
         settings["ReverseProxy:Clusters:inference-http:HttpRequest:ActivityTimeout"] = "01:00:00";
         AddHealthChecks(settings, "ReverseProxy:Clusters:inference-http");
         settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = "http://inference:8081";

@@ -1,5 +1,7 @@
+using Alpaca.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration.Memory;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Alpaca.Gateway;
 
@@ -9,7 +11,21 @@ public static class GatewayServiceExtensions
     {
         // Defaults first, so appsettings, environment and command-line sources added before override them.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = GatewayRoutes.DefaultSettings() });
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        var auth = builder.Services.Select(d => d.ImplementationInstance).OfType<AuthOptions>().Single();
+        auth.IsEdge = true;
+        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddTransforms(context => context.AddRequestTransform(transform =>
+            {
+                // Only the gateway may present the service credential: a client's own is dropped, the real one added.
+                var headers = transform.ProxyRequest.Headers;
+                headers.Remove(AuthOptions.ServiceTokenHeader);
+                if (!string.IsNullOrEmpty(auth.ServiceToken))
+                {
+                    headers.TryAddWithoutValidation(AuthOptions.ServiceTokenHeader, auth.ServiceToken);
+                }
+
+                return ValueTask.CompletedTask;
+            }));
         builder.Services.AddGatewayRateLimits(builder.Configuration);
         // Nothing the gateway does needs persistent data-protection keys (no cookies, no session affinity).
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
@@ -19,7 +35,7 @@ public static class GatewayServiceExtensions
     public static WebApplication MapGatewayServices(this WebApplication app)
     {
         app.UseGatewayBodyLimit();
-        // Authentication and authorization slot in here (before the rate limiter) in a later issue.
+        // Authentication and authorization ran already (MapDefaultEndpoints), so the limiter sees the key id.
         app.UseRateLimiter();
         app.MapReverseProxy();
         return app;

@@ -1,9 +1,13 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Alpaca.Gateway;
 using Alpaca.Messaging.InProcess;
 using Alpaca.ServiceDefaults;
+using Alpaca.ServiceDefaults.Auth;
+using Alpaca.State;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -31,6 +35,35 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
 
     /// <summary>Each service's gRPC and HTTP address.</summary>
     public required IReadOnlyDictionary<string, (Uri Grpc, Uri Http)> Services { get; init; }
+
+    /// <summary>
+    /// The admin key the first start of this state created (<c>alpaca up</c> prints it once); null when the
+    /// store already had keys or authentication is off.
+    /// </summary>
+    public string? InitialAdminKey { get; private set; }
+
+    /// <summary>The shared service credential the gateway adds and the services require (a scraper of a service's /metrics sends it).</summary>
+    public string? ServiceToken { get; private set; }
+
+    /// <summary>The platform's key store (null with authentication off).</summary>
+    public ApiKeyStore? Keys { get; private set; }
+
+    private string? _adminKey;
+
+    /// <summary>
+    /// An admin key for this process's own clients (tests, the CLI's in-process calls): the initial key, or one
+    /// made on first use when the store already had keys. Null with authentication off.
+    /// </summary>
+    public string? AdminKey => Keys is null ? null : _adminKey ??= InitialAdminKey
+        ?? Keys.CreateAsync("embedded-admin", [ApiScope.Admin]).GetAwaiter().GetResult().Key;
+
+    /// <summary>A gRPC channel to the gateway that sends <paramref name="key"/> (default: <see cref="AdminKey"/>).</summary>
+    public GrpcChannel GatewayChannel(string? key = null) =>
+        GrpcChannel.ForAddress(GatewayGrpc, new GrpcChannelOptions { HttpHandler = new BearerKeyHandler(key ?? AdminKey) });
+
+    /// <summary>An HTTP client for the gateway's HTTP port that sends <paramref name="key"/> (default: <see cref="AdminKey"/>).</summary>
+    public HttpClient GatewayHttpClient(string? key = null) =>
+        new(new BearerKeyHandler(key ?? AdminKey)) { BaseAddress = GatewayHttp };
 
     /// <summary>The running host of one service (or of the gateway, <see cref="GatewayModule.Name"/>).</summary>
     public WebApplication App(string name) => _apps.Single(a => a.Name == name).App;
@@ -67,17 +100,33 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             Services = ports.ToDictionary(p => p.Key, p => (new Uri($"http://127.0.0.1:{p.Value.Grpc}"), new Uri($"http://127.0.0.1:{p.Value.Http}"))),
         };
         var peers = platform.Services.ToDictionary(s => s.Key, s => s.Value.Grpc);
+        var auth = AuthSettings(options);
+        platform.ServiceToken = auth["Alpaca:Auth:ServiceToken"];
+        // One key store for every host: a local folder is owned by one store instance (LocalFolderStateStore).
+        var keys = options.InsecureNoAuth || options.Redis is not null
+            ? null
+            : new ApiKeyStore(new LocalFolderStateStore(auth["Alpaca:Auth:Path"]!), options.ExtraSettings.GetValueOrDefault("Alpaca:Auth:Pepper"));
 
         try
         {
             foreach (var module in services)
             {
                 var settings = ServiceSettings(options, module, ports[module.Name], peers);
+                foreach (var (key, value) in auth)
+                {
+                    settings.TryAdd(key, value);
+                }
+
                 var app = module.Build(settings, shared =>
                 {
                     if (options.Redis is null)
                     {
                         shared.AddSingleton(broker);
+                    }
+
+                    if (keys is not null)
+                    {
+                        shared.AddSingleton(keys);
                     }
                 });
                 platform._apps.Add((module.Name, app));
@@ -85,14 +134,36 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             }
 
             var gatewaySettings = GatewaySettings(ports, gatewayPort, gatewayHttpPort);
-            foreach (var (key, value) in options.GatewaySettings)
+            foreach (var (key, value) in auth.Concat(options.GatewaySettings))
             {
                 gatewaySettings[key] = value;
             }
 
-            var gateway = GatewayModule.Instance.Build(gatewaySettings);
+            if (options.Redis is not null)
+            {
+                gatewaySettings["Alpaca:Redis"] = options.Redis;
+                gatewaySettings["Alpaca:Auth:Store"] = "redis";
+                if (options.ExtraSettings.GetValueOrDefault("Alpaca:State:Prefix") is { } prefix)
+                {
+                    gatewaySettings["Alpaca:State:Prefix"] = prefix;
+                }
+            }
+
+            var gateway = GatewayModule.Instance.Build(gatewaySettings, shared =>
+            {
+                if (keys is not null)
+                {
+                    shared.AddSingleton(keys);
+                }
+            });
             platform._apps.Add((GatewayModule.Name, gateway));
             await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (!options.InsecureNoAuth)
+            {
+                platform.Keys = gateway.Services.GetRequiredService<ApiKeyStore>();
+                platform.InitialAdminKey = await platform.Keys.CreateInitialAdminKeyAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             return platform;
         }
         catch
@@ -134,6 +205,23 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// Authentication for every host: on unless turned off; keys in <c>STATE/auth</c> (or Redis); a service
+    /// credential made for this start (unless configured), which the gateway adds and the services require, so
+    /// a call that reaches a service port directly is refused.
+    /// </summary>
+    private static Dictionary<string, string?> AuthSettings(EmbeddedPlatformOptions options)
+    {
+        var token = options.ExtraSettings.GetValueOrDefault("Alpaca:Auth:ServiceToken")
+            ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        return new Dictionary<string, string?>
+        {
+            ["Alpaca:Auth:Enabled"] = options.InsecureNoAuth ? "false" : "true",
+            ["Alpaca:Auth:ServiceToken"] = token,
+            ["Alpaca:Auth:Path"] = Path.GetFullPath(Path.Combine(options.StateDirectory, "auth")),
+        };
     }
 
     private static Dictionary<string, string?> GatewaySettings(Dictionary<string, (int Grpc, int Http)> ports, int gatewayPort, int gatewayHttpPort)

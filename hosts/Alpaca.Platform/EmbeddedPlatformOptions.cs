@@ -21,6 +21,12 @@ public sealed record EmbeddedPlatformOptions
     /// <summary>Extra configuration for every service host.</summary>
     public IReadOnlyDictionary<string, string?> ExtraSettings { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>
+    /// Turns authentication off for every host (<c>alpaca up --insecure-no-auth</c>): every caller acts as admin.
+    /// Off by default: keys live in <c>STATE/auth</c> (or Redis), the first start creates an admin key.
+    /// </summary>
+    public bool InsecureNoAuth { get; init; }
+
     /// <summary>Extra configuration for one service host, by service name (e.g. the model inference loads at start).</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>> ServiceSettings { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string?>>();
 }

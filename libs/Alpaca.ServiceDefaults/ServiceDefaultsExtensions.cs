@@ -1,4 +1,5 @@
 using System.Net;
+using Alpaca.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -85,6 +86,7 @@ public static class ServiceDefaultsExtensions
             o.MaxSendMessageSize = limits.GrpcMaxSendMessageSize;
         });
         builder.Services.AddGrpcReflection();
+        builder.AddAlpacaAuth();
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy("process is responsive"), tags: [HealthTags.Live]);
         builder.Services.AddGrpcHealthChecks(o =>
@@ -115,15 +117,20 @@ public static class ServiceDefaultsExtensions
         kestrel.Http2.HeaderTableSize = limits.Http2HeaderTableSize;
     }
 
-    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>, gRPC health and reflection.</summary>
+    /// <summary>
+    /// Authentication and authorization, then <c>/healthz</c>, <c>/readyz</c> and gRPC health (anonymous: probes and
+    /// load balancers carry no key), <c>/metrics</c> and reflection (admin: the metrics port is the HTTP port that
+    /// also serves <c>/v1</c> and Dapr, so it is not a separate, unexposed port; docs/security.md).
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Live) });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) || r.Tags.Contains(HealthTags.Live) });
-        app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        app.UseAlpacaAuth();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Live) }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) || r.Tags.Contains(HealthTags.Live) }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(ApiScope.Admin.PolicyName());
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapGrpcReflectionService().RequireAuthorization(ApiScope.Admin.PolicyName());
         return app;
     }
 }

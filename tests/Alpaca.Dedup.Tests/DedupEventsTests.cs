@@ -34,6 +34,8 @@ public sealed class DedupEventsTests
             new Dictionary<string, string?>
             {
                 ["Alpaca:Service:GrpcPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // A service on its own, called directly: these tests are not about authentication (tests/Alpaca.Platform.Tests/Auth are).
+                ["Alpaca:Auth:Enabled"] = "false",
                 ["Alpaca:Service:HttpPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Alpaca:State:Store"] = "local",
                 ["Alpaca:State:Path"] = dir.Path,

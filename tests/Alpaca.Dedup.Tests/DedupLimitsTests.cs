@@ -25,6 +25,8 @@ public sealed class DedupLimitsTests
         var app = DedupModule.Instance.Build(new Dictionary<string, string?>
         {
             ["Alpaca:Service:GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
+            // A service on its own, called directly: these tests are not about authentication (tests/Alpaca.Platform.Tests/Auth are).
+            ["Alpaca:Auth:Enabled"] = "false",
             ["Alpaca:Service:HttpPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["Alpaca:State:Store"] = "local",
             ["Alpaca:State:Path"] = state.Path,

@@ -19,6 +19,8 @@ public sealed class DedupServiceTests(RedisServer redis) : IClassFixture<RedisSe
         var app = DedupModule.Instance.Build(new Dictionary<string, string?>
         {
             ["Alpaca:Service:GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // A service on its own, called directly: these tests are not about authentication (tests/Alpaca.Platform.Tests/Auth are).
+            ["Alpaca:Auth:Enabled"] = "false",
             ["Alpaca:Service:HttpPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Alpaca:Redis"] = redis.Address,
             ["Alpaca:State:Store"] = "redis",

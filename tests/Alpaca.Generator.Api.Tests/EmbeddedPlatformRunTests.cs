@@ -4,7 +4,6 @@ using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.Platform;
 using Alpaca.TestSupport;
 using Alpaca.TestSupport.Teacher;
-using Grpc.Net.Client;
 
 namespace Alpaca.Generator.Api.Tests;
 
@@ -31,7 +30,7 @@ public sealed class EmbeddedPlatformRunTests : IAsyncLifetime
         const int target = 40;
         var plan = new ReplyPlan(seed: 53, target: target, batch: 5);
         await using var teacher = new TeacherServer(plan);
-        using var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc);
+        using var channel = _platform!.GatewayChannel();
         var client = new GeneratorService.GeneratorServiceClient(channel);
 
         // No output_dir: the data set goes to the generator's data folder beside its state.

@@ -7,10 +7,10 @@ using Alpaca.Llm.Models;
 using Alpaca.Llm.Tensors;
 using Alpaca.Messaging;
 using Alpaca.Platform;
+using Alpaca.ServiceDefaults.Auth;
 using Alpaca.TestSupport;
 using Alpaca.TestSupport.Teacher;
 using Google.Protobuf;
-using Grpc.Net.Client;
 using StackExchange.Redis;
 
 namespace Alpaca.Generator.Api.Tests;
@@ -35,7 +35,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         const int target = 50;
         var plan = new ReplyPlan(seed: 23, target: target, batch: 5);
         await using var teacher = new TeacherServer(plan);
-        using var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc);
+        using var channel = _platform!.GatewayChannel();
         var client = new GeneratorService.GeneratorServiceClient(channel);
 
         await client.StartRunAsync(new StartRunRequest { RunId = "via-gateway", Spec = GrpcRunKit.Spec(teacher.BaseUrl, target, _dir.File("out"), extras: true) });
@@ -68,7 +68,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         const int target = 120;
         var plan = new ReplyPlan(seed: 29, target: target, batch: 5, extraRounds: 40);
         await using var teacher = new TeacherServer(plan, delay: TimeSpan.FromMilliseconds(100));
-        using (var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc))
+        using (var channel = _platform!.GatewayChannel())
         {
             var client = new GeneratorService.GeneratorServiceClient(channel);
             await client.StartRunAsync(new StartRunRequest { RunId = "restarted", Spec = GrpcRunKit.Spec(teacher.BaseUrl, target, _dir.File("out2")) });
@@ -77,7 +77,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
 
         await _platform.DisposeAsync();
         _platform = await StartPlatformAsync();
-        using var again = GrpcChannel.ForAddress(_platform.GatewayGrpc);
+        using var again = _platform.GatewayChannel();
         var run = (await GrpcRunKit.WatchToEndAsync(new GeneratorService.GeneratorServiceClient(again), "restarted", TimeSpan.FromSeconds(90)))[^1];
 
         Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}");
@@ -95,7 +95,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         // must go on, count what it parsed (nothing usable) and use the tokens our server reports.
         var gguf = _dir.File("tiny-teacher.gguf");
         TinyModelFactory.WriteGguf(gguf, new TinyModelSpec { Config = TinyModelFactory.Tiny(context: 8192), RandomNorms = true, Seed = 5, InitStd = 0.08f, Name = "tiny-teacher" }, GgmlType.Q8_0);
-        using var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc);
+        using var channel = _platform!.GatewayChannel();
         var inference = new InferenceService.InferenceServiceClient(channel);
         await inference.LoadModelAsync(new LoadModelRequest { Name = "tiny-teacher", Path = gguf, MakeDefault = true });
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -108,6 +108,10 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         // Through the gateway's OpenAI route; our server takes one prompt per request and no logit_bias.
         var spec = GrpcRunKit.Spec(new Uri(_platform.GatewayHttp, "/v1").ToString(), 5, _dir.File("inference-out"));
         spec.Teacher.Model = "tiny-teacher";
+        // The gateway's /v1 takes an API key like any OpenAI-compatible server: an inference key, from a file.
+        var teacherKey = (await _platform.Keys!.CreateAsync("teacher", [ApiScope.Inference])).Key;
+        spec.Teacher.ApiKeyFile = _dir.File("teacher.key");
+        await File.WriteAllTextAsync(spec.Teacher.ApiKeyFile, teacherKey);
         spec.Teacher.UnbatchedPrompts = true;
         spec.Sampling.NoLogitBias = true;
         spec.Sampling.MaxTokens = 32;

@@ -74,6 +74,8 @@ public sealed class PubSubRestartTests(RedisServer redis) : IClassFixture<RedisS
         {
             ["Alpaca:Service:BindAddress"] = "127.0.0.1",
             ["Alpaca:Service:GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
+            // A service on its own, called directly: these tests are not about authentication (tests/Alpaca.Platform.Tests/Auth are).
+            ["Alpaca:Auth:Enabled"] = "false",
             ["Alpaca:Service:HttpPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["Alpaca:Redis"] = redis.Address,
             ["Alpaca:State:Store"] = "redis",

@@ -53,6 +53,8 @@ public sealed class InferenceServer : IAsyncDisposable
             var settings = new Dictionary<string, string?>
             {
                 ["Alpaca:Service:GrpcPort"] = grpc.ToString(CultureInfo.InvariantCulture),
+                // A service on its own, called directly: these tests are not about authentication (tests/Alpaca.Platform.Tests/Auth are).
+                ["Alpaca:Auth:Enabled"] = "false",
                 ["Alpaca:Service:HttpPort"] = http.ToString(CultureInfo.InvariantCulture),
                 ["Alpaca:Service:ShutdownTimeout"] = "00:00:05",
                 ["Alpaca:State:Store"] = "local",

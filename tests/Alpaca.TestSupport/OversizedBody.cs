@@ -11,12 +11,17 @@ namespace Alpaca.TestSupport;
 /// </summary>
 public static class OversizedBody
 {
-    public static async Task<(int Status, string Body)> PostAsync(Uri baseAddress, string path, int limit, bool chunked)
+    public static async Task<(int Status, string Body)> PostAsync(Uri baseAddress, string path, int limit, bool chunked, string? apiKey = null)
     {
         using var handler = new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(60) };
         using var http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(120) };
         var json = Encoding.UTF8.GetBytes(new string(' ', limit + (chunked ? 1024 : 1)) + "{}");
         using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (apiKey is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
         if (chunked)
         {
             request.Content = new StreamContent(new MemoryStream(json));

@@ -13,6 +13,8 @@ public static class CommandCatalog
             root.Subcommands.Add(command);
         }
 
+        root.Options.Add(CliAuth.ApiKeyOption);
+
         return root;
     }
 
@@ -30,6 +32,7 @@ public static class CommandCatalog
         Engine.GenerateCommand.Build(),
         Models.ModelsCommand.Build(),
         LoadTest.LoadTestCommand.Build(),
+        Keys.KeysCommand.Build(),
         // <commands>
     ];
 }

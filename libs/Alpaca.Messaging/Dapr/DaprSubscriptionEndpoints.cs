@@ -1,8 +1,11 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Dapr;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Alpaca.Messaging.Dapr;
@@ -29,11 +32,34 @@ public static class DaprSubscriptionEndpoints
                     Name = topic,
                     DeadLetterTopic = topic + options.Dapr.DeadLetterSuffix,
                 })
-                .WithDisplayName("dapr " + topic);
+                .WithDisplayName("dapr " + topic)
+                .AllowAnonymous()
+                .AddEndpointFilter(RequireAppToken);
         }
 
-        endpoints.MapSubscribeHandler();
+        endpoints.MapSubscribeHandler().AllowAnonymous();
         return endpoints;
+    }
+
+    /// <summary>
+    /// The Dapr app channel carries no API key; with Dapr's app API token configured (<c>APP_API_TOKEN</c>, as Dapr
+    /// sets it for the app), an event must carry it in <c>dapr-api-token</c>, so a pod that reaches the service
+    /// cannot forge one. docs/security.md.
+    /// </summary>
+    private static async ValueTask<object?> RequireAppToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var configuration = context.HttpContext.RequestServices.GetRequiredService<IConfiguration>();
+        var expected = configuration["Alpaca:Auth:AppApiToken"] ?? configuration["APP_API_TOKEN"];
+        if (!string.IsNullOrEmpty(expected))
+        {
+            var given = context.HttpContext.Request.Headers["dapr-api-token"].FirstOrDefault() ?? "";
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)))
+            {
+                return Results.Unauthorized();
+            }
+        }
+
+        return await next(context).ConfigureAwait(false);
     }
 
     private static async Task<IResult> ReceiveAsync(HttpContext context, EventDispatcher dispatcher, CancellationToken ct)

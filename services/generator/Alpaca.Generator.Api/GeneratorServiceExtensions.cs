@@ -9,6 +9,7 @@ using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Dedup;
 using Alpaca.Generator.Runs;
 using Alpaca.Messaging;
+using Alpaca.ServiceDefaults.Auth;
 using Alpaca.State;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,6 +18,16 @@ namespace Alpaca.Generator.Api;
 
 public static class GeneratorServiceExtensions
 {
+    /// <summary>Each gRPC method's scope (docs/security.md): generation runs are <c>data</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, ApiScope> GrpcScopes = new Dictionary<string, ApiScope>
+    {
+        ["StartRun"] = ApiScope.Data,
+        ["GetRun"] = ApiScope.Data,
+        ["ListRuns"] = ApiScope.Data,
+        ["CancelRun"] = ApiScope.Data,
+        ["WatchRun"] = ApiScope.Data,
+    };
+
     public static WebApplicationBuilder AddGeneratorServices(this WebApplicationBuilder builder)
     {
         var options = new GeneratorOptions();
@@ -40,7 +51,11 @@ public static class GeneratorServiceExtensions
         if (options.UsesPubSub)
         {
             services.AddSingleton<CandidatesProducedPublisher>();
-            services.AddSingleton(_ => new DedupService.DedupServiceClient(GrpcChannel.ForAddress(options.DedupAddress)));
+            // A peer call: the shared service credential, since the dedup service accepts calls only from the gateway and peers.
+            services.AddSingleton(sp => new DedupService.DedupServiceClient(GrpcChannel.ForAddress(options.DedupAddress, new GrpcChannelOptions
+            {
+                HttpHandler = new ServiceTokenHandler(sp.GetRequiredService<AuthOptions>().ServiceToken),
+            })));
             services.AddSingleton<IInstructionDeduplicator, PubSubDeduplicator>();
         }
         else if (string.Equals(options.DedupMode, "inprocess", StringComparison.OrdinalIgnoreCase))
@@ -61,7 +76,7 @@ public static class GeneratorServiceExtensions
 
     public static WebApplication MapGeneratorServices(this WebApplication app)
     {
-        app.MapGrpcService<GeneratorGrpcService>();
+        app.MapGrpcService<GeneratorGrpcService>().RequireScopes(GeneratorService.Descriptor, GrpcScopes);
         app.MapEventSubscriptions();
         return app;
     }

@@ -8,12 +8,29 @@ using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Api.OpenAi;
 using Alpaca.Messaging;
 using Alpaca.ServiceDefaults;
+using Alpaca.ServiceDefaults.Auth;
 using Alpaca.State;
 
 namespace Alpaca.Inference.Api;
 
 public static class InferenceServiceExtensions
 {
+    /// <summary>Each gRPC method's scope (docs/security.md): serving is <c>inference</c>, changing what is served is <c>admin</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, ApiScope> GrpcScopes = new Dictionary<string, ApiScope>
+    {
+        ["Generate"] = ApiScope.Inference,
+        ["Complete"] = ApiScope.Inference,
+        ["Tokenize"] = ApiScope.Inference,
+        ["Detokenize"] = ApiScope.Inference,
+        ["ListModels"] = ApiScope.Inference,
+        ["GetModelInfo"] = ApiScope.Inference,
+        ["ServerLive"] = ApiScope.Inference,
+        ["ServerReady"] = ApiScope.Inference,
+        ["ModelReady"] = ApiScope.Inference,
+        ["LoadModel"] = ApiScope.Admin,
+        ["UnloadModel"] = ApiScope.Admin,
+    };
+
     public static WebApplicationBuilder AddInferenceServices(this WebApplicationBuilder builder)
     {
         var options = new InferenceOptions();
@@ -41,7 +58,7 @@ public static class InferenceServiceExtensions
 
     public static WebApplication MapInferenceServices(this WebApplication app)
     {
-        app.MapGrpcService<InferenceGrpcService>();
+        app.MapGrpcService<InferenceGrpcService>().RequireScopes(InferenceService.Descriptor, GrpcScopes);
         app.MapOpenAiEndpoints();
         app.MapEventSubscriptions();
         return app;

@@ -1,5 +1,6 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Messaging;
+using Alpaca.ServiceDefaults.Auth;
 using Alpaca.State;
 using Alpaca.Trainer.Api.Configuration;
 using Alpaca.Trainer.Api.Datasets;
@@ -12,6 +13,16 @@ namespace Alpaca.Trainer.Api;
 
 public static class TrainerServiceExtensions
 {
+    /// <summary>Each gRPC method's scope (docs/security.md): training jobs are <c>training</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, ApiScope> GrpcScopes = new Dictionary<string, ApiScope>
+    {
+        ["SubmitJob"] = ApiScope.Training,
+        ["GetJob"] = ApiScope.Training,
+        ["ListJobs"] = ApiScope.Training,
+        ["CancelJob"] = ApiScope.Training,
+        ["WatchJob"] = ApiScope.Training,
+    };
+
     public static WebApplicationBuilder AddTrainerServices(this WebApplicationBuilder builder)
     {
         builder.AddStateStore();
@@ -36,7 +47,7 @@ public static class TrainerServiceExtensions
 
     public static WebApplication MapTrainerServices(this WebApplication app)
     {
-        app.MapGrpcService<TrainerGrpcService>();
+        app.MapGrpcService<TrainerGrpcService>().RequireScopes(TrainerService.Descriptor, GrpcScopes);
         app.MapEventSubscriptions();
         return app;
     }

@@ -16,9 +16,16 @@ public sealed class AlpacaUpProcessTests : IDisposable
         {
             var stderr = up.StandardError.ReadToEndAsync();
             string? gateway = null;
+            string? key = null;
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             while (gateway is null && await up.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
+                // The first start of a state prints its admin key once, before the addresses.
+                if (line.StartsWith("api-key: ", StringComparison.Ordinal))
+                {
+                    key = line["api-key: ".Length..].Trim();
+                }
+
                 if (line.StartsWith("gateway: ", StringComparison.Ordinal))
                 {
                     gateway = line["gateway: ".Length..].Trim();
@@ -31,6 +38,7 @@ public sealed class AlpacaUpProcessTests : IDisposable
                 Assert.Fail($"alpaca up printed no gateway address (exited: {up.HasExited}); stderr:\n" + (up.HasExited ? await stderr : "(still running)"));
             }
 
+            Assert.StartsWith("alp_", key);
             using var status = Process.Start(AlpacaCli.StartInfo("status", "--gateway", gateway!))!;
             var output = await status.StandardOutput.ReadToEndAsync();
             await status.WaitForExitAsync();
@@ -41,13 +49,18 @@ public sealed class AlpacaUpProcessTests : IDisposable
             }
 
             // The model commands and the load test drive the same platform through the gateway.
-            var (listCode, list) = await RunAsync("models", "list", "--gateway", gateway!);
+            var (listCode, list) = await RunAsync("models", "list", "--gateway", gateway!, "--api-key", key!);
             Assert.True(listCode == 0, list);
             Assert.Matches("│ tiny +│ Ready", list);
 
-            var (loadCode, load) = await RunAsync("loadtest", "--gateway", gateway!, "--concurrency", "1,2", "--max-tokens", "8", "--duration", "0");
+            var (loadCode, load) = await RunAsync("loadtest", "--gateway", gateway!, "--api-key", key!, "--concurrency", "1,2", "--max-tokens", "8", "--duration", "0");
             Assert.True(loadCode == 0, load);
             Assert.Matches(@"\| 2 \| 2 \| 0 \| 16 \|", load);
+
+            // Without the key the same command is refused.
+            var (refusedCode, refused) = await RunAsync("models", "list", "--gateway", gateway!);
+            Assert.True(refusedCode != 0, refused);
+            Assert.Contains("Unauthenticated", refused, StringComparison.Ordinal);
         }
         finally
         {

@@ -4,7 +4,6 @@ using Alpaca.Gateway;
 using Alpaca.Inference.Api;
 using Alpaca.TestSupport;
 using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace Alpaca.Platform.Tests.Platform;
 
@@ -44,7 +43,7 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
     [Fact]
     public async Task A_bad_request_through_the_gateway_gets_the_services_status_and_message()
     {
-        using var channel = GrpcChannel.ForAddress(Platform.GatewayGrpc);
+        using var channel = Platform.GatewayChannel();
         var trainer = new TrainerService.TrainerServiceClient(channel);
         var ex = await Assert.ThrowsAsync<RpcException>(() => trainer.SubmitJobAsync(new SubmitJobRequest()).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
@@ -59,7 +58,11 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
         {
             Assert.Equal("Healthy", await http.GetStringAsync(new Uri(httpUri, "/healthz")));
             Assert.Equal("Healthy", await http.GetStringAsync(new Uri(httpUri, "/readyz")));
-            var metrics = await http.GetStringAsync(new Uri(httpUri, "/metrics"));
+            // Metrics are an operator's (the HTTP port also serves /v1 and Dapr): a scraper sends the service credential.
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync(new Uri(httpUri, "/metrics"))).StatusCode);
+            using var scrape = new HttpRequestMessage(HttpMethod.Get, new Uri(httpUri, "/metrics"));
+            scrape.Headers.Add(Alpaca.ServiceDefaults.Auth.AuthOptions.ServiceTokenHeader, Platform.ServiceToken);
+            var metrics = await (await http.SendAsync(scrape)).EnsureSuccessStatusCode().Content.ReadAsStringAsync();
             Assert.Contains("# TYPE", metrics, StringComparison.Ordinal);
             Assert.Contains(name, metrics, StringComparison.Ordinal);
         }
@@ -68,7 +71,7 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
     [Fact]
     public async Task The_gateway_serves_inference_over_grpc_and_the_openai_api_under_v1()
     {
-        using var channel = GrpcChannel.ForAddress(Platform.GatewayGrpc);
+        using var channel = Platform.GatewayChannel();
         var inference = new InferenceService.InferenceServiceClient(channel);
         using var call = inference.Generate(new GenerateRequest
         {
@@ -84,7 +87,7 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
 
         Assert.Equal(8, messages[^1].Result.Usage.CompletionTokens);
 
-        using var http = new HttpClient { BaseAddress = Platform.GatewayHttp };
+        using var http = Platform.GatewayHttpClient();
         var models = await http.GetStringAsync("/v1/models");
         Assert.Contains("\"id\":\"tiny\"", models, StringComparison.Ordinal);
         using var reply = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":4,"stream":true}""", System.Text.Encoding.UTF8, "application/json"));
@@ -96,7 +99,7 @@ public sealed class EmbeddedPlatformTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_service_paths_get_a_clear_grpc_error_at_the_gateway()
     {
-        using var channel = GrpcChannel.ForAddress(Platform.GatewayGrpc);
+        using var channel = Platform.GatewayChannel();
         var health = new Grpc.Health.V1.Health.HealthClient(channel);
         var headers = new Metadata { { GatewayRoutes.ServiceHeader, "no-such-service" } };
         // Without a matching backend header the gateway answers for itself.

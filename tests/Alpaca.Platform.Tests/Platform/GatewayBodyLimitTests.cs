@@ -5,7 +5,6 @@ using Alpaca.Contracts.V1;
 using Alpaca.Inference.Api;
 using Alpaca.TestSupport;
 using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace Alpaca.Platform.Tests.Platform;
 
@@ -38,11 +37,11 @@ public sealed class GatewayBodyLimitTests : IAsyncLifetime
     [Fact]
     public async Task A_body_over_the_limit_is_413_from_the_gateway_and_one_under_it_is_forwarded()
     {
-        using var http = new HttpClient { BaseAddress = _platform!.GatewayHttp, Timeout = TimeSpan.FromSeconds(60) };
+        using var http = _platform!.GatewayHttpClient();
 
         foreach (var chunked in new[] { false, true })
         {
-            var (status, body) = await OversizedBody.PostAsync(_platform.GatewayHttp, "/v1/chat/completions", Limit, chunked);
+            var (status, body) = await OversizedBody.PostAsync(_platform.GatewayHttp, "/v1/chat/completions", Limit, chunked, _platform.AdminKey);
             Assert.Equal(413, status);
             using var error = JsonDocument.Parse(body);
             var e = error.RootElement.GetProperty("error");
@@ -60,7 +59,7 @@ public sealed class GatewayBodyLimitTests : IAsyncLifetime
     [Fact]
     public async Task A_grpc_call_larger_than_the_http_body_limit_still_reaches_its_backend()
     {
-        using var channel = GrpcChannel.ForAddress(_platform!.GatewayGrpc);
+        using var channel = _platform!.GatewayChannel();
         var inference = new InferenceService.InferenceServiceClient(channel);
         var e = await Assert.ThrowsAsync<RpcException>(() => inference.TokenizeAsync(new TokenizeRequest { Text = new string('t', 4 * Limit) }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode); // the service's answer: no model is loaded

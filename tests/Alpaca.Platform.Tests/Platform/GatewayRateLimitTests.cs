@@ -1,12 +1,12 @@
 using Alpaca.Gateway;
+using Alpaca.ServiceDefaults.Auth;
 using Alpaca.TestSupport;
 using Grpc.Core;
 using Grpc.Health.V1;
-using Grpc.Net.Client;
 
 namespace Alpaca.Platform.Tests.Platform;
 
-/// <summary>The gateway's per-client rate limit answers gRPC callers with RESOURCE_EXHAUSTED and a retry hint.</summary>
+/// <summary>The gateway's per-key rate limit answers gRPC callers with RESOURCE_EXHAUSTED and a retry hint; a made-up header is no identity.</summary>
 public sealed class GatewayRateLimitTests
 {
     [Fact]
@@ -24,7 +24,11 @@ public sealed class GatewayRateLimitTests
                 ["Alpaca:Gateway:RateLimit:Window"] = "00:01:00",
             },
         });
-        using var channel = GrpcChannel.ForAddress(platform.GatewayGrpc);
+        // Limits are per authenticated key: two keys, two budgets.
+        var teamA = (await platform.Keys!.CreateAsync("team-a", [ApiScope.Data])).Key;
+        var teamB = (await platform.Keys.CreateAsync("team-b", [ApiScope.Data])).Key;
+        using var channel = platform.GatewayChannel(teamA);
+        using var channelB = platform.GatewayChannel(teamB);
         var client = new Alpaca.Contracts.V1.DedupService.DedupServiceClient(channel);
         var codes = new List<StatusCode>();
         RpcException? last = null;
@@ -32,7 +36,7 @@ public sealed class GatewayRateLimitTests
         {
             try
             {
-                await client.GetNamespaceAsync(new Alpaca.Contracts.V1.GetNamespaceRequest { Namespace = "x" }, new Metadata { { "x-api-key", "team-a" } });
+                await client.GetNamespaceAsync(new Alpaca.Contracts.V1.GetNamespaceRequest { Namespace = "x" }, new Metadata { { "x-api-key", "forged-" + i } });
                 codes.Add(StatusCode.OK);
             }
             catch (RpcException ex)
@@ -47,7 +51,7 @@ public sealed class GatewayRateLimitTests
         Assert.NotNull(last!.Trailers.GetValue("retry-after-ms"));
 
         // Another client has its own budget; the shared health path is not rate limited.
-        var other = await Record.ExceptionAsync(() => client.GetNamespaceAsync(new Alpaca.Contracts.V1.GetNamespaceRequest { Namespace = "x" }, new Metadata { { "x-api-key", "team-b" } }).ResponseAsync);
+        var other = await Record.ExceptionAsync(() => new Alpaca.Contracts.V1.DedupService.DedupServiceClient(channelB).GetNamespaceAsync(new Alpaca.Contracts.V1.GetNamespaceRequest { Namespace = "x" }).ResponseAsync);
         Assert.NotEqual(StatusCode.ResourceExhausted, (other as RpcException)?.StatusCode);
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), new Metadata { { GatewayRoutes.ServiceHeader, "dedup" } });
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);

@@ -27,7 +27,7 @@ public sealed class GenerateDataProcessTests : IAsyncLifetime
         await using var teacher = new TeacherServer(plan);
         var (code, output, error) = await AlpacaCli.RunAsync(
             TimeSpan.FromSeconds(60),
-            "generate-data", "--gateway", _platform!.GatewayGrpc.ToString(),
+            "generate-data", "--gateway", _platform!.GatewayGrpc.ToString(), "--api-key", _platform.AdminKey!,
             "--seeds", RepoPaths.Data("seed_tasks.jsonl"), "--teacher-url", teacher.BaseUrl, "--teacher-model", "loopback-teacher",
             "--num-instructions", "20", "--run-id", "from-cli", "--seed", "7", "--max-retries", "0", "--out", _dir.File("cli-out"));
 

@@ -1,6 +1,5 @@
 using Alpaca.Contracts.V1;
 using Alpaca.TestSupport;
-using Grpc.Net.Client;
 
 namespace Alpaca.Platform.Tests.Platform;
 
@@ -26,7 +25,7 @@ public sealed class InferenceReadinessTests : IAsyncLifetime
         Assert.Equal("NOT_SERVING", rows.Single(r => r.Service == "inference").Status);
         Assert.All(rows.Where(r => r.Service != "inference"), r => Assert.Equal("SERVING", r.Status));
 
-        using var channel = GrpcChannel.ForAddress(_platform.GatewayGrpc);
+        using var channel = _platform.GatewayChannel();
         var inference = new InferenceService.InferenceServiceClient(channel);
         var loaded = await inference.LoadModelAsync(new LoadModelRequest { Path = TinyGguf.Write(_dir), Name = "tiny" });
         Assert.Equal(ModelState.Ready, loaded.Info.State);

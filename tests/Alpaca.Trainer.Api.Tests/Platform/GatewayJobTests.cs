@@ -6,7 +6,6 @@ using Alpaca.Messaging;
 using Alpaca.Platform;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Api.Tests.Support;
-using Grpc.Net.Client;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 using JobHelpers = Alpaca.Trainer.Api.Tests.Support.Jobs;
@@ -38,7 +37,7 @@ public sealed class GatewayJobTests(RedisServer redis, ITestOutputHelper output)
                 ["Alpaca:Trainer:Device"] = "cpu",
             },
         });
-        using var channel = GrpcChannel.ForAddress(platform.GatewayGrpc);
+        using var channel = platform.GatewayChannel();
         var client = new TrainerService.TrainerServiceClient(channel);
 
         // Two real records, seen 60 times: enough for the tiny model to learn their responses by heart.

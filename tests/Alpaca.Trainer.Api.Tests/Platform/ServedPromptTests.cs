@@ -6,7 +6,6 @@ using Alpaca.Platform;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Data;
 using Alpaca.Trainer.Tokenization;
-using Grpc.Net.Client;
 using Xunit.Abstractions;
 using JobHelpers = Alpaca.Trainer.Api.Tests.Support.Jobs;
 
@@ -60,7 +59,7 @@ public sealed class ServedPromptTests(ITestOutputHelper output) : IDisposable
                 ["Alpaca:Trainer:Device"] = "cpu",
             },
         });
-        using var channel = GrpcChannel.ForAddress(platform.GatewayGrpc);
+        using var channel = platform.GatewayChannel();
         var trainer = new TrainerService.TrainerServiceClient(channel);
         var inference = new InferenceService.InferenceServiceClient(channel);
 

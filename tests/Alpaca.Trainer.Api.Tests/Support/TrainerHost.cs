@@ -45,6 +45,8 @@ internal sealed class TrainerHost : IAsyncDisposable
         {
             ["Alpaca:Service:BindAddress"] = "127.0.0.1",
             ["Alpaca:Service:GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
+            // A service on its own, called directly: these tests are not about authentication (tests/Alpaca.Platform.Tests/Auth are).
+            ["Alpaca:Auth:Enabled"] = "false",
             ["Alpaca:Service:HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
             ["Alpaca:Service:ShutdownTimeout"] = "00:00:10",
             ["Alpaca:State:Store"] = "local",

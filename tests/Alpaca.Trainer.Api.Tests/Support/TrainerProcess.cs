@@ -58,6 +58,7 @@ internal sealed class TrainerProcess : IAsyncDisposable
         info.Environment["Alpaca__Service__BindAddress"] = "127.0.0.1";
         info.Environment["Alpaca__Service__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Alpaca__Service__HttpPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        info.Environment["Alpaca__Auth__Enabled"] = "false"; // called directly; not about authentication
         if (redis is null)
         {
             info.Environment["Alpaca__State__Store"] = "local";

@@ -3,7 +3,6 @@ using Alpaca.Contracts.V1;
 using Alpaca.Generator.Runs;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Spectre.Console;
 using CoreTeacherApi = Alpaca.Generator.Teacher.TeacherApi;
 using RunProgress = Alpaca.Generator.Runs.RunProgress;
@@ -76,7 +75,7 @@ internal static class RemoteGeneration
     /// <summary>Starts (or re-attaches to) the run and watches it; returns the exit code.</summary>
     public static async Task<int> RunAsync(Uri gateway, StartRunRequest request, CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(gateway);
+        using var channel = CliAuth.Channel(gateway);
         var client = new GeneratorService.GeneratorServiceClient(channel);
         Run started;
         try

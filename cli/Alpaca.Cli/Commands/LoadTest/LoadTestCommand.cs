@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Alpaca.Contracts.V1;
-using Grpc.Net.Client;
 
 namespace Alpaca.Cli.Commands.LoadTest;
 
@@ -48,7 +47,7 @@ public static class LoadTestCommand
                 return 2;
             }
 
-            using var channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } });
+            using var channel = CliAuth.Channel(uri, new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
             var client = new InferenceService.InferenceServiceClient(channel);
             var tokens = parse.GetValue(maxTokens);
             GenerateRequest Request() => new()

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Alpaca.Contracts.V1;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Spectre.Console;
 
 namespace Alpaca.Cli.Commands.Models;
@@ -88,7 +87,7 @@ public static class ModelsCommand
             return 2;
         }
 
-        using var channel = GrpcChannel.ForAddress(address);
+        using var channel = CliAuth.Channel(address);
         try
         {
             return await action(new InferenceService.InferenceServiceClient(channel));

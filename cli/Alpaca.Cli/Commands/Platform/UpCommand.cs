@@ -23,9 +23,10 @@ public static class UpCommand
         var redis = new Option<string?>("--redis") { Description = "Use Redis Streams and Redis state at HOST:PORT instead of the in-process bus and local folder." };
         var state = new Option<string>("--state") { Description = "Local state folder.", DefaultValueFactory = _ => Path.Combine(".alpaca", "state") };
         var model = new Option<string?>("--model") { Description = "GGUF model the inference service loads and serves (gRPC and OpenAI /v1 through the gateway)." };
+        var insecure = new Option<bool>("--insecure-no-auth") { Description = "Turn authentication off: anyone who reaches a port acts as admin. Never on a shared machine." };
         var command = new Command("up", "Start every Alpaca service and the gateway in this process (Ctrl+C stops them).")
         {
-            port, httpPort, redis, state, model,
+            port, httpPort, redis, state, model, insecure,
         };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
@@ -42,6 +43,7 @@ public static class UpCommand
                 GatewayHttpPort = parse.GetValue(httpPort),
                 Redis = parse.GetValue(redis),
                 StateDirectory = parse.GetValue(state)!,
+                InsecureNoAuth = parse.GetValue(insecure),
                 ServiceSettings = modelPath is null
                     ? new Dictionary<string, IReadOnlyDictionary<string, string?>>()
                     : new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath) },
@@ -75,6 +77,17 @@ public static class UpCommand
                 }
 
                 PrintSummary(platform, options, modelPath);
+                if (options.InsecureNoAuth)
+                {
+                    Console.Error.WriteLine("alpaca up: WARNING: --insecure-no-auth: authentication is OFF; every caller that reaches a port acts as admin.");
+                }
+                else if (platform.InitialAdminKey is { } key)
+                {
+                    // The first start of this state: the only time the admin key is shown (only its hash is kept).
+                    Console.WriteLine($"api-key: {key}");
+                    Console.Error.WriteLine($"alpaca up: created the admin key above; it is not shown again. Clients send it as Authorization: Bearer (the CLI: ${CliAuth.EnvironmentVariable} or --api-key). More keys: alpaca keys create --state {options.StateDirectory} --name N --scopes inference");
+                }
+
                 // Tests and scripts read these two lines.
                 Console.WriteLine($"gateway: {platform.GatewayGrpc}");
                 Console.WriteLine($"gateway-http: {platform.GatewayHttp}");

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Alpaca.Contracts.V1;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Spectre.Console;
 
 namespace Alpaca.Cli.Commands.Train;
@@ -15,7 +14,7 @@ internal static class RemoteTrainView
 {
     public static async Task<int> RunAsync(Uri gateway, JobSpec spec, string? jobId, bool detach, CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(gateway);
+        using var channel = CliAuth.Channel(gateway);
         var client = new TrainerService.TrainerServiceClient(channel);
         Job job;
         try

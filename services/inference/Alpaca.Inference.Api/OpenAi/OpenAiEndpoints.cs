@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Serving;
+using Alpaca.ServiceDefaults.Auth;
 
 namespace Alpaca.Inference.Api.OpenAi;
 
@@ -24,9 +25,11 @@ public static class OpenAiEndpoints
             }
 
             return Results.Json(new JsonObject { ["object"] = "list", ["data"] = data });
-        });
-        app.MapPost("/v1/completions", (HttpContext http, GenerationRunner runner) => HandleAsync(http, runner, chat: false));
-        app.MapPost("/v1/chat/completions", (HttpContext http, GenerationRunner runner) => HandleAsync(http, runner, chat: true));
+        }).RequireAuthorization(ApiScope.Inference.PolicyName());
+        app.MapPost("/v1/completions", (HttpContext http, GenerationRunner runner) => HandleAsync(http, runner, chat: false))
+            .RequireAuthorization(ApiScope.Inference.PolicyName());
+        app.MapPost("/v1/chat/completions", (HttpContext http, GenerationRunner runner) => HandleAsync(http, runner, chat: true))
+            .RequireAuthorization(ApiScope.Inference.PolicyName());
         return app;
     }
 
