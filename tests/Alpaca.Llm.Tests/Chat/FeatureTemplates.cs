@@ -58,7 +58,7 @@ internal static class FeatureTemplates
             ("ternary-select", "{{ 'yes' if flag else 'no' }}|{{ 'shown' if n > 5 }}|{{ 'hidden' if n > 50 }}|"),
             ("slicing", "{{ items[::-1] }}{{ items[1:] }}{{ items[:-1] }}{{ 'hello'[1:3] }}{{ 'hello'[::-1] }}{{ messages[-1].role }}{{ items[0:3:2] }}{{ 'héllo🐱'[::-1] }}"),
             ("member-access", "{{ messages[0]['role'] }}{{ messages[1].name }}{{ messages[5].role }}{{ obj.get('b') }}{{ obj.get('zz', 'd') }}{{ obj.get('zz') }}{{ missing.deep.er }}{{ name.length }}"),
-            ("literals", "{{ [1, 'a', [true, none]] }}{{ {'k': 1, 'j': [2]} }}{{ (1, 2) }}{{ 1.0 }}{{ 0.1 + 0.2 }}{{ none }}{{ True }}{{ 'a' 'b' }}{{ \"q\\n\\t\\u00e9\" }}"),
+            ("literals", "{{ [1, 'a', [true, none]] }}{{ {'k': 1, 'j': [2]} }}{{ (1, 2)[1] }}{{ 1.0 }}{{ 0.1 + 0.2 }}{{ none }}{{ True }}{{ 'a' 'b' }}{{ \"q\\n\\t\\u00e9\" }}"),
             ("macro", "{% macro greet(who, punct='!') %}Hi {{ who }}{{ punct }}{% endmacro %}{{ greet('A') }} {{ greet('B', '?') }} {{ greet(who='C', punct='.') }}"),
             ("macro-caller", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}inside {{ n }}{% endcall %}"),
             ("filter-block", "{% filter upper %}shout {{ name | trim }}{% endfilter %}"),
@@ -70,6 +70,7 @@ internal static class FeatureTemplates
             ("call-undefined", "{{ nope() }}"),
             ("string-compare-lt", "{{ 'a' < 'b' }}"),
             ("render-mapping-and-none", "{{ obj }}|{{ nothing }}|{{ missing }}|{{ flag }}|{{ whole }}|{{ f }}"),
+            ("print-tuple", "{{ (1, 2) }}"),
             ("indent", "{{ 'a\nb\n\nc' | indent }}|{{ 'a\nb' | indent(2, true) }}"),
         ];
 

@@ -28,6 +28,8 @@ internal static class Json
                 return b.Value ? "true" : "false";
             case StringValue s:
                 return Quote(s.Value, options.EnsureAscii);
+            case TupleValue:
+                throw new JinjaException("Cannot convert to JSON: TupleValue"); // the oracle's rule (printing a tuple fails too)
             case ArrayValue or ObjectValue or NamespaceValue:
                 {
                     var indent = options.Indent is > 0 ? new string(' ', options.Indent.Value) : "";

@@ -204,12 +204,15 @@ internal static class Values
                     return BoolValue.Of(b);
                 }
 
-                if (v.TryGetValue<long>(out var l))
+                // A number however the node holds it (parsed JSON, or a CLR int/double): its JSON text decides,
+                // as JavaScript's Number.isInteger does (3.0 is an integer there).
+                var text = v.ToJsonString();
+                if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
                 {
                     return new IntValue(l);
                 }
 
-                var d2 = v.GetValue<double>();
+                var d2 = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
                 return d2 % 1 == 0 && Math.Abs(d2) < 9e15 ? new IntValue((long)d2) : new FloatValue(d2);
             default:
                 throw new ArgumentException($"Unsupported JSON node {node.GetType().Name}");
