@@ -3,6 +3,12 @@ namespace Alpaca.Llm.Chat.Jinja;
 /// <summary>Binary operators with the oracle's type rules (numbers, <c>~</c> and <c>+</c> on strings, <c>in</c>, undefined).</summary>
 internal static class Operators
 {
+    // A string built by ~ or + may not outgrow this (repeated doubling would otherwise exhaust memory).
+    private const int MaxStringChars = 16 << 20;
+
+    private static StringValue Concat(string a, string b) =>
+        a.Length + (long)b.Length > MaxStringChars ? throw Interpreter.Fail($"A string built by the template exceeds {MaxStringChars} characters") : new StringValue(a + b);
+
     public static Value Binary(string op, Value left, Value right)
     {
         switch (op)
@@ -53,7 +59,7 @@ internal static class Operators
 
             if (op == "~" && left is not NullValue && right is not NullValue)
             {
-                return new StringValue((left is UndefinedValue ? "" : Str(left)) + (right is UndefinedValue ? "" : Str(right)));
+                return Concat(left is UndefinedValue ? "" : Str(left), right is UndefinedValue ? "" : Str(right));
             }
 
             throw Interpreter.Fail($"Cannot perform operation {op} on undefined values");
@@ -64,7 +70,7 @@ internal static class Operators
         }
         else if (op == "~")
         {
-            return new StringValue(Str(left) + Str(right));
+            return Concat(Str(left), Str(right));
         }
         else if (op == "**" && left is IntValue or FloatValue or BoolValue && right is IntValue or FloatValue or BoolValue)
         {
@@ -101,7 +107,7 @@ internal static class Operators
 
         if ((left is StringValue || right is StringValue) && op == "+")
         {
-            return new StringValue(Str(left) + Str(right));
+            return Concat(Str(left), Str(right));
         }
 
         if (left is StringValue ls && right is StringValue rs && op is "in" or "not in")
