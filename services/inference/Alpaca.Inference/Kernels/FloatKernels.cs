@@ -81,8 +81,8 @@ internal readonly unsafe struct Bf16Element : IWeightElement
 /// <summary>
 /// F32 / F16 / BF16 weights (in place, row-major) × float activations. Token generation: one weight row
 /// at a time against each token (four accumulators), reading the matrix as one sequential stream. Prompt
-/// processing (AVX-512, ≥ 4 tokens): four rows are widened to float once into a per-thread panel, then
-/// 4 rows × 4 tokens register tiles (16 accumulators) run over a 64-token block whose activations stay in L2.
+/// processing: <see cref="FloatGemm"/> (AVX-512) or <see cref="FloatGemm256"/> (AVX2 + FMA), register
+/// tiles over a widened per-thread panel; a 4 × 4 AVX-512 tile for shapes those don't take.
 /// </summary>
 internal static unsafe class FloatKernels
 {
@@ -90,7 +90,8 @@ internal static unsafe class FloatKernels
     private const int TokenBlock = 64;
 
     /// <summary>Floats of per-thread scratch <see cref="Run"/> needs for a matrix with this many columns.</summary>
-    public static int ScratchFloats(int columns) => Math.Max(PanelRows * columns, FloatGemm.ScratchFloats(columns));
+    public static int ScratchFloats(int columns) =>
+        Math.Max(PanelRows * columns, Math.Max(FloatGemm.ScratchFloats(columns), FloatGemm256.ScratchFloats(columns)));
 
     public static void Run(bool avx512, WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* scratch)
     {
@@ -120,6 +121,12 @@ internal static unsafe class FloatKernels
             return;
         }
 
+        if (!avx512 && scratch != null && FloatGemm256.Applies(k, input.Tokens))
+        {
+            FloatGemm256.Run<TE>(w, input, rowStart, rowEnd, y, yStride, scratch);
+            return;
+        }
+
         if (avx512 && input.Tokens >= 4 && scratch != null)
         {
             Gemm<TE>(w, input, rowStart, rowEnd, y, yStride, scratch);
@@ -129,7 +136,7 @@ internal static unsafe class FloatKernels
         // fp16 decode: widening is most of the work per byte, so the activations are pre-multiplied by
         // 2¹¹² (once per call, into scratch) and each weight needs only three integer ops (F16ScaledElement).
         // Measured on a 256 MB fp16 matrix, one thread: 28 → 34 GB/s with the prefetch below.
-        if (typeof(TE) == typeof(F16Element) && avx512 && scratch != null && input.Tokens <= PanelRows
+        if (typeof(TE) == typeof(F16Element) && scratch != null && input.Tokens <= PanelRows
             && HalfVectors.ScaleForHalfDot(input, k, scratch))
         {
             var scaled = new MatMulInput(scratch, k, input.Tokens);
@@ -138,7 +145,9 @@ internal static unsafe class FloatKernels
                 var row = w.Data + r * w.RowBytes;
                 for (var t = 0; t < input.Tokens; t++)
                 {
-                    y[(long)t * yStride + r] = Dot1x1_512<F16ScaledElement>(row, scaled.Row(t), k);
+                    y[(long)t * yStride + r] = avx512
+                        ? Dot1x1_512<F16ScaledElement>(row, scaled.Row(t), k)
+                        : Dot1x1_256<F16ScaledElement>(row, scaled.Row(t), k);
                 }
             }
 
