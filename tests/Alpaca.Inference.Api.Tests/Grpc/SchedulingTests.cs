@@ -15,6 +15,10 @@ public sealed class SchedulingTests
         Stopping = new StoppingCriteria { MaxTokens = maxTokens, IgnoreEos = true },
     };
 
+    private static string Describe(Task task) => task is Task<CompleteResponse> { IsCompletedSuccessfully: true } done
+        ? $"{done.Result.Result.FinishReason} {done.Result.Result.Usage.CompletionTokens}"
+        : task.Status.ToString();
+
     private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
     {
         var watch = Stopwatch.StartNew();
@@ -113,9 +117,10 @@ public sealed class SchedulingTests
         await using var server = await InferenceServer.StartAsync(TestModels.Long(), maxSequences: 2, maxQueue: 64);
         var scheduler = server.Registry.Resolve("tiny").Scheduler;
         var flood = Enumerable.Range(0, 12).Select(i => server.Client.CompleteAsync(new CompleteRequest { Request = LongStream($"flood {i}", 60) }).ResponseAsync).ToList();
-        await WaitUntil(() => scheduler.InFlight + flood.Count(t => t.IsCompleted) == 12, TimeSpan.FromSeconds(10), "the flood to be submitted");
+        // Accepted only grows: InFlight + completed could count a request twice while it finishes.
+        await WaitUntil(() => scheduler.Accepted == 12, TimeSpan.FromSeconds(10), "the flood to be submitted");
         var single = server.Client.CompleteAsync(new CompleteRequest { Request = LongStream("single", 60) }).ResponseAsync;
-        await WaitUntil(() => scheduler.InFlight + flood.Count(t => t.IsCompleted) + (single.IsCompleted ? 1 : 0) == 13, TimeSpan.FromSeconds(10), "the single request to be submitted");
+        await WaitUntil(() => scheduler.Accepted == 13, TimeSpan.FromSeconds(10), "the single request to be submitted");
         var late = Enumerable.Range(0, 12).Select(i => server.Client.CompleteAsync(new CompleteRequest { Request = LongStream($"late {i}", 60) }).ResponseAsync).ToList();
         var order = new List<Task>();
         var all = flood.Cast<Task>().Append(single).Concat(late).ToList();
@@ -127,7 +132,12 @@ public sealed class SchedulingTests
         }
 
         // FCFS: behind the flood, but ahead of everything sent after it (a tie with the first late one at most).
+        // The message names the whole finish order (and each request's status), so a failure says whether
+        // the queue was unfair or a request ended early (an error, or EOS despite IgnoreEos).
+        var labels = flood.Select((t, i) => ((Task)t, $"flood{i}")).Append(((Task)single, "single"))
+            .Concat(late.Select((t, i) => ((Task)t, $"late{i}"))).ToDictionary(p => p.Item1, p => p.Item2);
         var position = order.IndexOf(single);
-        Assert.True(position <= 13, $"the single request finished {position + 1}th of {order.Count}");
+        Assert.True(position <= 13, $"the single request finished {position + 1}th of {order.Count}; order: "
+            + string.Join(", ", order.Select(t => $"{labels[t]}({Describe(t)})")));
     }
 }

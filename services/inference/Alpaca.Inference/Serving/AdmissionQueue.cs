@@ -28,12 +28,16 @@ internal sealed class AdmissionQueue(int maxQueue, KvCache cache)
     private int _queued;
     private int _freeSlots = cache.Slots;
     private int _inFlight;
+    private long _accepted;
     private volatile bool _draining;
     private volatile bool _stopping;
     private double _meanRequestSeconds = 1;
 
     /// <summary>Requests waiting for a slot.</summary>
     public int Waiting => Volatile.Read(ref _queued);
+
+    /// <summary>Requests ever accepted: only grows, so "has request N been accepted" needs no arithmetic on counters that move.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
 
     /// <summary>Requests accepted and not yet finished (waiting or running).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -72,6 +76,7 @@ internal sealed class AdmissionQueue(int maxQueue, KvCache cache)
             }
 
             Interlocked.Increment(ref _inFlight);
+            Interlocked.Increment(ref _accepted);
             _incoming.Enqueue(sequence);
             return SubmitOutcome.Accepted;
         }

@@ -62,6 +62,9 @@ public sealed class ContinuousBatchScheduler : IDisposable
     /// <summary>Requests submitted and not yet finished (waiting or running).</summary>
     public int InFlight => _admission.InFlight;
 
+    /// <summary>Requests ever accepted by this scheduler (monotonic).</summary>
+    public long Accepted => _admission.Accepted;
+
     /// <summary>Sequences holding a KV slot.</summary>
     public int Running { get; private set; }
 
