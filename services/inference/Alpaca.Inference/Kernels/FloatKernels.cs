@@ -91,7 +91,7 @@ internal static unsafe class FloatKernels
 
     /// <summary>Floats of per-thread scratch <see cref="Run"/> needs for a matrix with this many columns.</summary>
     public static int ScratchFloats(int columns) =>
-        Math.Max(PanelRows * columns, Math.Max(FloatGemm.ScratchFloats(columns), FloatGemm256.ScratchFloats(columns)));
+        Math.Max(Math.Max(PanelRows * columns, FloatGemm128.ScratchFloats(columns)), Math.Max(FloatGemm.ScratchFloats(columns), FloatGemm256.ScratchFloats(columns)));
 
     public static void Run(bool avx512, WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* scratch)
     {

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace Alpaca.Inference.Kernels;
@@ -20,6 +21,9 @@ public enum KernelPath
 
     /// <summary>AVX2 + FMA with AVX-VNNI <c>vpdpbusd</c> for the integer dot products, and AVX-512 for the float kernels.</summary>
     Avx512Vnni,
+
+    /// <summary>ARM64 AdvSimd with the dot-product extension: <c>sdot</c> for the integer dot products (Raspberry Pi 5, Apple M1+, Graviton 2+).</summary>
+    Neon,
 }
 
 /// <summary>What this CPU can run, probed once.</summary>
@@ -33,10 +37,11 @@ public static class CpuKernels
         KernelPath.Reference or KernelPath.Portable => true,
         KernelPath.Avx2 => Avx2.IsSupported && Fma.IsSupported,
         KernelPath.Avx512Vnni => Avx2.IsSupported && Fma.IsSupported && AvxVnni.IsSupported && Avx512F.IsSupported && Avx512BW.IsSupported,
+        KernelPath.Neon => AdvSimd.Arm64.IsSupported && Dp.IsSupported,
         _ => false,
     };
 
-    /// <summary>Every path this CPU can run, slowest first.</summary>
+    /// <summary>Every path this CPU can run (Reference and Portable first).</summary>
     public static IReadOnlyList<KernelPath> Supported { get; } =
         Enum.GetValues<KernelPath>().Where(IsSupported).ToArray();
 
@@ -62,12 +67,14 @@ public static class CpuKernels
     }
 
     /// <summary>A one-line description of the instruction sets in use, for benchmark headers.</summary>
-    public static string Describe() =>
-        $"AVX2={Avx2.IsSupported} FMA={Fma.IsSupported} AVX-VNNI={AvxVnni.IsSupported} AVX512F={Avx512F.IsSupported} " +
-        $"AVX512BW={Avx512BW.IsSupported} Vector512={Vector512.IsHardwareAccelerated} best={Best}";
+    public static string Describe() => AdvSimd.IsSupported
+        ? $"ARM64 AdvSimd={AdvSimd.Arm64.IsSupported} DotProd={Dp.IsSupported} Rdm={Rdm.IsSupported} Vector128={Vector128.IsHardwareAccelerated} best={Best}"
+        : $"AVX2={Avx2.IsSupported} FMA={Fma.IsSupported} AVX-VNNI={AvxVnni.IsSupported} AVX512F={Avx512F.IsSupported} " +
+          $"AVX512BW={Avx512BW.IsSupported} Vector512={Vector512.IsHardwareAccelerated} best={Best}";
 
     private static KernelPath Detect() =>
         IsSupported(KernelPath.Avx512Vnni) ? KernelPath.Avx512Vnni
         : IsSupported(KernelPath.Avx2) ? KernelPath.Avx2
+        : IsSupported(KernelPath.Neon) ? KernelPath.Neon
         : KernelPath.Portable;
 }

@@ -41,6 +41,9 @@ public static unsafe class MatMul
             case KernelPath.Avx2 when w.IsQuantized:
                 QuantKernels.Run<Avx2Dot>(w, input, rowStart, rowEnd, y, yStride);
                 break;
+            case KernelPath.Neon when w.IsQuantized:
+                NeonKernels.Run(w, input, rowStart, rowEnd, y, yStride);
+                break;
             case KernelPath.Avx512Vnni:
                 FloatKernels.Run(avx512: true, w, input, rowStart, rowEnd, y, yStride, scratch);
                 break;

@@ -5,8 +5,10 @@ using Alpaca.Llm.Tensors;
 namespace Alpaca.Inference.Kernels;
 
 /// <summary>
-/// The matrix products for CPUs without AVX2 (ARM included): float weights are widened a row at a time
-/// and multiplied with <see cref="Vector{T}"/>; quantized weights are read from the same packed layout as
+/// The matrix products for CPUs without AVX2 (ARM included) and for weights decoded a row at a time
+/// (K-quants, every path): float weights are widened a row at a time and multiplied with
+/// <see cref="Vector{T}"/> for a token or two, through <see cref="FloatGemm128"/>'s register tiles for more;
+/// quantized weights are read from the same packed layout as
 /// the x86 kernels, with scalar integer arithmetic. Slower, but the same function bit for bit in the
 /// integer part, and it checks the packed layout independently of the SIMD code.
 /// </summary>
@@ -30,6 +32,12 @@ internal static unsafe class PortableKernels
     private static void RunFloat(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride, float* scratch)
     {
         var k = w.Columns;
+        if (FloatGemm128.Applies(k, input.Tokens))
+        {
+            FloatGemm128.Run(w, input, rowStart, rowEnd, y, yStride, scratch);
+            return;
+        }
+
         var row = new Span<float>(scratch, k);
         for (var r = rowStart; r < rowEnd; r++)
         {
