@@ -19,7 +19,16 @@ rm -rf "$results"
 dotnet test Alpaca.sln -c Release --no-build --nologo --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" -- RunConfiguration.TreatNoTestsAsError=false
 status=$?
 
-passed=0; failed=0
+# The kernel and forward-pass conformance tests again on ARM64 (NEON/sdot), under qemu (scripts/test-arm64.sh).
+arm64_log=artifacts/arm64-conformance.log
+mkdir -p artifacts
+bash scripts/test-arm64.sh 2>&1 | tee "$arm64_log" | grep -E '^(kernel|FAIL|  failed)' || true
+arm64_summary=$(grep -E '^kernel conformance: [0-9]+ passed, [0-9]+ failed' "$arm64_log" | tail -1)
+arm64_passed=$(sed -n 's/^kernel conformance: \([0-9]*\) passed.*/\1/p' <<<"$arm64_summary")
+arm64_failed=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$arm64_summary")
+[ -n "$arm64_summary" ] || { echo "arm64 conformance: no result (see $arm64_log)"; arm64_passed=0; arm64_failed=1; }
+
+passed=${arm64_passed}; failed=${arm64_failed}
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)

@@ -12,7 +12,9 @@ namespace Alpaca.Llm.IO;
 public static partial class DurableFile
 {
     private const int ReadOnly = 0;          // O_RDONLY
-    private const int DirectoryFlag = 0x10000; // O_DIRECTORY on Linux (x64 and arm64)
+    // O_DIRECTORY differs by architecture: 0200000 on x86-64, 040000 on arm64 (where 0200000 is O_DIRECT,
+    // which a directory refuses with EINVAL: found by the arm64 conformance run under qemu).
+    private static readonly int DirectoryFlag = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
 
     /// <summary>Writes <paramref name="text"/> to a temporary file beside <paramref name="path"/>, fsyncs it, renames it into place and fsyncs the directory.</summary>
     public static void WriteAllText(string path, string text) =>

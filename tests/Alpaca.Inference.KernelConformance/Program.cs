@@ -1,0 +1,3 @@
+using Alpaca.Inference.KernelConformance;
+
+return await ConformanceRunner.RunAsync(typeof(ConformanceRunner).Assembly, args);
