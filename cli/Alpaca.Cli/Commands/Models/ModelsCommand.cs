@@ -46,7 +46,8 @@ public static class ModelsCommand
         var makeDefault = new Option<bool>("--default") { Description = "Make it the default model." };
         var threads = new Option<int>("--threads") { Description = "Engine threads (0 = the service's setting)." };
         var context = new Option<int>("--context") { Description = "Context length override (0 = the model's)." };
-        var command = new Command("load", "Load a model; a model already served under the name keeps serving its in-flight requests until the new one is ready.") { gateway, path, name, makeDefault, threads, context };
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "Chat format: auto (the file's tokenizer.chat_template, else Alpaca), alpaca, model, or @FILE with a Jinja chat template." };
+        var command = new Command("load", "Load a model; a model already served under the name keeps serving its in-flight requests until the new one is ready.") { gateway, path, name, makeDefault, threads, context, chatTemplate };
         command.SetAction((ParseResult parse, CancellationToken ct) => Call(parse.GetValue(gateway)!, async client =>
         {
             var reply = await client.LoadModelAsync(
@@ -57,9 +58,15 @@ public static class ModelsCommand
                     MakeDefault = parse.GetValue(makeDefault),
                     Threads = parse.GetValue(threads),
                     ContextLength = parse.GetValue(context),
+                    ChatTemplate = parse.GetValue(chatTemplate) switch
+                    {
+                        null or "auto" => "",
+                        ['@', .. var file] => File.ReadAllText(file),
+                        var choice => choice,
+                    },
                 },
                 cancellationToken: ct);
-            Console.WriteLine($"loaded {reply.Info.Name}: {reply.Info.State}, {reply.Info.Quantization}, {reply.Info.ParameterCount / 1e6:F1}M parameters, context {reply.Info.ContextLength}{(reply.Info.IsDefault ? ", default" : "")}");
+            Console.WriteLine($"loaded {reply.Info.Name}: {reply.Info.State}, {reply.Info.Quantization}, {reply.Info.ParameterCount / 1e6:F1}M parameters, context {reply.Info.ContextLength}, chat template {reply.Info.ChatTemplate}{(reply.Info.IsDefault ? ", default" : "")}");
             return 0;
         }));
         return command;

@@ -3,6 +3,8 @@ using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Metrics;
 using Alpaca.Inference.Model;
 using Alpaca.Inference.Serving;
+using Alpaca.Llm.Chat;
+using Alpaca.Llm.Tokenizers;
 
 namespace Alpaca.Inference.Api.Models;
 
@@ -133,9 +135,12 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
         var footprint = Reserve(name, path, modelOptions);
         Engine engine;
+        ModelChat chat;
         try
         {
             // Not cancellable: a caller that goes away mid-load does not leave a half-loaded model behind.
+            // The chat choice is checked first: a template that does not parse fails the load before the weights are read.
+            chat = await Task.Run(() => ModelChat.For(TokenizerFile.Read(path), spec.ChatTemplate), CancellationToken.None).ConfigureAwait(false);
             engine = await Task.Run(() => Engine.Load(path, modelOptions), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -165,7 +170,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             new SchedulerOptions { MaxQueue = Math.Max(0, options.MaxQueue), PrefillChunkTokens = Math.Max(1, options.PrefillChunkTokens) },
             metrics.ObserverFor(name),
             name);
-        var served = new ServedModel(name, path, engine, scheduler);
+        var served = new ServedModel(name, path, engine, scheduler, chat);
         ServedModel? old;
         lock (_gate)
         {

@@ -1,10 +1,11 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Inference.Serving;
+using Alpaca.Llm.Chat;
 
 namespace Alpaca.Inference.Api.Models;
 
 /// <summary>A loaded model under a name: its engine and the scheduler that batches its requests.</summary>
-public sealed class ServedModel(string name, string path, Engine engine, ContinuousBatchScheduler scheduler)
+public sealed class ServedModel(string name, string path, Engine engine, ContinuousBatchScheduler scheduler, ModelChat chat)
 {
     public string Name { get; } = name;
 
@@ -13,6 +14,9 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
     public Engine Engine { get; } = engine;
 
     public ContinuousBatchScheduler Scheduler { get; } = scheduler;
+
+    /// <summary>How chat requests are prompted (the model's own template or Alpaca) and its end-of-turn tokens.</summary>
+    public ModelChat Chat { get; } = chat;
 
     public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
 
@@ -40,6 +44,7 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
             Device = "cpu",
             WeightBytes = weights.Matrices.Sum(m => m.RowBytes * m.Rows) + (weights.TokenEmbedding.RowBytes * weights.TokenEmbedding.Vocab),
             IsDefault = isDefault,
+            ChatTemplate = Chat.DefaultKind,
         };
     }
 }
