@@ -22,6 +22,17 @@ public static class RecipeCommand
     private static readonly IReadOnlyList<ServiceModule> EveryService =
         [GeneratorModule.Instance, DedupModule.Instance, TrainerModule.Instance, InferenceModule.Instance];
 
+    /// <summary>
+    /// The recipe draws one progress display; the services' information logs (and the health checks that fail,
+    /// as they should, until a model is loaded) would scatter it, so only warnings and errors are shown.
+    /// </summary>
+    private static readonly Dictionary<string, string?> QuietLogs = new()
+    {
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "None",
+        ["Logging:LogLevel:Yarp.ReverseProxy.Health"] = "None",
+    };
+
     public static Command Build()
     {
         var data = new Option<string?>("--data") { Description = "Alpaca-format data (a JSON array or JSON Lines of instruction, input, output): a local FILE, or a URL with --data-sha256. Skips generation. Default without --teacher: the released alpaca_data.json, fetched from its public origin and checked by its SHA-256." };
@@ -139,7 +150,8 @@ public static class RecipeCommand
             GatewayHttpPort = httpPort,
             StateDirectory = options.StateDir,
             InsecureNoAuth = insecure,
-            GatewaySettings = new Dictionary<string, string?> { ["Alpaca:Console:ReportsDir"] = reports },
+            GatewaySettings = new Dictionary<string, string?>(QuietLogs) { ["Alpaca:Console:ReportsDir"] = reports },
+            ExtraSettings = QuietLogs,
             ServiceSettings = new Dictionary<string, IReadOnlyDictionary<string, string?>>
             {
                 [TrainerModule.Name] = new Dictionary<string, string?> { ["Alpaca:Paths:DataRoots"] = dataRoots },
