@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Alpaca.Contracts.V1;
 using Alpaca.ServiceDefaults.Auth;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Grpc.Net.Client;
 using Xunit.Abstractions;
 
@@ -118,6 +119,23 @@ public sealed class RecipeTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("bad.json", stderr);
         Assert.Contains("line 2", stderr);
         Assert.DoesNotContain("[sft]", stdout);
+    }
+
+    [Fact]
+    public async Task With_a_teacher_the_recipe_generates_its_data_by_Self_Instruct_and_trains_on_it()
+    {
+        var plan = new ReplyPlan(seed: 5, target: 12, batch: 5);
+        await using var teacher = new TeacherServer(plan);
+        var (code, stdout, stderr) = await AlpacaCli.RunAsync(TimeSpan.FromSeconds(120),
+            "recipe", "--teacher", teacher.BaseUrl, "--teacher-model", "loopback-teacher", "--seeds", RepoPaths.Data("seed_tasks.jsonl"),
+            "--records", "12", "--state", _dir.File("state-gen"), "--port", "0", "--http-port", "0",
+            "--max-steps", "2", "--batch-size", "4", "--max-len", "48", "--eval-limit", "0", "--no-serve");
+        output.WriteLine(stdout);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("[generate] done: kept 12 of ", stdout);
+        Assert.Contains($"rejected {plan.ExpectedRejections.GetValueOrDefault("rouge_duplicate")} by ROUGE-L", stdout);
+        Assert.Contains("[sft] done: step 2/2", stdout);
+        Assert.Contains("sample-answer:", stdout);
     }
 
     /// <summary>The recipe process; a short trainer lease so the resumed run takes over the killed run's job in seconds, not 30.</summary>

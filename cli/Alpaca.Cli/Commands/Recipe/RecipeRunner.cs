@@ -118,7 +118,7 @@ internal sealed class RecipeRunner(GrpcChannel channel, RecipeOptions options, R
         var progress = run.Progress ?? new RunProgress();
         stage.Done($"kept {progress.Kept} of {progress.Generated} generated; data set {run.DatasetId}");
         var dedup = view.Stage("dedup");
-        dedup.Done($"in the run, by the dedup service (namespace {run.DedupNamespace}): kept {progress.Kept}, rejected {progress.RejectedByReason.GetValueOrDefault("rouge_similarity")} by ROUGE-L");
+        dedup.Done($"in the run, by the dedup service (namespace {run.DedupNamespace}): kept {progress.Kept}, rejected {progress.RejectedByReason.GetValueOrDefault("rouge_duplicate")} by ROUGE-L");
         var records = RecipeData.Take(run.DatasetPath, 1);
         return (id, new DatasetRef(null, run.DatasetId), records[0]);
     }
