@@ -33,6 +33,8 @@ public static class CommandCatalog
         Models.ModelsCommand.Build(),
         LoadTest.LoadTestCommand.Build(),
         Keys.KeysCommand.Build(),
+        Recipe.RecipeCommand.Build(),
+        Eval.EvalCommand.Build(),
         // <commands>
     ];
 }
