@@ -23,23 +23,20 @@ public sealed class ModelChat
     public static readonly IReadOnlyList<string> EndOfGenerationTexts =
         ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>"];
 
-    private readonly LlamaVocabulary _vocab;
-    private readonly string? _bos;
     private readonly string? _eos;
     private readonly ChatFormat? _model;
     private readonly string? _modelError;
 
     private ModelChat(LlamaVocabulary vocab)
     {
-        _vocab = vocab.LlamaCppDefaults();
-        _bos = _vocab.TextOf(_vocab.BosTokenId);
-        _eos = _vocab.TextOf(_vocab.EosTokenId);
-        BosText = _bos;
+        var resolved = vocab.LlamaCppDefaults();
+        BosText = resolved.TextOf(resolved.BosTokenId);
+        _eos = resolved.TextOf(resolved.EosTokenId);
         if (vocab.ChatTemplate is { } source)
         {
             try
             {
-                _model = source == AlpacaChatFormat.JinjaSource ? AlpacaChatFormat.Instance : JinjaChatFormat.Parse(source, "model", _bos, _eos);
+                _model = source == AlpacaChatFormat.JinjaSource ? AlpacaChatFormat.Instance : JinjaChatFormat.Parse(source, "model", BosText, _eos);
             }
             catch (ChatFormatException ex)
             {
@@ -47,21 +44,8 @@ public sealed class ModelChat
             }
         }
 
-        var ends = new SortedSet<int>();
-        for (var id = 0; id < _vocab.Tokens.Length; id++)
-        {
-            if (EndOfGenerationTexts.Contains(_vocab.Tokens[id]))
-            {
-                ends.Add(id);
-            }
-        }
-
-        if (_vocab.EosTokenId is { } eos && eos >= 0)
-        {
-            ends.Remove(eos); // EOS is the scheduler's own rule
-        }
-
-        EndOfTurnTokenIds = [.. ends];
+        // EOS is the scheduler's own rule, so it is not repeated here.
+        EndOfTurnTokenIds = [.. EndOfGenerationTexts.Select(resolved.IdOf).OfType<int>().Where(id => id != resolved.EosTokenId).Distinct().Order()];
     }
 
     /// <summary>The model's default format, or null when its own template is chosen but does not parse.</summary>
@@ -75,9 +59,6 @@ public sealed class ModelChat
 
     /// <summary>Tokens other than EOS that end a generation like EOS (llama.cpp's end-of-generation set present in this vocabulary).</summary>
     public IReadOnlyList<int> EndOfTurnTokenIds { get; }
-
-    /// <summary>Whether the model file carries a chat template.</summary>
-    public bool HasModelTemplate => _vocab.ChatTemplate is not null;
 
     /// <summary>The chat set-up of a model with <paramref name="vocab"/>, its default chosen by <paramref name="choice"/> (throws <see cref="ChatFormatException"/> for a bad choice).</summary>
     public static ModelChat For(LlamaVocabulary vocab, string? choice = null)
@@ -108,7 +89,7 @@ public sealed class ModelChat
             case "model":
                 return _model ?? throw new ChatFormatException(_modelError ?? "The model file carries no chat template (tokenizer.chat_template); use 'alpaca' or give a template.");
             default:
-                return JinjaChatFormat.Parse(choice, "custom", _bos, _eos);
+                return JinjaChatFormat.Parse(choice, "custom", BosText, _eos);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Alpaca.Inference.Model;
 using Alpaca.Llm.Gguf;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers;
 
 namespace Alpaca.Inference;
@@ -11,14 +12,18 @@ namespace Alpaca.Inference;
 /// </summary>
 public sealed class Engine : IDisposable
 {
-    private Engine(LlamaWeights weights, ITextTokenizer tokenizer, Transformer model)
+    private Engine(LlamaWeights weights, LlamaVocabulary vocabulary, ITextTokenizer tokenizer, Transformer model)
     {
         Weights = weights;
+        Vocabulary = vocabulary;
         Tokenizer = tokenizer;
         Model = model;
     }
 
     public LlamaWeights Weights { get; }
+
+    /// <summary>The file's vocabulary as stored (its chat template included), which the tokenizer was built from.</summary>
+    public LlamaVocabulary Vocabulary { get; }
 
     public ITextTokenizer Tokenizer { get; }
 
@@ -36,14 +41,15 @@ public sealed class Engine : IDisposable
         LlamaWeights? weights = null;
         try
         {
-            var tokenizer = TokenizerFactory.FromGguf(file);
+            var vocabulary = LlamaVocabulary.RequireFromGguf(file.Metadata, file.Path);
+            var tokenizer = TokenizerFactory.FromVocabulary(vocabulary);
             weights = LlamaWeights.FromGguf(file, ownsFile: true);
             if (tokenizer.VocabSize != weights.Config.VocabSize)
             {
                 throw new InvalidDataException($"{path}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocabulary is {weights.Config.VocabSize}.");
             }
 
-            return new Engine(weights, tokenizer, new Transformer(weights, options));
+            return new Engine(weights, vocabulary, tokenizer, new Transformer(weights, options));
         }
         catch
         {

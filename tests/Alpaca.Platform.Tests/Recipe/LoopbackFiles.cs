@@ -1,11 +1,6 @@
-using System.Net;
+using Alpaca.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Alpaca.Platform.Tests.Recipe;
 
@@ -17,18 +12,13 @@ internal sealed class LoopbackFiles : IAsyncDisposable
 
     public LoopbackFiles(string path, byte[] body)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        _app = builder.Build();
-        _app.MapGet(path, async (HttpContext http) =>
+        (_app, var address) = LoopbackHttp.Start(app => app.MapGet(path, async (HttpContext http) =>
         {
             Interlocked.Increment(ref _requests);
             http.Response.ContentType = "application/json";
             await http.Response.Body.WriteAsync(body);
-        });
-        _app.StartAsync().GetAwaiter().GetResult();
-        Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + path;
+        }));
+        Url = address + path;
     }
 
     public string Url { get; }

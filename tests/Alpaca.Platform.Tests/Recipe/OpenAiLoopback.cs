@@ -1,12 +1,7 @@
-using System.Net;
 using System.Text.Json.Nodes;
+using Alpaca.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Alpaca.Platform.Tests.Recipe;
 
@@ -26,13 +21,8 @@ internal sealed class OpenAiLoopback : IAsyncDisposable
 
     public OpenAiLoopback()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        _app = builder.Build();
-        _app.MapPost("/v1/chat/completions", HandleAsync);
-        _app.StartAsync().GetAwaiter().GetResult();
-        BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/v1";
+        (_app, var address) = LoopbackHttp.Start(app => app.MapPost("/v1/chat/completions", HandleAsync));
+        BaseUrl = address + "/v1";
     }
 
     public string BaseUrl { get; }

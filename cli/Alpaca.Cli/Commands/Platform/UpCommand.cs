@@ -1,10 +1,6 @@
 using System.CommandLine;
-using Alpaca.Dedup.Api;
-using Alpaca.Generator.Api;
 using Alpaca.Inference.Api;
 using Alpaca.Platform;
-using Alpaca.ServiceDefaults;
-using Alpaca.Trainer.Api;
 using Spectre.Console;
 
 namespace Alpaca.Cli.Commands.Platform;
@@ -12,10 +8,6 @@ namespace Alpaca.Cli.Commands.Platform;
 /// <summary><c>alpaca up</c>: every service and the gateway in one process on 127.0.0.1.</summary>
 public static class UpCommand
 {
-    /// <summary>Every service of the platform, in start order.</summary>
-    private static readonly IReadOnlyList<ServiceModule> EveryService =
-        [GeneratorModule.Instance, DedupModule.Instance, TrainerModule.Instance, InferenceModule.Instance];
-
     public static Command Build()
     {
         var port = new Option<int>("--port") { Description = "Gateway gRPC (h2c) port; 0 picks a free one.", DefaultValueFactory = _ => 5080 };
@@ -49,14 +41,8 @@ public static class UpCommand
                     : new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath) },
             };
 
-            EmbeddedPlatform platform;
-            try
+            if (await PlatformLauncher.TryStartAsync("up", options, ct) is not { } platform)
             {
-                platform = await EmbeddedPlatform.StartAsync(EveryService, options, ct);
-            }
-            catch (IOException ex)
-            {
-                Console.Error.WriteLine($"alpaca up: could not bind a port: {ex.Message} (choose others with --port/--http-port, or 0 for free ones)");
                 return 1;
             }
 
@@ -92,14 +78,7 @@ public static class UpCommand
                 Console.WriteLine($"gateway: {platform.GatewayGrpc}");
                 Console.WriteLine($"gateway-http: {platform.GatewayHttp}");
                 Console.Out.Flush();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    Console.Error.WriteLine("alpaca up: stopping (draining in-flight calls)…");
-                }
+                await PlatformLauncher.ServeUntilStoppedAsync("up", ct);
             }
 
             return 0;

@@ -1,10 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Alpaca.Dedup.Api;
-using Alpaca.Generator.Api;
-using Alpaca.Inference.Api;
+using Alpaca.Cli.Commands.Platform;
 using Alpaca.Platform;
-using Alpaca.ServiceDefaults;
 using Alpaca.Trainer.Api;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -19,9 +16,6 @@ namespace Alpaca.Cli.Commands.Recipe;
 /// </summary>
 public static class RecipeCommand
 {
-    private static readonly IReadOnlyList<ServiceModule> EveryService =
-        [GeneratorModule.Instance, DedupModule.Instance, TrainerModule.Instance, InferenceModule.Instance];
-
     /// <summary>
     /// The recipe draws one progress display; the services' information logs (and the health checks that fail,
     /// as they should, until a model is loaded) would scatter it, so only warnings and errors are shown.
@@ -157,14 +151,8 @@ public static class RecipeCommand
                 [TrainerModule.Name] = new Dictionary<string, string?> { ["Alpaca:Paths:DataRoots"] = dataRoots },
             },
         };
-        EmbeddedPlatform platform;
-        try
+        if (await PlatformLauncher.TryStartAsync("recipe", platformOptions, cancellationToken) is not { } platform)
         {
-            platform = await EmbeddedPlatform.StartAsync(EveryService, platformOptions, cancellationToken);
-        }
-        catch (IOException ex)
-        {
-            Console.Error.WriteLine($"alpaca recipe: could not bind a port: {ex.Message} (choose others with --port/--http-port, or 0 for free ones)");
             return 1;
         }
 
@@ -231,15 +219,7 @@ public static class RecipeCommand
     private static async Task<int> ServeUntilStoppedAsync(CancellationToken cancellationToken)
     {
         Console.Error.WriteLine("alpaca recipe: serving; Ctrl+C stops.");
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("alpaca recipe: stopping (draining in-flight calls)…");
-        }
-
+        await PlatformLauncher.ServeUntilStoppedAsync("recipe", cancellationToken);
         return 0;
     }
 }

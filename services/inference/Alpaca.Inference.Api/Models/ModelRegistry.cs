@@ -4,7 +4,6 @@ using Alpaca.Inference.Api.Metrics;
 using Alpaca.Inference.Model;
 using Alpaca.Inference.Serving;
 using Alpaca.Llm.Chat;
-using Alpaca.Llm.Tokenizers;
 
 namespace Alpaca.Inference.Api.Models;
 
@@ -139,9 +138,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         try
         {
             // Not cancellable: a caller that goes away mid-load does not leave a half-loaded model behind.
-            // The chat choice is checked first: a template that does not parse fails the load before the weights are read.
-            chat = await Task.Run(() => ModelChat.For(TokenizerFile.Read(path), spec.ChatTemplate), CancellationToken.None).ConfigureAwait(false);
-            engine = await Task.Run(() => Engine.Load(path, modelOptions), CancellationToken.None).ConfigureAwait(false);
+            (engine, chat) = await Task.Run(() => LoadWithChat(path, modelOptions, spec.ChatTemplate), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -194,6 +191,21 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         }
 
         return served;
+    }
+
+    // The weights are memory-mapped, so a chat choice that does not parse costs little to find after them.
+    private static (Engine, ModelChat) LoadWithChat(string path, ModelOptions modelOptions, string? chatTemplate)
+    {
+        var engine = Engine.Load(path, modelOptions);
+        try
+        {
+            return (engine, ModelChat.For(engine.Vocabulary, chatTemplate));
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
     // Checks the budget and holds the model's bytes until it is loaded (or fails), so two loads at once
