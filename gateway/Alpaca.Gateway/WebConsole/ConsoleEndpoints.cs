@@ -28,8 +28,12 @@ public static class ConsoleEndpoints
         }
 
         var assets = app.Services.GetRequiredService<ConsoleAssets>();
-        app.MapGet("/console", () => Results.Redirect("/console/")).AllowAnonymous();
-        app.MapGet("/console/{**path}", (HttpContext http, string? path) => assets.Serve(http, path)).AllowAnonymous();
+        // One route for "/console" and everything under it (routing matches "/console" and "/console/" alike): the
+        // page's relative links need the trailing slash, so its absence is a redirect.
+        app.MapGet("/console/{**path}", (HttpContext http, string? path) =>
+            string.IsNullOrEmpty(path) && http.Request.Path.Value?.EndsWith('/') != true
+                ? Results.Redirect("/console/")
+                : assets.Serve(http, path)).AllowAnonymous();
 
         // Whether to ask for a key: the page needs to know before its first data call.
         var auth = app.Services.GetRequiredService<AuthOptions>();
