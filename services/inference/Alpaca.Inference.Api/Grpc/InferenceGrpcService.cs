@@ -140,6 +140,23 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
         return new UnloadModelResponse { Unloaded = await registry.UnloadAsync(request.Model, context.CancellationToken) };
     }
 
+    public override Task<SetDefaultModelResponse> SetDefaultModel(SetDefaultModelRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Model))
+        {
+            throw GrpcErrors.InvalidArgument("model is empty: name the model to make the default.");
+        }
+
+        // Resolve first, so a model still loading or not loaded gets the same precise error as a request naming it.
+        var model = Resolve(request.Model);
+        if (!registry.TrySetDefault(model.Name))
+        {
+            throw GrpcErrors.NotFound($"Model '{request.Model}' is not loaded.");
+        }
+
+        return Task.FromResult(new SetDefaultModelResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) });
+    }
+
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) => Task.FromResult(new ServerLiveResponse { Live = true });
 
     public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) => Task.FromResult(new ServerReadyResponse { Ready = registry.IsReady });
