@@ -33,6 +33,7 @@ public static class CommandCatalog
         Models.ModelsCommand.Build(),
         LoadTest.LoadTestCommand.Build(),
         Keys.KeysCommand.Build(),
+        Weights.WeightsCommand.Build(),
         // <commands>
     ];
 }
