@@ -34,6 +34,7 @@ public static class CommandCatalog
         LoadTest.LoadTestCommand.Build(),
         Keys.KeysCommand.Build(),
         Weights.WeightsCommand.Build(),
+        Pull.PullCommand.Build(),
         // <commands>
     ];
 }
