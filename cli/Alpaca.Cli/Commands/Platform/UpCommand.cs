@@ -1,8 +1,8 @@
-using Alpaca.Llm.Hub;
 using System.CommandLine;
 using Alpaca.Dedup.Api;
 using Alpaca.Generator.Api;
 using Alpaca.Inference.Api;
+using Alpaca.Llm.Hub;
 using Alpaca.Platform;
 using Alpaca.ServiceDefaults;
 using Alpaca.Trainer.Api;
