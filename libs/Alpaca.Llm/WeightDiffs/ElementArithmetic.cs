@@ -74,45 +74,45 @@ internal static class ElementArithmetic
         switch (t)
         {
             case SafetensorsDType.F32:
-            {
-                var x = MemoryMarshal.Cast<byte, float>(a);
-                var y = MemoryMarshal.Cast<byte, float>(b);
-                var r = MemoryMarshal.Cast<byte, float>(result);
-                for (var i = 0; i < r.Length; i++)
                 {
-                    r[i] = subtract ? x[i] - y[i] : x[i] + y[i];
-                }
+                    var x = MemoryMarshal.Cast<byte, float>(a);
+                    var y = MemoryMarshal.Cast<byte, float>(b);
+                    var r = MemoryMarshal.Cast<byte, float>(result);
+                    for (var i = 0; i < r.Length; i++)
+                    {
+                        r[i] = subtract ? x[i] - y[i] : x[i] + y[i];
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             case SafetensorsDType.F16:
-            {
-                var x = MemoryMarshal.Cast<byte, ushort>(a);
-                var y = MemoryMarshal.Cast<byte, ushort>(b);
-                var r = MemoryMarshal.Cast<byte, ushort>(result);
-                for (var i = 0; i < r.Length; i++)
                 {
-                    float p = HalfConverter.HalfToFloat(x[i]), q = HalfConverter.HalfToFloat(y[i]);
-                    r[i] = HalfConverter.FloatToHalf(subtract ? p - q : p + q);
-                }
+                    var x = MemoryMarshal.Cast<byte, ushort>(a);
+                    var y = MemoryMarshal.Cast<byte, ushort>(b);
+                    var r = MemoryMarshal.Cast<byte, ushort>(result);
+                    for (var i = 0; i < r.Length; i++)
+                    {
+                        float p = HalfConverter.HalfToFloat(x[i]), q = HalfConverter.HalfToFloat(y[i]);
+                        r[i] = HalfConverter.FloatToHalf(subtract ? p - q : p + q);
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             case SafetensorsDType.BF16:
-            {
-                var x = MemoryMarshal.Cast<byte, ushort>(a);
-                var y = MemoryMarshal.Cast<byte, ushort>(b);
-                var r = MemoryMarshal.Cast<byte, ushort>(result);
-                for (var i = 0; i < r.Length; i++)
                 {
-                    float p = HalfConverter.Bf16ToFloat(x[i]), q = HalfConverter.Bf16ToFloat(y[i]);
-                    r[i] = HalfConverter.FloatToBf16(subtract ? p - q : p + q);
-                }
+                    var x = MemoryMarshal.Cast<byte, ushort>(a);
+                    var y = MemoryMarshal.Cast<byte, ushort>(b);
+                    var r = MemoryMarshal.Cast<byte, ushort>(result);
+                    for (var i = 0; i < r.Length; i++)
+                    {
+                        float p = HalfConverter.Bf16ToFloat(x[i]), q = HalfConverter.Bf16ToFloat(y[i]);
+                        r[i] = HalfConverter.FloatToBf16(subtract ? p - q : p + q);
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             default:
                 throw new NotSupportedException($"{t} tensors have no weight-diff arithmetic (F32, F16 and BF16 do).");
