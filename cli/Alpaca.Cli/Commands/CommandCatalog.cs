@@ -35,6 +35,8 @@ public static class CommandCatalog
         Keys.KeysCommand.Build(),
         Recipe.RecipeCommand.Build(),
         Eval.EvalCommand.Build(),
+        Weights.WeightsCommand.Build(),
+        Pull.PullCommand.Build(),
         // <commands>
     ];
 }

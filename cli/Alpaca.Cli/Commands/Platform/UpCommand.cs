@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Alpaca.Inference.Api;
+using Alpaca.Llm.Hub;
 using Alpaca.Platform;
 using Spectre.Console;
 
@@ -14,7 +15,7 @@ public static class UpCommand
         var httpPort = new Option<int>("--http-port") { Description = "Gateway HTTP/1.1 port (OpenAI API, metrics); 0 picks a free one.", DefaultValueFactory = _ => 5081 };
         var redis = new Option<string?>("--redis") { Description = "Use Redis Streams and Redis state at HOST:PORT instead of the in-process bus and local folder." };
         var state = new Option<string>("--state") { Description = "Local state folder.", DefaultValueFactory = _ => Path.Combine(".alpaca", "state") };
-        var model = new Option<string?>("--model") { Description = "GGUF model the inference service loads and serves (gRPC and OpenAI /v1 through the gateway)." };
+        var model = new Option<string?>("--model") { Description = "GGUF model the inference service loads and serves (gRPC and OpenAI /v1 through the gateway): a file, or a Hub reference (org/repo:Q4_K_M, org/repo/FILE.gguf) pulled first." };
         var insecure = new Option<bool>("--insecure-no-auth") { Description = "Turn authentication off: anyone who reaches a port acts as admin. Never on a shared machine." };
         var command = new Command("up", "Start every Alpaca service and the gateway in this process (Ctrl+C stops them).")
         {
@@ -23,6 +24,19 @@ public static class UpCommand
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             var modelPath = parse.GetValue(model);
+            if (modelPath is not null)
+            {
+                try
+                {
+                    modelPath = await Pull.PullCommand.ResolveModelAsync(modelPath, ct);
+                }
+                catch (HubException ex)
+                {
+                    Console.Error.WriteLine($"alpaca up: {ex.Message}");
+                    return 2;
+                }
+            }
+
             if (modelPath is not null && !File.Exists(modelPath))
             {
                 Console.Error.WriteLine($"alpaca up: model file not found: {modelPath}");
