@@ -203,7 +203,9 @@ public sealed partial class RedisStreamsSubscriber(
                 // Another delivery is running the handler under its lease and acknowledges when done. This
                 // delivery ran nothing, so take back the count XAUTOCLAIM added: else a holder that dies would
                 // leave, once its lease expires, a message already past MaxDeliveries and dead-lettered unrun.
-                await Db.ExecuteAsync("XCLAIM", stream, options.AppId, ConsumerName, 0, entry.Id, "RETRYCOUNT", Math.Max(attempt - 1, 0), "JUSTID").ConfigureAwait(false);
+                // Only if nobody claimed it since (its count is still ours): else a later claim that ran the
+                // handler would be undone, and the message would run once more than MaxDeliveries.
+                await Db.ScriptEvaluateAsync(GiveBackDeliveryScript, [stream], [options.AppId, ConsumerName, entry.Id, attempt, Math.Max(attempt - 1, 0)]).ConfigureAwait(false);
                 break;
             case DispatchOutcome.Success:
                 await Db.StreamAcknowledgeAsync(stream, options.AppId, entry.Id).ConfigureAwait(false);
@@ -221,6 +223,19 @@ public sealed partial class RedisStreamsSubscriber(
                 break;
         }
     }
+
+    /// <summary>
+    /// XCLAIM … RETRYCOUNT n-1 of one entry, atomically guarded by its delivery count still being n
+    /// (XPENDING's extended form answers [id, consumer, idle, deliveries]).
+    /// </summary>
+    private const string GiveBackDeliveryScript = """
+        local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+        if p[1] ~= nil and tonumber(p[1][4]) == tonumber(ARGV[4]) then
+          redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'RETRYCOUNT', ARGV[5], 'JUSTID')
+          return 1
+        end
+        return 0
+        """;
 
     private async Task DeadLetterAsync(string topic, RedisKey stream, StreamEntry entry, string reason, int attempt)
     {

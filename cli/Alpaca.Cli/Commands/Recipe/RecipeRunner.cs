@@ -171,7 +171,7 @@ internal sealed class RecipeRunner(GrpcChannel channel, RecipeOptions options, R
         }
 
         // Submit is idempotent by job id: a rerun gets the same job back (running, resumed, or finished).
-        var job = (await _trainer.SubmitJobAsync(new SubmitJobRequest { JobId = id + "-sft", Spec = spec }, cancellationToken: cancellationToken)).Job;
+        var job = await SubmitAsync(new SubmitJobRequest { JobId = id + "-sft", Spec = spec }, cancellationToken);
         view.Line($"[sft] job {job.Id} accepted ({job.State.ToString().ToLowerInvariant()})");
         RecipeStage? export = null;
         if (!IsFinal(job.State))
@@ -312,6 +312,28 @@ internal sealed class RecipeRunner(GrpcChannel channel, RecipeOptions options, R
 
         var eta = p.Eta?.ToTimeSpan() ?? TimeSpan.Zero;
         return string.Format(CultureInfo.InvariantCulture, "step {0}/{1}  epoch {2:F2}  loss {3:F4}  {4:N0} tok/s  ETA {5:hh\\:mm\\:ss}", p.Step, p.TotalSteps, p.Epoch, p.Loss, p.TokensPerSecond, eta);
+    }
+
+    /// <summary>
+    /// Submits the job. A generated data set reaches the trainer as a <c>DatasetPublished</c> event, which may
+    /// arrive a moment after the run ended (the bus is asynchronous, and slower on a loaded machine): until it
+    /// has, the trainer refuses the data set id, so that refusal is retried for a while before it counts.
+    /// </summary>
+    private async Task<Job> SubmitAsync(SubmitJobRequest request, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                return (await _trainer.SubmitJobAsync(request, cancellationToken: cancellationToken)).Job;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument && request.Spec.DatasetCase == JobSpec.DatasetOneofCase.DatasetId
+                && e.Status.Detail.Contains("no dataset-published event recorded", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            }
+        }
     }
 
     private static bool IsFinal(JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
