@@ -55,7 +55,7 @@ public sealed partial record LlamaConfig
             throw new InvalidDataException($"{where}: {e.Message}", e);
         }
 
-        RefuseForeignTensors(file, config, where);
+        RefuseUnsupportedParts(file, config, where);
         return config with { RopeScaling = ReadRopeFreqs(file, config, where) };
     }
 
@@ -90,11 +90,16 @@ public sealed partial record LlamaConfig
 
     // llama.cpp's llama architecture also loads Mixtral's experts and optional projection biases; the
     // engine computes neither, and a tensor it ignores would give wrong numbers without an error.
-    private static void RefuseForeignTensors(GgufFile file, LlamaConfig config, string where)
+    private static void RefuseUnsupportedParts(GgufFile file, LlamaConfig config, string where)
     {
         if (Int(file.Metadata, "llama.expert_count", where) is > 0 and var experts)
         {
             throw new InvalidDataException($"{where}: 'llama.expert_count' is {experts}: mixture-of-experts (Mixtral-style) LLaMA models are not supported.");
+        }
+
+        if (Int(file.Metadata, "llama.attention.value_length", where) is { } valueLength && valueLength != config.HeadDim)
+        {
+            throw new InvalidDataException($"{where}: 'llama.attention.value_length' is {valueLength} but the key head size is {config.HeadDim}: separate key and value head sizes are not supported.");
         }
 
         var known = LlamaTensorNames.Expected(config).Select(t => t.Name).Append(RopeFreqsTensor).ToHashSet();

@@ -98,4 +98,12 @@ public class GgufConfigRefusalTests
         Assert.Equal("m.gguf: 'llama.expert_count' is 8: mixture-of-experts (Mixtral-style) LLaMA models are not supported.",
             Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(g)).Message);
     }
+
+    [Fact]
+    public void Different_key_and_value_head_sizes_are_refused_by_their_keys()
+    {
+        using var g = File(w => w.Metadata.Set("llama.attention.value_length", GgufValue.UInt32(32)));
+        Assert.Equal("m.gguf: 'llama.attention.value_length' is 32 but the key head size is 16: separate key and value head sizes are not supported.",
+            Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(g)).Message);
+    }
 }
