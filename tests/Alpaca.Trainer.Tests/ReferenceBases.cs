@@ -16,8 +16,8 @@ internal static class ReferenceBases
     public const string Llama2 = "llama2";
     public const string Llama3 = "llama3";
 
-    /// <summary>Writes the base into <paramref name="folder"/> and returns it.</summary>
-    public static string Write(string kind, string folder, int context = 1024)
+    /// <summary>Writes the base into <paramref name="folder"/> and returns it; <paramref name="shape"/> may change the config (tying, rope scaling).</summary>
+    public static string Write(string kind, string folder, int context = 1024, Func<LlamaConfig, LlamaConfig>? shape = null)
     {
         Directory.CreateDirectory(folder);
         var (vocab, bos, eos) = kind switch
@@ -30,6 +30,7 @@ internal static class ReferenceBases
         // config.json and weights from the LLM core; its tokenizer files are replaced by the HF ones above.
         var keep = HfTokenizerFiles.FileNames.Where(f => File.Exists(Path.Combine(folder, f))).ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(folder, f)));
         var config = TinyModelFactory.Tiny(dim: 32, layers: 1, heads: 2, kvHeads: 1, ffn: 64, vocab: vocab.Count, context: context) with { BosTokenId = bos, EosTokenId = eos };
+        config = shape?.Invoke(config) ?? config;
         TinyModelFactory.WriteHf(folder, new TinyModelSpec { Config = config, Vocabulary = vocab, Name = kind, Seed = 3 });
         foreach (var file in HfTokenizerFiles.FileNames)
         {

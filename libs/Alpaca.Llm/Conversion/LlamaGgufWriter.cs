@@ -36,6 +36,14 @@ public static class LlamaGgufWriter
 
         vocab.ApplyTo(md);
         var layout = new List<(string, GgmlType)>();
+        if (config.RopeScaling is { } scaling)
+        {
+            // convert_hf_to_gguf.py writes Llama 3.1's scaling as this F32 tensor, before the weights.
+            var factors = scaling.FrequencyFactors(config.HeadDim, config.RopeTheta);
+            layout.Add((LlamaConfig.RopeFreqsTensor, GgmlType.F32));
+            writer.AddTensor(LlamaConfig.RopeFreqsTensor, [factors.Length], GgmlType.F32, factors);
+        }
+
         foreach (var (name, shape) in LlamaTensorNames.Expected(config))
         {
             var tensorType = GgufWeightTypes.Choose(name, shape, type);

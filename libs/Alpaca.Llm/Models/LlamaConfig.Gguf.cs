@@ -48,16 +48,79 @@ public sealed partial record LlamaConfig
         config = config with { HeadDim = ExplicitHeadDim(Int(md, LlamaConfigKeys.HeadDim.Gguf, where), config) };
         try
         {
-            return config.Validate(k => k.Gguf);
+            config.Validate(k => k.Gguf);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"{where}: {e.Message}", e);
         }
+
+        RefuseUnsupportedParts(file, config, where);
+        return config with { RopeScaling = ReadRopeFreqs(file, config, where) };
+    }
+
+    /// <summary>Rotated dimensions per head: <c>llama.rope.dimension_count</c>, default head_dim.</summary>
+    public static int RopeDimension(GgufFile file, LlamaConfig config) =>
+        (int)(file.Metadata.GetInteger("llama.rope.dimension_count") ?? config.HeadDim);
+
+    // Llama 3.1+: rope_freqs.weight holds one F32 divisor per rotated pair. GGUF keeps no parameters, so
+    // they are recovered from the values (the engine applies the tensor itself, as llama.cpp does); a
+    // tensor no llama3 parameters reproduce would serve differently from how it trains, so it is refused.
+    private static Llama3RopeScaling? ReadRopeFreqs(GgufFile file, LlamaConfig config, string where)
+    {
+        if (!file.TryGetTensor(RopeFreqsTensor, out var info))
+        {
+            return null;
+        }
+
+        var ropeDim = RopeDimension(file, config);
+        if (info.Type != Tensors.GgmlType.F32 || info.Shape.Length != 1 || info.Shape[0] != ropeDim / 2)
+        {
+            throw new InvalidDataException($"{where}: tensor '{RopeFreqsTensor}' is {info.Type} [{string.Join(", ", info.Shape)}]; llama.cpp expects F32 [{ropeDim / 2}] (rotated dimensions / 2).");
+        }
+
+        var factors = file.ReadAsFloat32(info);
+        var original = Int(file.Metadata, OriginalContextKey, where) ?? 8192;
+        return Llama3RopeScaling.Fit(factors, ropeDim, config.RopeTheta, original)
+            ?? throw LlamaSupport.RopeScaling(where, $"tensor '{RopeFreqsTensor}' holds frequency factors [{string.Join(", ", factors.Take(8).Select(f => f.ToString("G6", CultureInfo.InvariantCulture)))}{(factors.Length > 8 ? ", …" : "")}] that no llama3 rope scaling (original context {original}) reproduces");
+    }
+
+    /// <summary>llama.cpp's <c>rope.scaling.original_context_length</c>: written with llama3 scaling so its parameters are recovered exactly.</summary>
+    public const string OriginalContextKey = "llama.rope.scaling.original_context_length";
+
+    // llama.cpp's llama architecture also loads Mixtral's experts and optional projection biases; the
+    // engine computes neither, and a tensor it ignores would give wrong numbers without an error.
+    private static void RefuseUnsupportedParts(GgufFile file, LlamaConfig config, string where)
+    {
+        if (Int(file.Metadata, "llama.expert_count", where) is > 0 and var experts)
+        {
+            throw new InvalidDataException($"{where}: 'llama.expert_count' is {experts}: mixture-of-experts (Mixtral-style) LLaMA models are not supported.");
+        }
+
+        if (Int(file.Metadata, "llama.attention.value_length", where) is { } valueLength && valueLength != config.HeadDim)
+        {
+            throw new InvalidDataException($"{where}: 'llama.attention.value_length' is {valueLength} but the key head size is {config.HeadDim}: separate key and value head sizes are not supported.");
+        }
+
+        var known = LlamaTensorNames.Expected(config).Select(t => t.Name).Append(RopeFreqsTensor).ToHashSet();
+        foreach (var t in file.Tensors)
+        {
+            if (!known.Contains(t.Name))
+            {
+                throw LlamaSupport.Tensor(where, t.Name, t.Name switch
+                {
+                    _ when t.Name.EndsWith(".bias", StringComparison.Ordinal) => "a bias on a projection",
+                    _ when t.Name.Contains("_exps", StringComparison.Ordinal) || t.Name.Contains("ffn_gate_inp", StringComparison.Ordinal) => "mixture of experts",
+                    _ when LlamaTensorNames.LayerOf(t.Name) >= config.NLayers => $"a block beyond 'llama.block_count' ({config.NLayers})",
+                    _ => "a tensor outside the LLaMA architecture",
+                });
+            }
+        }
     }
 
     // llama.cpp reads rope.scaling.type (default "linear") and applies 1/rope.scaling.factor (or the older
-    // rope.scale_linear) when the factor is neither 0 nor 1; Llama-3.1 files carry rope_freqs.weight instead.
+    // rope.scale_linear) when the factor is neither 0 nor 1; Llama-3.1 files carry rope_freqs.weight instead
+    // (read by ReadRopeFreqs).
     private static void RefuseRopeScaling(GgufFile file, string where)
     {
         var md = file.Metadata;
@@ -72,11 +135,6 @@ public sealed partial record LlamaConfig
         if (md.GetString("llama.rope.scaling.type") is { } type && type is not ("none" or "linear"))
         {
             throw LlamaSupport.RopeScaling(where, $"'llama.rope.scaling.type' is '{type}'");
-        }
-
-        if (file.TryGetTensor(RopeFreqsTensor, out _))
-        {
-            throw LlamaSupport.RopeScaling(where, $"tensor '{RopeFreqsTensor}' is present");
         }
     }
 
@@ -124,5 +182,11 @@ public sealed partial record LlamaConfig
 
         md.Set(LlamaConfigKeys.RmsNormEps.Gguf, GgufValue.Float32(RmsNormEps));
         md.Set(LlamaConfigKeys.RopeTheta.Gguf, GgufValue.Float32(RopeTheta));
+        if (RopeScaling is { } scaling)
+        {
+            // Not read by llama.cpp outside YaRN; it lets FromGguf recover the parameters of a model whose
+            // pre-training context was not Llama 3's 8192. The scaling itself is the rope_freqs tensor.
+            md.Set(OriginalContextKey, GgufValue.UInt32((uint)scaling.OriginalContextLength));
+        }
     }
 }

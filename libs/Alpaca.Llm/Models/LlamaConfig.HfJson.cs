@@ -27,6 +27,7 @@ public sealed partial record LlamaConfig
         }
 
         RefuseUnsupported(root, source);
+        var ropeScaling = RopeScalingOf(root, source);
         int Required(LlamaConfigKey key) => Int(root, key.Hf, source) ?? throw new InvalidDataException($"{source}: required key '{key.Hf}' is missing.");
 
         var nHeads = Required(LlamaConfigKeys.NumAttentionHeads);
@@ -42,6 +43,7 @@ public sealed partial record LlamaConfig
             RmsNormEps = (float)(Double(root, LlamaConfigKeys.RmsNormEps.Hf, source) ?? 1e-6),
             RopeTheta = (float)(Double(root, LlamaConfigKeys.RopeTheta.Hf, source) ?? 10000.0),
             TiedEmbeddings = Bool(root, "tie_word_embeddings", source) ?? false,
+            RopeScaling = ropeScaling,
             BosTokenId = TokenId(root, "bos_token_id", source) ?? 1,
             EosTokenId = TokenId(root, "eos_token_id", source) ?? 2,
             PadTokenId = TokenId(root, "pad_token_id", source),
@@ -66,19 +68,34 @@ public sealed partial record LlamaConfig
         }
     }
 
-    private static void RefuseUnsupported(JsonObject root, string source)
+    // transformers' rope_type "default" (older files: "type") is plain RoPE and "llama3" is Llama 3.1's
+    // scaling (every key required, as transformers' _validate_llama3_parameters does); the rest is refused.
+    private static Llama3RopeScaling? RopeScalingOf(JsonObject root, string source)
     {
-        // transformers' rope_type "default" (older files: "type") is plain RoPE; everything else rescales it.
         switch (root["rope_scaling"])
         {
             case null:
-                break;
-            case JsonObject o when (String(o, "rope_type", source) ?? String(o, "type", source)) == "default":
-                break;
+                return null;
+            case JsonObject o when (String(o, "rope_type", source) ?? String(o, "type", source)) is "default":
+                return null;
+            case JsonObject o when (String(o, "rope_type", source) ?? String(o, "type", source)) is Llama3RopeScaling.RopeType:
+                var where = $"{source}: rope_scaling";
+                double Need(string key) => Double(o, key, where) ?? throw new InvalidDataException($"{source}: 'rope_scaling' of type llama3 needs '{key}'.");
+                return new Llama3RopeScaling
+                {
+                    Factor = Need("factor"),
+                    LowFreqFactor = Need("low_freq_factor"),
+                    HighFreqFactor = Need("high_freq_factor"),
+                    OriginalContextLength = Int(o, "original_max_position_embeddings", where)
+                        ?? throw new InvalidDataException($"{source}: 'rope_scaling' of type llama3 needs 'original_max_position_embeddings'."),
+                }.Validate(source);
             case var other:
                 throw LlamaSupport.RopeScaling(source, $"'rope_scaling' is {other.ToJsonString()}");
         }
+    }
 
+    private static void RefuseUnsupported(JsonObject root, string source)
+    {
         if (String(root, "hidden_act", source) is { } act && act != "silu")
         {
             throw new InvalidDataException($"{source}: 'hidden_act' is '{act}'; LLaMA uses 'silu'.");
@@ -120,7 +137,7 @@ public sealed partial record LlamaConfig
         o["hidden_act"] = "silu";
         o["attention_bias"] = false;
         o["mlp_bias"] = false;
-        o["rope_scaling"] = null;
+        o["rope_scaling"] = RopeScaling?.ToJson();
         o["torch_dtype"] = torchDtype;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }

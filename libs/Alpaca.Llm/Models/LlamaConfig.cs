@@ -40,6 +40,9 @@ public sealed partial record LlamaConfig
     /// <summary>rope_theta / llama.rope.freq_base.</summary>
     public float RopeTheta { get; init; } = 10000f;
 
+    /// <summary>rope_scaling of type llama3 (Llama 3.1+) / the <c>rope_freqs.weight</c> tensor; null is plain RoPE.</summary>
+    public Llama3RopeScaling? RopeScaling { get; init; }
+
     /// <summary>tie_word_embeddings: the LM head reuses token_embd (no output.weight / lm_head.weight tensor).</summary>
     public bool TiedEmbeddings { get; init; }
 

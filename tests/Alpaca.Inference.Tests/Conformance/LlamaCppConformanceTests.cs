@@ -47,14 +47,26 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
             RmsNormEps = 1e-5f,
         }.Validate();
 
-        public string Path(GgmlType type)
+        /// <summary>
+        /// Llama 3.2's shape at this size: tied embeddings (no output.weight), θ = 500000 and llama3 rope
+        /// scaling (factor 32) written as rope_freqs.weight; its pre-training context of 32 puts the scaled
+        /// frequencies inside the positions the test runs.
+        /// </summary>
+        public static LlamaConfig Llama32Config { get; } = Config with
         {
-            var path = _dir.File($"conformance-{type}.gguf");
+            TiedEmbeddings = true,
+            RopeTheta = 500000f,
+            RopeScaling = new Llama3RopeScaling { Factor = 32, LowFreqFactor = 1, HighFreqFactor = 4, OriginalContextLength = 32 },
+        };
+
+        public string Path(GgmlType type, bool llama32 = false)
+        {
+            var path = _dir.File($"conformance-{type}{(llama32 ? "-llama32" : "")}.gguf");
             lock (_dir)
             {
                 if (!File.Exists(path))
                 {
-                    TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = Config, Seed = 7, InitStd = 0.05f, RandomNorms = true }, type);
+                    TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = llama32 ? Llama32Config : Config, Seed = 7, InitStd = 0.05f, RandomNorms = true }, type);
                 }
             }
 
@@ -72,10 +84,26 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
     [InlineData(GgmlType.F16, 2e-3)]
     [InlineData(GgmlType.Q8_0, 5e-2)]
     [InlineData(GgmlType.Q4_0, 5e-2)]
-    public void Logits_and_greedy_continuation_match_llama_cpp(GgmlType type, double tolerance)
+    public void Logits_and_greedy_continuation_match_llama_cpp(GgmlType type, double tolerance) =>
+        MatchesLlamaCpp(models.Path(type), type, tolerance);
+
+    [Theory]
+    [InlineData(GgmlType.F32, 5e-4)]
+    [InlineData(GgmlType.Q8_0, 5e-2)]
+    public void Llama_3_2_shape_with_tied_embeddings_and_rope_freqs_matches_llama_cpp(GgmlType type, double tolerance)
+    {
+        var path = models.Path(type, llama32: true);
+        using (var weights = LlamaWeights.Load(path))
+        {
+            Assert.Equal((LlamaTensorNames.TokenEmbedding, 32f), (weights.Output.Name, weights.RopeFreqFactors![^1]));
+        }
+
+        MatchesLlamaCpp(path, type, tolerance);
+    }
+
+    private void MatchesLlamaCpp(string path, GgmlType type, double tolerance)
     {
         var deviations = new List<double>();
-        var path = models.Path(type);
         var expected = LlamaCppOracle.Evaluate(path, Prompt, Greedy, flashAttention: false);
 
         using var weights = LlamaWeights.Load(path);

@@ -26,7 +26,7 @@ public class GgufConfigRefusalTests
         { "linear factor", "'llama.rope.scaling.factor' is 4" },
         { "old linear key", "'llama.rope.scale_linear' is 2" },
         { "yarn", "'llama.rope.scaling.type' is 'yarn'" },
-        { "llama3 rope_freqs", "tensor 'rope_freqs.weight' is present" },
+        { "rope_freqs no llama3 scaling reproduces", "tensor 'rope_freqs.weight' holds frequency factors [0, 0, 0, 0, 0, 0, 0, 0] that no llama3 rope scaling (original context 8192) reproduces" },
     };
 
     [Theory]
@@ -77,5 +77,33 @@ public class GgufConfigRefusalTests
         using var ratio = File(w => w.Metadata.Set("llama.attention.head_count_kv", GgufValue.UInt32(3)));
         Assert.Equal("m.gguf: 'llama.attention.head_count' (4) must be a multiple of 'llama.attention.head_count_kv' (3).",
             Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(ratio)).Message);
+    }
+
+    [Theory]
+    [InlineData("blk.0.attn_q.bias", "tensor 'blk.0.attn_q.bias' is present: a bias on a projection is not supported")]
+    [InlineData("blk.1.ffn_gate_exps.weight", "tensor 'blk.1.ffn_gate_exps.weight' is present: mixture of experts is not supported")]
+    [InlineData("blk.2.attn_norm.weight", "tensor 'blk.2.attn_norm.weight' is present: a block beyond 'llama.block_count' (2) is not supported")]
+    [InlineData("rope_factors_long.weight", "tensor 'rope_factors_long.weight' is present: a tensor outside the LLaMA architecture is not supported")]
+    public void A_tensor_the_engine_would_ignore_is_refused_naming_the_feature(string name, string message)
+    {
+        using var g = File(w => w.AddTensor(name, [64], GgmlType.F32, new float[64]));
+        Assert.Equal($"m.gguf: {message} (plain LLaMA blocks only), so the model would be computed wrongly.",
+            Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(g)).Message);
+    }
+
+    [Fact]
+    public void Mixtral_experts_are_refused_by_their_key()
+    {
+        using var g = File(w => w.Metadata.Set("llama.expert_count", GgufValue.UInt32(8)));
+        Assert.Equal("m.gguf: 'llama.expert_count' is 8: mixture-of-experts (Mixtral-style) LLaMA models are not supported.",
+            Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(g)).Message);
+    }
+
+    [Fact]
+    public void Different_key_and_value_head_sizes_are_refused_by_their_keys()
+    {
+        using var g = File(w => w.Metadata.Set("llama.attention.value_length", GgufValue.UInt32(32)));
+        Assert.Equal("m.gguf: 'llama.attention.value_length' is 32 but the key head size is 16: separate key and value head sizes are not supported.",
+            Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(g)).Message);
     }
 }

@@ -78,7 +78,16 @@ public sealed class ConfigAgreementTests
             ["high_freq_factor"] = 4.0,
             ["original_max_position_embeddings"] = 8192,
             ["rope_type"] = "llama3",
-        }).ToJsonString(), "\"rope_type\":\"llama3\"}; rope scaling is not implemented"),
+        }).ToJsonString(), null),
+        ["rope_scaling llama3 without original_max_position_embeddings"] = (Edit(Llama3(), o => o["rope_scaling"] = new JsonObject
+        {
+            ["factor"] = 8.0,
+            ["low_freq_factor"] = 1.0,
+            ["high_freq_factor"] = 4.0,
+            ["rope_type"] = "llama3",
+        }).ToJsonString(), "'rope_scaling' of type llama3 needs 'original_max_position_embeddings'."),
+        ["rope_scaling yarn"] = (Edit(Llama3(), o => o["rope_scaling"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 }).ToJsonString(),
+            "'rope_scaling' is {\"rope_type\":\"yarn\",\"factor\":4}; rope scaling is not implemented"),
         ["mistral sliding window"] = (Edit(Llama2(), o => { o["model_type"] = "mistral"; o["sliding_window"] = 64; }).ToJsonString(),
             "'sliding_window' is 64 (below max_position_embeddings 128)"),
         ["hidden / heads"] = (Edit(Llama2(), o => { o["num_attention_heads"] = 6; o["num_key_value_heads"] = 6; }).ToJsonString(),

@@ -45,26 +45,28 @@ public static class ReferenceOps
     /// <summary>
     /// cos/sin of θ_i = pos · base^(−2i/rotDim) for the rotDim/2 pairs, computed as ggml's rope cache does
     /// (float: θ starts at pos and is multiplied by powf(base, −2/rotDim) once per pair), so positions far
-    /// into the context get llama.cpp's angles, float rounding included.
+    /// into the context get llama.cpp's angles, float rounding included. With <paramref name="freqFactors"/>
+    /// (Llama 3.1's rope_freqs) pair i's angle is θ_i / factor_i, as ggml's rope cache divides it.
     /// </summary>
-    public static void RopeCosSin(int pos, int rotDim, float freqBase, Span<float> cos, Span<float> sin)
+    public static void RopeCosSin(int pos, int rotDim, float freqBase, Span<float> cos, Span<float> sin, ReadOnlySpan<float> freqFactors = default)
     {
         var thetaScale = MathF.Pow(freqBase, -2f / rotDim);
         var theta = (float)pos;
         for (var i = 0; i < rotDim / 2; i++)
         {
-            cos[i] = MathF.Cos(theta);
-            sin[i] = MathF.Sin(theta);
+            var angle = freqFactors.IsEmpty ? theta : theta / freqFactors[i];
+            cos[i] = MathF.Cos(angle);
+            sin[i] = MathF.Sin(angle);
             theta *= thetaScale;
         }
     }
 
     /// <summary>Rotates adjacent pairs (2i, 2i+1) of every head of <paramref name="v"/> for position <paramref name="pos"/>.</summary>
-    public static void Rope(Span<float> v, int headDim, int rotDim, int pos, float freqBase)
+    public static void Rope(Span<float> v, int headDim, int rotDim, int pos, float freqBase, ReadOnlySpan<float> freqFactors = default)
     {
         Span<float> cos = stackalloc float[rotDim / 2];
         Span<float> sin = stackalloc float[rotDim / 2];
-        RopeCosSin(pos, rotDim, freqBase, cos, sin);
+        RopeCosSin(pos, rotDim, freqBase, cos, sin, freqFactors);
         for (var h = 0; h < v.Length / headDim; h++)
         {
             for (var i = 0; i < rotDim / 2; i++)

@@ -16,11 +16,12 @@ public sealed unsafe class LlamaWeights : IDisposable
 {
     private readonly GgufFile? _file;
 
-    private LlamaWeights(GgufFile? file, LlamaConfig config, int ropeDim, Embedding embedding, LayerWeights[] layers, float[] outputNorm, WeightMatrix output)
+    private LlamaWeights(GgufFile? file, LlamaConfig config, int ropeDim, float[]? ropeFreqFactors, Embedding embedding, LayerWeights[] layers, float[] outputNorm, WeightMatrix output)
     {
         _file = file;
         Config = config;
         RopeDim = ropeDim;
+        RopeFreqFactors = ropeFreqFactors;
         TokenEmbedding = embedding;
         Layers = layers;
         OutputNorm = outputNorm;
@@ -31,6 +32,12 @@ public sealed unsafe class LlamaWeights : IDisposable
 
     /// <summary>Rotated dimensions per head (<c>llama.rope.dimension_count</c>, default head_dim).</summary>
     public int RopeDim { get; }
+
+    /// <summary>
+    /// Llama 3.1's <c>rope_freqs.weight</c> (one divisor per rotated pair), used as the file holds it — as
+    /// llama.cpp does — or null for plain RoPE.
+    /// </summary>
+    public float[]? RopeFreqFactors { get; }
 
     public Embedding TokenEmbedding { get; }
 
@@ -74,9 +81,10 @@ public sealed unsafe class LlamaWeights : IDisposable
     public static LlamaWeights FromGguf(GgufFile file, bool pack = true, bool ownsFile = false)
     {
         var where = file.Path ?? "GGUF";
-        // Refuses other architectures and rope scaling with the messages training and conversion give.
+        // Refuses other architectures, rope scaling other than Llama 3.1's and foreign tensors (biases,
+        // experts) with the messages training and conversion give.
         var config = LlamaConfig.FromGguf(file);
-        var ropeDim = (int)(file.Metadata.GetInteger("llama.rope.dimension_count") ?? config.HeadDim);
+        var ropeDim = LlamaConfig.RopeDimension(file, config);
         if (ropeDim <= 0 || ropeDim > config.HeadDim || ropeDim % 2 != 0)
         {
             throw new InvalidDataException($"{where}: llama.rope.dimension_count is {ropeDim}; it must be even and within 1..head_dim ({config.HeadDim}).");
@@ -109,10 +117,11 @@ public sealed unsafe class LlamaWeights : IDisposable
             }
 
             var outputNorm = loader.Vector(LlamaTensorNames.OutputNorm, dim);
+            var ropeFreqs = config.RopeScaling is null ? null : loader.Vector(LlamaConfig.RopeFreqsTensor, ropeDim / 2);
             var output = file.TryGetTensor(LlamaTensorNames.Output, out _)
                 ? loader.Matrix(LlamaTensorNames.Output, dim, vocab)
                 : loader.Matrix(LlamaTensorNames.TokenEmbedding, dim, vocab);
-            return new LlamaWeights(ownsFile ? file : null, config, ropeDim, embedding, layers, outputNorm, output);
+            return new LlamaWeights(ownsFile ? file : null, config, ropeDim, ropeFreqs, embedding, layers, outputNorm, output);
         }
         catch
         {

@@ -45,8 +45,8 @@ public static unsafe class ReferenceForward
                 var q = MatVec(quantizeActivations, layer.AttnQ, xb);
                 var k = MatVec(quantizeActivations, layer.AttnK, xb);
                 var v = MatVec(quantizeActivations, layer.AttnV, xb);
-                ReferenceOps.Rope(q, hd, w.RopeDim, pos, c.RopeTheta);
-                ReferenceOps.Rope(k, hd, w.RopeDim, pos, c.RopeTheta);
+                ReferenceOps.Rope(q, hd, w.RopeDim, pos, c.RopeTheta, w.RopeFreqFactors);
+                ReferenceOps.Rope(k, hd, w.RopeDim, pos, c.RopeTheta, w.RopeFreqFactors);
                 for (var i = 0; i < kvDim; i++)
                 {
                     keys[l][pos * kvDim + i] = (float)(Half)k[i];

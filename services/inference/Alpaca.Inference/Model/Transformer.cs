@@ -176,7 +176,7 @@ public sealed unsafe class Transformer : IDisposable
             _state.Positions[i] = pos;
             _state.Sequences[i] = seq;
             _weights.TokenEmbedding.Lookup(batch.Tokens[start + i], new Span<float>(_state.Hidden + (long)i * dim, dim));
-            ReferenceOps.RopeCosSin(pos, _weights.RopeDim, _config.RopeTheta, new Span<float>(_state.RopeCos + i * _ropeHalf, _ropeHalf), new Span<float>(_state.RopeSin + i * _ropeHalf, _ropeHalf));
+            ReferenceOps.RopeCosSin(pos, _weights.RopeDim, _config.RopeTheta, new Span<float>(_state.RopeCos + i * _ropeHalf, _ropeHalf), new Span<float>(_state.RopeSin + i * _ropeHalf, _ropeHalf), _weights.RopeFreqFactors);
 
             // Sequence order is validated: this token extends (or restarts) its sequence here.
             Cache.SetLength(seq, pos + 1);

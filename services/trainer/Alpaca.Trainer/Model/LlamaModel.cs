@@ -23,7 +23,7 @@ public sealed class LlamaModel : nn.Module
 
         norm = new LlamaRMSNorm(config.Dim, config.RmsNormEps);
         // Not a parameter or buffer: HF keeps inv_freq non-persistent, so checkpoints do not hold it.
-        inv_freq = RotaryEmbedding.InverseFrequencies(config.HeadDim, config.RopeTheta);
+        inv_freq = RotaryEmbedding.InverseFrequencies(config);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using Alpaca.Llm.Models;
 using static TorchSharp.torch;
 
 namespace Alpaca.Trainer.Model;
@@ -16,6 +17,25 @@ public static class RotaryEmbedding
         for (var i = 0; i < inv.Length; i++)
         {
             inv[i] = (float)(1.0 / Math.Pow(theta, 2.0 * i / headDim));
+        }
+
+        return inv;
+    }
+
+    /// <summary>
+    /// The inverse frequencies the model uses: HF's plain ones, divided per frequency by Llama 3.1's
+    /// llama3 factors when the config has them (the same divisors the GGUF export writes as rope_freqs).
+    /// </summary>
+    public static float[] InverseFrequencies(LlamaConfig config)
+    {
+        var inv = InverseFrequencies(config.HeadDim, config.RopeTheta);
+        if (config.RopeScaling is { } scaling)
+        {
+            var factors = scaling.FrequencyFactors(config.HeadDim, config.RopeTheta);
+            for (var i = 0; i < inv.Length; i++)
+            {
+                inv[i] /= factors[i];
+            }
         }
 
         return inv;

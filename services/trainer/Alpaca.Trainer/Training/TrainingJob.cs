@@ -64,7 +64,7 @@ public static class TrainingJob
         using var baseModel = HfCheckpoint.Load(baseDir);
         if (hp.MaxLength > baseModel.Config.ContextLength)
         {
-            // Positions past the model's context were never trained (and RoPE-scaled models are refused).
+            // Positions past the model's context were never trained.
             throw new ArgumentException(
                 $"max length {hp.MaxLength} exceeds the base model's context (max_position_embeddings {baseModel.Config.ContextLength} in {baseDir}).");
         }
