@@ -14,7 +14,8 @@ namespace Alpaca.Inference.Kernels;
 /// once per super-block and scaled by d·dx; the sub-block mins (Q4_K/Q5_K) and Q6_K's offset of 32 come
 /// off through the activations' sums of 16 (bsums), as in ggml.
 /// <para>x86 (<see cref="Run{TDot}"/>): 32 byte pairs per instruction through <see cref="IIntDot"/>
-/// (<c>vpmaddubsw</c>+<c>vpmaddwd</c> on AVX2, <c>vpdpbusd</c> with AVX-VNNI); u ≤ 63 and |x| ≤ 127, so
+/// (<c>vpmaddubsw</c> for the byte pairs, then <c>vpmaddwd</c> on AVX2 or <c>vpdpwssd</c> with AVX-VNNI
+/// multiplies by the int16 sub-block scales and sums into int32, as ggml does); u ≤ 63 and |x| ≤ 127, so
 /// the 16-bit pair sums cannot saturate. A 32-weight chunk's 8 int32 lanes hold 4 weights each, so lanes
 /// 0–3 and 4–7 take the scales of its two 16-weight halves. Portable (<see cref="RunPortable"/>, any
 /// CPU, ARM64 included): the same with <c>Vector128</c>, 16-bit products widened to int32.</para>
@@ -34,13 +35,22 @@ internal static unsafe class KQuantKernels
         var u = stackalloc byte[K];
         var scale16 = stackalloc int[16];
         var min16 = stackalloc int[16];
-        var scales = stackalloc Vector256<int>[8];
+        var scales = stackalloc Vector256<short>[8];
         var acc = stackalloc Vector256<float>[TokenBlock];
         var corr = stackalloc float[TokenBlock];
+        var xq = stackalloc sbyte*[TokenBlock];
+        var xd = stackalloc float*[TokenBlock];
+        var xs = stackalloc int*[TokenBlock];
         for (var tb = 0; tb < input.Tokens; tb += TokenBlock)
         {
             var n = Math.Min(TokenBlock, input.Tokens - tb);
-            var a0 = input.QuantRow0 + tb;
+            for (var t = 0; t < n; t++)
+            {
+                xq[t] = q.KQuants(input.QuantRow0 + tb + t);
+                xd[t] = q.KScales(input.QuantRow0 + tb + t);
+                xs[t] = q.KSums(input.QuantRow0 + tb + t);
+            }
+
             for (var r = rowStart; r < rowEnd; r++)
             {
                 var row = w.Data + (r * w.RowBytes);
@@ -56,24 +66,22 @@ internal static unsafe class KQuantKernels
                     KQuantBlock.Unpack(w.Type, row + (sb * blockBytes), u, scale16, min16, out var d, out var m);
                     for (var c = 0; c < 8; c++)
                     {
-                        scales[c] = Vector256.Create(Vector128.Create(scale16[2 * c]), Vector128.Create(scale16[(2 * c) + 1]));
+                        scales[c] = Vector256.Create(Vector128.Create((short)scale16[2 * c]), Vector128.Create((short)scale16[(2 * c) + 1]));
                     }
 
                     var mins0 = Vector256.Load(min16);
                     var mins1 = Vector256.Load(min16 + 8);
                     for (var t = 0; t < n; t++)
                     {
-                        var x = q.KQuants(a0 + t) + (sb * K);
-                        var dx = q.KScales(a0 + t)[sb];
-                        var bs = q.KSums(a0 + t) + (sb * 16);
+                        var x = xq[t] + (sb * K);
+                        var dx = xd[t][sb];
+                        var bs = xs[t] + (sb * 16);
                         var s0 = Vector256<int>.Zero;
                         var s1 = Vector256<int>.Zero;
                         for (var c = 0; c < 8; c += 2)
                         {
-                            var p0 = TDot.DotQ4(Vector256<int>.Zero, Vector256.Load(u + (32 * c)), Vector256.Load(x + (32 * c)));
-                            var p1 = TDot.DotQ4(Vector256<int>.Zero, Vector256.Load(u + (32 * c) + 32), Vector256.Load(x + (32 * c) + 32));
-                            s0 += Avx2.MultiplyLow(p0, scales[c]);
-                            s1 += Avx2.MultiplyLow(p1, scales[c + 1]);
+                            s0 = TDot.DotScaled(s0, Vector256.Load(u + (32 * c)), Vector256.Load(x + (32 * c)), scales[c]);
+                            s1 = TDot.DotScaled(s1, Vector256.Load(u + (32 * c) + 32), Vector256.Load(x + (32 * c) + 32), scales[c + 1]);
                         }
 
                         acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s0 + s1), Vector256.Create(d * dx), acc[t]);
@@ -101,10 +109,19 @@ internal static unsafe class KQuantKernels
         var min16 = stackalloc int[16];
         var acc = stackalloc Vector128<float>[TokenBlock];
         var corr = stackalloc float[TokenBlock];
+        var xq = stackalloc sbyte*[TokenBlock];
+        var xd = stackalloc float*[TokenBlock];
+        var xs = stackalloc int*[TokenBlock];
         for (var tb = 0; tb < input.Tokens; tb += TokenBlock)
         {
             var n = Math.Min(TokenBlock, input.Tokens - tb);
-            var a0 = input.QuantRow0 + tb;
+            for (var t = 0; t < n; t++)
+            {
+                xq[t] = q.KQuants(input.QuantRow0 + tb + t);
+                xd[t] = q.KScales(input.QuantRow0 + tb + t);
+                xs[t] = q.KSums(input.QuantRow0 + tb + t);
+            }
+
             for (var r = rowStart; r < rowEnd; r++)
             {
                 var row = w.Data + (r * w.RowBytes);
@@ -119,9 +136,9 @@ internal static unsafe class KQuantKernels
                     KQuantBlock.Unpack(w.Type, row + (sb * blockBytes), u, scale16, min16, out var d, out var m);
                     for (var t = 0; t < n; t++)
                     {
-                        var x = q.KQuants(a0 + t) + (sb * K);
-                        var dx = q.KScales(a0 + t)[sb];
-                        var bs = q.KSums(a0 + t) + (sb * 16);
+                        var x = xq[t] + (sb * K);
+                        var dx = xd[t][sb];
+                        var bs = xs[t] + (sb * 16);
                         var s = Vector128<int>.Zero;
                         var msum = 0;
                         for (var j = 0; j < 16; j++)
