@@ -89,5 +89,9 @@ public readonly record struct GgmlTypeInfo(GgmlType Type, int BlockSize, int Byt
 
     /// <summary>True for the types <see cref="Quantizer.Dequantize"/> can decode.</summary>
     public static bool CanDequantize(GgmlType type) =>
-        CanQuantize(type) || type is GgmlType.Q4_K or GgmlType.Q6_K;
+        CanQuantize(type) || IsKQuant(type);
+
+    /// <summary>The k-quants llama-quantize writes (Q2_K … Q6_K: 256-element super-blocks).</summary>
+    public static bool IsKQuant(GgmlType type) =>
+        type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 }

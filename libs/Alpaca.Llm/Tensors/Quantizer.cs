@@ -64,8 +64,17 @@ public static class Quantizer
             case GgmlType.Q6_K:
                 Q6_KCodec.Dequantize(src, dst);
                 break;
+            case GgmlType.Q5_K:
+                Q5_KCodec.Dequantize(src, dst);
+                break;
+            case GgmlType.Q3_K:
+                Q3_KCodec.Dequantize(src, dst);
+                break;
+            case GgmlType.Q2_K:
+                Q2_KCodec.Dequantize(src, dst);
+                break;
             default:
-                throw new NotSupportedException($"Dequantizing {type} is not implemented (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K).");
+                throw new NotSupportedException($"Dequantizing {type} is not implemented (supported: F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K).");
         }
     }
 

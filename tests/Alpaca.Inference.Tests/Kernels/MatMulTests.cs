@@ -11,7 +11,7 @@ public unsafe class MatMulTests
         var data = new TheoryData<KernelPath, GgmlType>();
         foreach (var path in CpuKernels.Supported.Where(p => p != KernelPath.Reference))
         {
-            foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 })
+            foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
             {
                 data.Add(path, type);
             }
@@ -25,14 +25,18 @@ public unsafe class MatMulTests
     public void Fast_kernels_match_the_reference(KernelPath path, GgmlType type)
     {
         var quantized = type is GgmlType.Q8_0 or GgmlType.Q4_0;
+        var kQuant = GgmlTypeInfo.IsKQuant(type);
         // Shapes: partial last row group (13, 45 rows), one block, odd block counts; float types also get
-        // column counts that are not a multiple of the vector width.
-        var shapes = quantized
+        // column counts that are not a multiple of the vector width. K-quants: 1, 2 and 4 super-blocks,
+        // token counts across the kernels' 16-token blocks (their scalar reference is slow under qemu).
+        var shapes = kQuant
+            ? new[] { (8, 256), (13, 512), (40, 1024) }
+            : quantized
             ? new[] { (8, 32), (13, 64), (45, 96), (64, 288), (24, 2048) }
             : new[] { (8, 32), (13, 37), (45, 96), (64, 288), (7, 5), (24, 2048) };
         foreach (var (rows, columns) in shapes)
         {
-            foreach (var tokens in new[] { 1, 2, 3, 4, 5, 11, 70, 300 })
+            foreach (var tokens in kQuant ? new[] { 1, 3, 17 } : new[] { 1, 2, 3, 4, 5, 11, 70, 300 })
             {
                 Check(path, type, rows, columns, tokens, seed: rows * 1000 + columns + tokens);
             }
@@ -55,19 +59,20 @@ public unsafe class MatMulTests
     [MemberData(nameof(PathsAndTypes))]
     public void A_row_range_computes_only_those_rows(KernelPath path, GgmlType type)
     {
-        using var w = TestWeights.Matrix(type, 48, 64, seed: 7);
-        var x = TestWeights.Gaussian(64 * 3, 8);
+        var k = GgmlTypeInfo.IsKQuant(type) ? 256 : 64;
+        using var w = TestWeights.Matrix(type, 48, k, seed: 7);
+        var x = TestWeights.Gaussian(k * 3, 8);
         var y = Enumerable.Repeat(-999f, 48 * 3).ToArray();
-        using var q = new Q8Activations(3, 64);
-        var scratch = new float[MatMul.ScratchFloats(64)];
+        using var q = new Q8Activations(3, k, w.HasKQuantKernel);
+        var scratch = new float[MatMul.ScratchFloats(k)];
         fixed (float* px = x, py = y, ps = scratch)
         {
             for (var t = 0; t < 3; t++)
             {
-                q.Quantize(path, t, px + t * 64);
+                q.Quantize(path, t, px + t * k);
             }
 
-            MatMul.Rows(path, w, new MatMulInput(px, 64, 3, q), 16, 40, py, 48, ps);
+            MatMul.Rows(path, w, new MatMulInput(px, k, 3, q), 16, 40, py, 48, ps);
         }
 
         for (var t = 0; t < 3; t++)
@@ -81,29 +86,12 @@ public unsafe class MatMulTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q4_K)]
-    [InlineData(GgmlType.Q6_K)]
-    public void K_quants_are_decoded_per_row_and_match_the_reference(GgmlType type)
+    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.Q2_K)]
+    public void Q2_K_and_Q3_K_are_decoded_per_row_and_match_the_reference(GgmlType type)
     {
-        // Random bytes are valid K-quant blocks once their fp16 scales are sane.
         const int rows = 40, columns = 512;
-        var info = GgmlTypeInfo.Of(type);
-        var rowBytes = GgmlTypeInfo.RowBytes(type, columns);
-        using var buffer = new NativeBuffer(rowBytes * rows);
-        var bytes = buffer.AsSpan<byte>(0, (int)(rowBytes * rows));
-        new Random(11).NextBytes(bytes);
-        var scale = BitConverter.HalfToUInt16Bits((Half)0.01f);
-        for (var b = 0; b < bytes.Length; b += info.BytesPerBlock)
-        {
-            var at = type == GgmlType.Q4_K ? new[] { 0, 2 } : new[] { info.BytesPerBlock - 2 };
-            foreach (var o in at)
-            {
-                bytes[b + o] = (byte)scale;
-                bytes[b + o + 1] = (byte)(scale >> 8);
-            }
-        }
-
-        using var w = new WeightMatrix("k-quant", type, rows, columns, buffer.Pointer, buffer);
+        using var w = TestWeights.KQuantMatrix(type, rows, columns, seed: 11);
         Assert.True(w.IsDecodedPerRow);
         var x = TestWeights.Gaussian(columns * 3, 12);
         var expected = new float[rows * 3];
@@ -128,8 +116,8 @@ public unsafe class MatMulTests
         var x = TestWeights.Gaussian(columns * tokens, seed + 1).Select(v => v * activationScale).ToArray();
         var expected = new float[rows * tokens];
         var actual = new float[rows * tokens];
-        var quantized = w.IsQuantized;
-        using var q = quantized ? new Q8Activations(tokens, columns) : null;
+        var quantized = w.ReadsQ8;
+        using var q = quantized ? new Q8Activations(tokens, columns, w.HasKQuantKernel) : null;
         var scratch = new float[MatMul.ScratchFloats(columns)];
         fixed (float* px = x, pe = expected, pa = actual, ps = scratch)
         {

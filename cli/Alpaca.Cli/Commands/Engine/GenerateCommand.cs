@@ -18,7 +18,7 @@ public static class GenerateCommand
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model", "-m") { Description = "GGUF model file (LLaMA architecture; F32/F16/BF16/Q8_0/Q4_0 weights).", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model file (LLaMA architecture; F32/F16/BF16/Q8_0/Q4_0 and Q2_K…Q6_K weights, e.g. llama.cpp's Q4_K_M/Q5_K_M/Q6_K).", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "The instruction (with --template alpaca) or the raw prompt text.", Required = true };
         var input = new Option<string?>("--input") { Description = "Optional input for the Alpaca template (the 'with input' template is used when it is not empty)." };
         var template = new Option<string>("--template") { Description = "alpaca (stanford_alpaca's PROMPT_DICT) or raw.", DefaultValueFactory = _ => "alpaca" };

@@ -58,6 +58,52 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    /// <summary>
+    /// One Q8_K super-block of 256 values, ggml's <c>quantize_row_q8_K_ref</c> (x86 ggml runs the reference
+    /// too): the value of largest magnitude (the first one on ties) maps to −127, iscale = −127/max,
+    /// q = min(127, nearest_int(iscale·x)) (round half to even), d = 1/iscale, sums of each 16 quants.
+    /// Scalar on every path, so every path gets the same bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void QuantizeSuperBlock(float* x, sbyte* q, out float d, int* sums16)
+    {
+        const int K = Q8Activations.SuperBlockSize;
+        float amax = 0f, max = 0f;
+        for (var i = 0; i < K; i++)
+        {
+            var ax = MathF.Abs(x[i]);
+            if (ax > amax)
+            {
+                amax = ax;
+                max = x[i];
+            }
+        }
+
+        if (amax == 0f)
+        {
+            d = 0f;
+            new Span<sbyte>(q, K).Clear();
+            new Span<int>(sums16, 16).Clear();
+            return;
+        }
+
+        var iscale = -127f / max;
+        for (var j = 0; j < 16; j++)
+        {
+            var sum = 0;
+            for (var i = 16 * j; i < 16 * (j + 1); i++)
+            {
+                var v = (sbyte)Math.Min(127, (int)MathF.Round(iscale * x[i]));
+                q[i] = v;
+                sum += v;
+            }
+
+            sums16[j] = sum;
+        }
+
+        d = 1f / iscale;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeAvx512(float* x, sbyte* q, float* d, int* negSum8, int* negSum128, int firstBlock, int endBlock)
     {

@@ -19,6 +19,12 @@ internal interface IIntDot
 
     /// <summary>acc + dot4(q, x) where the packed byte is q + 128 (q the signed Q8_0 quant).</summary>
     static abstract Vector256<int> DotQ8(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x);
+
+    /// <summary>
+    /// K-quants: acc + Σ over each 4 bytes of scale·w·x, w ≤ 63 unsigned, the int16 scale per pair of
+    /// bytes (ggml's <c>maddubs</c> then <c>madd</c> with the scales). Pair sums ≤ 2·63·127 fit in int16.
+    /// </summary>
+    static abstract Vector256<int> DotScaled(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<short> scale);
 }
 
 /// <summary>AVX-VNNI: one <c>vpdpbusd</c> per 32 byte pairs.</summary>
@@ -33,6 +39,11 @@ internal readonly struct VnniDot : IIntDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotQ8(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) =>
         AvxVnni.MultiplyWideningAndAdd(acc, w, x);
+
+    /// <summary><c>vpmaddubsw</c> then <c>vpdpwssd</c> (the scale multiply and the accumulation in one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotScaled(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<short> scale) =>
+        AvxVnni.MultiplyWideningAndAdd(acc, Avx2.MultiplyAddAdjacent(w, x), scale);
 }
 
 /// <summary>
@@ -55,4 +66,8 @@ internal readonly struct Avx2Dot : IIntDot
         var pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(q), Avx2.Sign(x, q));
         return acc + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotScaled(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<short> scale) =>
+        acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w, x), scale);
 }

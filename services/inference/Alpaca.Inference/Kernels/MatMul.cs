@@ -22,6 +22,25 @@ public static unsafe class MatMul
             return;
         }
 
+        if (w.HasKQuantKernel)
+        {
+            switch (path)
+            {
+                case KernelPath.Avx512Vnni:
+                    KQuantKernels.Run<VnniDot>(w, input, rowStart, rowEnd, y, yStride);
+                    break;
+                case KernelPath.Avx2:
+                    KQuantKernels.Run<Avx2Dot>(w, input, rowStart, rowEnd, y, yStride);
+                    break;
+                default:
+                    // Portable and Neon: the Vector128 kernel (sdot-specific code for K-quants is still to do).
+                    KQuantKernels.RunPortable(w, input, rowStart, rowEnd, y, yStride);
+                    break;
+            }
+
+            return;
+        }
+
         if (w.IsDecodedPerRow)
         {
             PortableKernels.Run(w, input, rowStart, rowEnd, y, yStride, scratch);

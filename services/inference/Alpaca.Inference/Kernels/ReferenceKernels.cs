@@ -10,6 +10,10 @@ namespace Alpaca.Inference.Kernels;
 /// (and llama.cpp) does, so the reference is the same function as the fast path, not a float
 /// approximation of it: y = Σ_b d_x[b] · Σ_i w[b,i] · q_x[b,i], with w[b,i] = d_w[b]·(weight quant) exact
 /// in float.</para>
+/// <para>For Q4_K/Q5_K/Q6_K weights the activations are quantized to Q8_K and the dot product is ggml's
+/// scalar <c>ggml_vec_dot_qN_K_q8_K_generic</c>, read from the GGUF bytes: integer sums per sub-block,
+/// times the integer sub-block scales, then d·dx per super-block, minus dmin·dx·Σ min·bsums
+/// (<see cref="KQuantReference"/>; checked against ggml's own output in the golden tests).</para>
 /// </summary>
 public static unsafe class ReferenceKernels
 {
@@ -24,6 +28,12 @@ public static unsafe class ReferenceKernels
         var row = new float[k];
         var q = new sbyte[k];
         var d = new float[k / 32 + 1];
+        if (w.HasKQuantKernel && quantizeActivations)
+        {
+            KQuantReference.MatMul(w, input, rowStart, rowEnd, y, yStride);
+            return;
+        }
+
         for (var r = rowStart; r < rowEnd; r++)
         {
             Quantizer.Dequantize(w.Type, w.Row(r), row);

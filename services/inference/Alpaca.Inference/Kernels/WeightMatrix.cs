@@ -24,7 +24,7 @@ public sealed unsafe class WeightMatrix : IDisposable
     {
         if (!IsSupported(type))
         {
-            throw new NotSupportedException($"Weight '{name}' has type {type}; the engine multiplies F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K weights.");
+            throw new NotSupportedException($"Weight '{name}' has type {type}; the engine multiplies F32, F16, BF16, Q8_0, Q4_0 and Q2_K … Q6_K weights.");
         }
 
         if (rows <= 0 || columns <= 0)
@@ -91,14 +91,23 @@ public sealed unsafe class WeightMatrix : IDisposable
     public object? Owner => _owner;
 
     public static bool IsSupported(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 || GgmlTypeInfo.IsKQuant(type);
 
     /// <summary>
-    /// K-quants (Q4_K, Q6_K: e.g. the output matrix of llama.cpp's default Q4_0 recipe, or Q4_K_M models)
-    /// run through a simple path: each row is decoded to float with the reference codec and multiplied
-    /// by float activations. Correct and slower; llama.cpp instead quantizes activations to Q8_K.
+    /// Q4_K, Q5_K and Q6_K (the types of llama.cpp's Q4_K_M / Q5_K_M / Q6_K mixtures) are multiplied in
+    /// place by the integer K-quant kernels (<see cref="KQuantKernels"/>) against Q8_K activations.
     /// </summary>
-    public bool IsDecodedPerRow => Type is GgmlType.Q4_K or GgmlType.Q6_K;
+    public bool HasKQuantKernel => KQuantBlock.HasKernel(Type);
+
+    /// <summary>True when the fast paths read this matrix's input quantized (<see cref="Q8Activations"/>).</summary>
+    public bool ReadsQ8 => IsQuantized || HasKQuantKernel;
+
+    /// <summary>
+    /// The other K-quants (Q2_K, Q3_K: parts of llama.cpp's Q2_K / Q3_K_M mixtures) run through a simple
+    /// path: each row is decoded to float with the reference codec and multiplied by float activations.
+    /// Correct and slower.
+    /// </summary>
+    public bool IsDecodedPerRow => GgmlTypeInfo.IsKQuant(Type) && !HasKQuantKernel;
 
     public void Dispose()
     {

@@ -19,8 +19,8 @@ internal sealed unsafe class BlockPlan
         OutputProjectionReadsHalf = ReadsHalf(layer.AttnOutput);
         GateUpReadsHalf = ReadsHalf(layer.FfnGate, layer.FfnUp);
         DownReadsHalf = ReadsHalf(layer.FfnDown);
-        OutputProjectionQ8 = layer.AttnOutput.IsQuantized ? state.AttentionOutputQ8 : null;
-        DownQ8 = layer.FfnDown.IsQuantized ? state.FfnHiddenQ8 : null;
+        OutputProjectionQ8 = layer.AttnOutput.ReadsQ8 ? state.AttentionOutputQ8 : null;
+        DownQ8 = layer.FfnDown.ReadsQ8 ? state.FfnHiddenQ8 : null;
     }
 
     public LayerWeights Weights { get; }

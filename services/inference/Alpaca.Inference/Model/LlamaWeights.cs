@@ -185,7 +185,7 @@ public sealed unsafe class LlamaWeights : IDisposable
             var info = Info(name, [columns, rows]);
             if (!WeightMatrix.IsSupported(info.Type))
             {
-                throw new InvalidDataException($"{_where}: tensor '{name}' has type {info.Type}; supported matrix types are F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K.");
+                throw new InvalidDataException($"{_where}: tensor '{name}' has type {info.Type}; supported matrix types are F32, F16, BF16, Q8_0, Q4_0 and Q2_K … Q6_K.");
             }
 
             var data = file.GetTensorPointer(info);

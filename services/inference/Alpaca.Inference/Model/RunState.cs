@@ -38,19 +38,21 @@ internal sealed unsafe class RunState : IDisposable
 
         // Q8 copies only where an integer matmul reads them (the reference path multiplies floats).
         var integer = path != KernelPath.Reference;
-        if (integer && (weights.Output.IsQuantized || weights.Layers.Any(l => l.AttnQ.IsQuantized || l.AttnK.IsQuantized || l.AttnV.IsQuantized || l.FfnGate.IsQuantized || l.FfnUp.IsQuantized)))
+        // K-quant consumers need the Q8_K form as well.
+        var normedReaders = weights.Layers.SelectMany(l => new[] { l.AttnQ, l.AttnK, l.AttnV, l.FfnGate, l.FfnUp }).Append(weights.Output).ToArray();
+        if (integer && normedReaders.Any(m => m.ReadsQ8))
         {
-            NormedQ8 = Own(new Q8Activations(n, c.Dim));
+            NormedQ8 = Own(new Q8Activations(n, c.Dim, normedReaders.Any(m => m.HasKQuantKernel)));
         }
 
-        if (integer && weights.Layers.Any(l => l.AttnOutput.IsQuantized))
+        if (integer && weights.Layers.Any(l => l.AttnOutput.ReadsQ8))
         {
-            AttentionOutputQ8 = Own(new Q8Activations(n, qDim));
+            AttentionOutputQ8 = Own(new Q8Activations(n, qDim, weights.Layers.Any(l => l.AttnOutput.HasKQuantKernel)));
         }
 
-        if (integer && weights.Layers.Any(l => l.FfnDown.IsQuantized))
+        if (integer && weights.Layers.Any(l => l.FfnDown.ReadsQ8))
         {
-            FfnHiddenQ8 = Own(new Q8Activations(n, c.FfnDim));
+            FfnHiddenQ8 = Own(new Q8Activations(n, c.FfnDim, weights.Layers.Any(l => l.FfnDown.HasKQuantKernel)));
         }
 
         MatMulScratch = new float*[threads];

@@ -75,7 +75,7 @@ public sealed unsafe class Transformer : IDisposable
         _blocks = weights.Layers.Select(layer => new BlockPlan(layer, _state)).ToArray();
         _outputNorm = _state.Pin(weights.OutputNorm);
         _lmHeadReadsHalf = BlockPlan.ReadsHalf(weights.Output);
-        _lmHeadQ8 = weights.Output.IsQuantized ? _state.NormedQ8 : null;
+        _lmHeadQ8 = weights.Output.ReadsQ8 ? _state.NormedQ8 : null;
 
         _matmul = new MatMulStep(_path, _state.MatMulScratch);
         _tokenStep = new TokenStep(_path);

@@ -25,10 +25,12 @@ int main(int argc, char **argv) {
     int types[] = {1, 30, 8, 2}; const char *names[] = {"out.f16", "out.bf16", "out.q8_0", "out.q4_0"};
     for (int t = 0; t < 4; t++) save(names[t], dst, q(types[t], x, dst, 0, 16, 256, NULL));
 
-    // K-quants: Q4_K = 12, Q6_K = 14, then ggml's decoder of those bytes.
-    int ktypes[] = {12, 14}; const char *kn[] = {"out.q4_k", "out.q6_k"}; const char *dn[] = {"dequantize_row_q4_K", "dequantize_row_q6_K"};
-    const char *bn[] = {"out.q4_k.f32", "out.q6_k.f32"};
-    for (int t = 0; t < 2; t++) {
+    // K-quants: Q4_K = 12, Q6_K = 14, Q5_K = 13, Q3_K = 11, Q2_K = 10, then ggml's decoder of those bytes.
+    int ktypes[] = {12, 14, 13, 11, 10};
+    const char *kn[] = {"out.q4_k", "out.q6_k", "out.q5_k", "out.q3_k", "out.q2_k"};
+    const char *dn[] = {"dequantize_row_q4_K", "dequantize_row_q6_K", "dequantize_row_q5_K", "dequantize_row_q3_K", "dequantize_row_q2_K"};
+    const char *bn[] = {"out.q4_k.f32", "out.q6_k.f32", "out.q5_k.f32", "out.q3_k.f32", "out.q2_k.f32"};
+    for (int t = 0; t < 5; t++) {
         size_t n = q(ktypes[t], x, dst, 0, 16, 256, NULL);
         save(kn[t], dst, n);
         dequantize_fn d = (dequantize_fn)dlsym(h, dn[t]);

@@ -58,7 +58,9 @@ internal sealed unsafe class MatMulStep : IParallelWork
     public void AddSwiGlu(WeightMatrix gate, WeightMatrix up, in SwiGluOutput output)
     {
         _hRoundHalf = output.RoundToHalf;
-        var chunkRows = ChunkRows(gate.Rows, _threads);
+        // h's Q8_K form (a K-quant down_proj) is quantized per 256 values, so chunks hold whole super-blocks.
+        var granule = output.HiddenQ8 is { HasSuperBlocks: true } ? Q8Activations.SuperBlockSize : ChunkGranule;
+        var chunkRows = ChunkRows(gate.Rows, _threads, granule);
         var chunks = (gate.Rows + chunkRows - 1) / chunkRows;
         _targets[0] = new Target(gate, output.Hidden, output.Width, chunkRows, 0, chunks);
         _targets[1] = new Target(up, output.Up, output.Width, chunkRows, 0, chunks);
@@ -120,10 +122,10 @@ internal sealed unsafe class MatMulStep : IParallelWork
         }
     }
 
-    private static int ChunkRows(int rows, int threads)
+    private static int ChunkRows(int rows, int threads, int granule = ChunkGranule)
     {
         var target = (rows + threads * ChunksPerThread - 1) / (threads * ChunksPerThread);
-        return Math.Max(ChunkGranule, (target + ChunkGranule - 1) / ChunkGranule * ChunkGranule);
+        return Math.Max(granule, (target + granule - 1) / granule * granule);
     }
 
     private readonly struct Target(WeightMatrix w, float* y, int yStride, int chunkRows, int firstChunk, int chunks)
