@@ -121,7 +121,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
         try
         {
-            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength), context.CancellationToken);
+            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength, request.Backend, request.Device, request.Dtype), context.CancellationToken);
             return new LoadModelResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) };
         }
         catch (InferenceException e)

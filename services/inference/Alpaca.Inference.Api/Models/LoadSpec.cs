@@ -1,4 +1,7 @@
 namespace Alpaca.Inference.Api.Models;
 
-/// <summary>A model to load: file, name, and per-model engine overrides (0 = the service's configuration).</summary>
-public sealed record LoadSpec(string Path, string? Name = null, bool MakeDefault = false, int Threads = 0, int ContextLength = 0);
+/// <summary>
+/// A model to load: file, name, and per-model engine overrides (0 or empty = the service's configuration):
+/// backend "cpu" or "torch", and the torch backend's device and dtype.
+/// </summary>
+public sealed record LoadSpec(string Path, string? Name = null, bool MakeDefault = false, int Threads = 0, int ContextLength = 0, string? Backend = null, string? Device = null, string? DType = null);

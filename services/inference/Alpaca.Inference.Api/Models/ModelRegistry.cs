@@ -113,7 +113,8 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         }
 
         var path = System.IO.Path.GetFullPath(spec.Path);
-        if (!File.Exists(path))
+        var backend = EngineLoader.Choose(spec, options);
+        if (!File.Exists(path) && !(backend.Backend == EngineLoader.Torch && Directory.Exists(path)))
         {
             throw new InferenceException(InferenceErrorKind.NotFound, $"Model file not found: {path}", param: "path");
         }
@@ -131,12 +132,13 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             ContextLength = spec.ContextLength > 0 ? spec.ContextLength : options.ContextLength,
         };
 
-        var footprint = Reserve(name, path, modelOptions);
+        // The host budget covers CPU-engine models; a torch model checks its device budget itself at load.
+        var footprint = backend.Backend == EngineLoader.Cpu ? Reserve(name, path, modelOptions) : 0;
         Engine engine;
         try
         {
             // Not cancellable: a caller that goes away mid-load does not leave a half-loaded model behind.
-            engine = await Task.Run(() => Engine.Load(path, modelOptions), CancellationToken.None).ConfigureAwait(false);
+            engine = await Task.Run(() => EngineLoader.Load(path, modelOptions, backend), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -182,7 +184,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
         metrics.Track(served);
         _firstReady.TrySetResult();
-        logger.LogInformation("Model {Model} ready ({Path}, {Slots} KV slots of {Context} tokens, {Threads} threads)", name, path, scheduler.Slots, scheduler.ContextLength, engine.Model.Threads);
+        logger.LogInformation("Model {Model} ready ({Path}, backend {Backend} on {Device}, {Slots} KV slots of {Context} tokens, {Threads} threads)", name, path, engine.Model.Backend, engine.Model.Device, scheduler.Slots, scheduler.ContextLength, engine.Model.Threads);
         if (old is not null)
         {
             _ = Retire(old); // in the background: the caller has its new model now
