@@ -1,6 +1,6 @@
 using Alpaca.Inference.Model;
 using Alpaca.Llm.Tensors;
-using static TorchSharp.torch;
+using TorchSharp;
 
 namespace Alpaca.Inference.Torch.Tests;
 
@@ -10,9 +10,9 @@ public sealed class BatchingTests
     [Fact]
     public void Mixed_batches_give_each_sequence_its_single_sequence_logits()
     {
-        using var engine = Backends.Torch(TinyGguf.Path(GgmlType.F32));
+        using var engine = BothBackends.Torch(TinyGguf.Path(GgmlType.F32));
         var model = engine.Model;
-        var prompts = new[] { Backends.Prompt(9, 1), Backends.Prompt(5, 2), Backends.Prompt(14, 3) };
+        var prompts = new[] { BothBackends.Prompt(9, 1), BothBackends.Prompt(5, 2), BothBackends.Prompt(14, 3) };
         var next = new[] { 17, 33, 250 };
 
         // Alone: each prompt, then one decode token, in a slot of its own.
@@ -23,10 +23,10 @@ public sealed class BatchingTests
             var s = model.Cache.Allocate();
             batch.Clear();
             batch.AddSequence(prompts[i], 0, s);
-            alone.AddRange(Backends.Run(model, batch));
+            alone.AddRange(BothBackends.Run(model, batch));
             batch.Clear();
             batch.Add(next[i], prompts[i].Length, s, logits: true);
-            alone.AddRange(Backends.Run(model, batch));
+            alone.AddRange(BothBackends.Run(model, batch));
             model.Cache.Free(s);
         }
 
@@ -36,31 +36,31 @@ public sealed class BatchingTests
         batch.Clear();
         batch.AddSequence(prompts[0], 0, s0);
         batch.AddSequence(prompts[1], 0, s1);
-        var first = Backends.Run(model, batch);
+        var first = BothBackends.Run(model, batch);
         batch.Clear();
         batch.Add(next[0], prompts[0].Length, s0, logits: true);
         batch.Add(next[1], prompts[1].Length, s1, logits: true);
         batch.AddSequence(prompts[2], 0, s2);
-        var second = Backends.Run(model, batch);
+        var second = BothBackends.Run(model, batch);
         batch.Clear();
         batch.Add(99, prompts[0].Length + 1, s0, logits: false);
         batch.Add(next[2], prompts[2].Length, s2, logits: true);
-        var third = Backends.Run(model, batch);
+        var third = BothBackends.Run(model, batch);
 
         float[][] together = [first[0], second[0], first[1], second[1], second[2], third[0]];
-        var (worst, scale, _) = Backends.Compare([.. alone], together);
+        var (worst, scale, _) = BothBackends.Compare([.. alone], together);
         Assert.True(worst <= 1e-4 * scale, $"batched vs single: max |Δlogit| {worst} of scale {scale}");
     }
 
     [Fact]
     public void Decoding_allocates_no_tensor_that_outlives_its_step()
     {
-        using var engine = Backends.Torch(TinyGguf.Path(GgmlType.Q8_0));
+        using var engine = BothBackends.Torch(TinyGguf.Path(GgmlType.Q8_0));
         var model = engine.Model;
         int a = model.Cache.Allocate(), b = model.Cache.Allocate();
         var batch = new Batch();
-        batch.AddSequence(Backends.Prompt(8), 0, a);
-        batch.AddSequence(Backends.Prompt(6, 4), 0, b);
+        batch.AddSequence(BothBackends.Prompt(8), 0, a);
+        batch.AddSequence(BothBackends.Prompt(6, 4), 0, b);
         model.Forward(batch);
         var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (var step = 0; step < 10; step++)
@@ -79,7 +79,7 @@ public sealed class BatchingTests
     [Fact]
     public void A_bad_batch_is_refused_before_the_cache_changes()
     {
-        using var engine = Backends.Torch(TinyGguf.Path(GgmlType.F32), slots: 2);
+        using var engine = BothBackends.Torch(TinyGguf.Path(GgmlType.F32), slots: 2);
         var model = engine.Model;
         var s = model.Cache.Allocate();
         var batch = new Batch();

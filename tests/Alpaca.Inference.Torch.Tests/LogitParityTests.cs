@@ -21,19 +21,19 @@ public sealed class LogitParityTests(ITestOutputHelper output)
     public void Logits_match_the_cpu_engine(GgmlType type, double ofScale, double rms)
     {
         var path = TinyGguf.Path(type);
-        using var cpu = Backends.Cpu(path);
-        using var torch = Backends.Torch(path);
-        var prompt = Backends.Prompt(20);
+        using var cpu = BothBackends.Cpu(path);
+        using var torch = BothBackends.Torch(path);
+        var prompt = BothBackends.Prompt(20);
         var expected = new List<float[]>();
         var actual = new List<float[]>();
         var cs = cpu.Model.Cache.Allocate();
         var ts = torch.Model.Cache.Allocate();
         var batch = new Batch();
         batch.AddSequence(prompt, 0, cs, logitsForAll: true);
-        expected.AddRange(Backends.Run(cpu.Model, batch));
+        expected.AddRange(BothBackends.Run(cpu.Model, batch));
         batch.Clear();
         batch.AddSequence(prompt, 0, ts, logitsForAll: true);
-        actual.AddRange(Backends.Run(torch.Model, batch));
+        actual.AddRange(BothBackends.Run(torch.Model, batch));
 
         // Then decode steps feeding the same tokens to both, reading the cache each wrote.
         for (var step = 0; step < 4; step++)
@@ -41,13 +41,13 @@ public sealed class LogitParityTests(ITestOutputHelper output)
             var token = 10 + (step * 37);
             batch.Clear();
             batch.Add(token, prompt.Length + step, cs, logits: true);
-            expected.AddRange(Backends.Run(cpu.Model, batch));
+            expected.AddRange(BothBackends.Run(cpu.Model, batch));
             batch.Clear();
             batch.Add(token, prompt.Length + step, ts, logits: true);
-            actual.AddRange(Backends.Run(torch.Model, batch));
+            actual.AddRange(BothBackends.Run(torch.Model, batch));
         }
 
-        var (worst, scale, relativeRms) = Backends.Compare([.. expected], [.. actual]);
+        var (worst, scale, relativeRms) = BothBackends.Compare([.. expected], [.. actual]);
         output.WriteLine($"{type}: max |Δlogit| {worst:E2} = {worst / scale:E2} of scale {scale:F3}, relative RMS {relativeRms:E2}");
         Assert.True(worst <= ofScale * scale, $"{type}: max |Δlogit| {worst} exceeds {ofScale} × {scale}");
         Assert.True(relativeRms <= rms, $"{type}: relative RMS {relativeRms} exceeds {rms}");
@@ -60,16 +60,16 @@ public sealed class LogitParityTests(ITestOutputHelper output)
     {
         // The GGUF → HF converter permutes q/k to rotate-half order independently of the torch loader's
         // inverse permutation: equal logits prove both layouts and the safetensors path.
-        using var gguf = Backends.Torch(TinyGguf.Path(GgmlType.F32));
+        using var gguf = BothBackends.Torch(TinyGguf.Path(GgmlType.F32));
         using var hf = TorchModelLoader.Load(TinyGguf.HfFolder(), new TorchBackendOptions { Device = TestSetup.Device, DType = "f32", MaxSequences = 1 });
-        var prompt = Backends.Prompt(12, seed: 5);
+        var prompt = BothBackends.Prompt(12, seed: 5);
         var batch = new Batch();
         batch.AddSequence(prompt, 0, gguf.Model.Cache.Allocate(), logitsForAll: true);
-        var expected = Backends.Run(gguf.Model, batch);
+        var expected = BothBackends.Run(gguf.Model, batch);
         batch.Clear();
         batch.AddSequence(prompt, 0, hf.Model.Cache.Allocate(), logitsForAll: true);
-        var (worst, scale, _) = Backends.Compare(expected, Backends.Run(hf.Model, batch));
+        var (worst, scale, _) = BothBackends.Compare(expected, BothBackends.Run(hf.Model, batch));
         Assert.True(worst <= 1e-5 * scale, $"max |Δlogit| {worst} of scale {scale}");
-        Assert.Equal(hf.Tokenizer.Encode("Once upon a time"), gguf.Tokenizer.Encode("Once upon a time"));
+        Assert.Equal(hf.Tokenizer.Encode("Once upon a time", addBos: true), gguf.Tokenizer.Encode("Once upon a time", addBos: true));
     }
 }

@@ -20,13 +20,13 @@ public sealed class SchedulerTests
     public async Task Greedy_continuations_of_an_F32_model_are_the_cpu_engines()
     {
         var path = TinyGguf.Path(GgmlType.F32);
-        using var cpu = Backends.Cpu(path);
-        using var torch = Backends.Torch(path);
+        using var cpu = BothBackends.Cpu(path);
+        using var torch = BothBackends.Torch(path);
         using var onCpu = new ContinuousBatchScheduler(cpu);
         using var onTorch = new ContinuousBatchScheduler(torch);
         foreach (var seed in new[] { 1, 2, 3 })
         {
-            var prompt = Backends.Prompt(6 + (seed * 3), seed);
+            var prompt = BothBackends.Prompt(6 + (seed * 3), seed);
             Assert.Equal(await GreedyAsync(onCpu, prompt, 32), await GreedyAsync(onTorch, prompt, 32));
         }
     }
@@ -34,8 +34,8 @@ public sealed class SchedulerTests
     [Fact]
     public async Task Requests_decoded_together_equal_requests_decoded_alone()
     {
-        using var torch = Backends.Torch(TinyGguf.Path(GgmlType.Q8_0), slots: 4);
-        var prompts = Enumerable.Range(1, 4).Select(i => Backends.Prompt(4 + (i * 5), 10 + i)).ToArray();
+        using var torch = BothBackends.Torch(TinyGguf.Path(GgmlType.Q8_0), slots: 4);
+        var prompts = Enumerable.Range(1, 4).Select(i => BothBackends.Prompt(4 + (i * 5), 10 + i)).ToArray();
         int[][] alone;
         using (var one = new ContinuousBatchScheduler(torch, new SchedulerOptions { PrefillChunkTokens = 8 }))
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Alpaca.Inference.Torch;

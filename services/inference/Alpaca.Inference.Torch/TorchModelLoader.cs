@@ -6,6 +6,7 @@ using Alpaca.Tokenizers;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Alpaca.Inference.Torch;

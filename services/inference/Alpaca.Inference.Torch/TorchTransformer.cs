@@ -57,7 +57,7 @@ public sealed class TorchTransformer : IEngineBackend
         _norm = (nn.Module<Tensor, Tensor>)modules["model.norm"];
         _embedding = model.named_parameters().First(p => p.name == LlamaTensorNames.Hf.TokenEmbedding).parameter;
         _invFreq = RotaryEmbedding.InverseFrequencies(_headDim, Config.RopeTheta);
-        WeightBytes = model.parameters().Sum(p => p.numel() * p.element_size());
+        WeightBytes = model.parameters().Sum(p => p.numel()) * TorchBackendOptions.Bytes(dtype);
         _cache = new TorchKvCache(Config.NLayers, Math.Max(1, options.MaxSequences), context, _kvHeads, _headDim, dtype, device);
     }
 

@@ -1,3 +1,4 @@
+using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Model;
 using Alpaca.Inference.Torch;
 

@@ -4,7 +4,7 @@ using Alpaca.Inference.Model;
 namespace Alpaca.Inference.Torch.Tests;
 
 /// <summary>Loading one tiny file on both backends, and running batches through either the same way.</summary>
-internal static class Backends
+internal static class BothBackends
 {
     public static Engine Cpu(string path, int slots = 4) => Engine.Load(path, new ModelOptions { Threads = 2, MaxSequences = slots });
 
