@@ -25,6 +25,13 @@ public sealed record TorchBackendOptions
     /// <summary>libtorch intra-op threads on CPU (0 = libtorch's default).</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// With f32 weights, round queries, keys and values to fp16 where llama.cpp's default fp16 KV cache and
+    /// its CPU attention (and so the CPU engine) round them: f32 serving then follows their numerics. The
+    /// cache stays f32, so attention converts nothing. No effect in bf16/f16.
+    /// </summary>
+    public bool RoundKvToHalf { get; init; } = true;
+
     /// <summary>Bytes the weights plus the preallocated KV cache may take on the device (0 = no limit).</summary>
     public long MemoryBudgetBytes { get; init; }
 

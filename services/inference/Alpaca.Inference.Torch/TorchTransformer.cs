@@ -37,6 +37,7 @@ public sealed class TorchTransformer : IEngineBackend
     private readonly int _heads;
     private readonly int _kvHeads;
     private readonly int _headDim;
+    private readonly bool _roundKv;
     private float[] _logits = [];
     private int _logitRows;
 
@@ -51,6 +52,7 @@ public sealed class TorchTransformer : IEngineBackend
         _kvHeads = Config.NKvHeads;
         _headDim = Config.HeadDim;
         _maxTokens = Math.Max(1, options.MaxBatchTokens);
+        _roundKv = options.RoundKvToHalf && dtype == ScalarType.Float32;
         var context = options.ContextLength > 0 ? options.ContextLength : Config.ContextLength;
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
         _layers = Enumerable.Range(0, Config.NLayers).Select(l => new Layer(modules, $"model.layers.{l}")).ToArray();
@@ -134,12 +136,22 @@ public sealed class TorchTransformer : IEngineBackend
             var q = RotaryEmbedding.Apply(layer.Q.forward(h).view(n, _heads, _headDim).transpose(0, 1).unsqueeze(0), cos, sin);
             var k = RotaryEmbedding.Apply(layer.K.forward(h).view(n, _kvHeads, _headDim).transpose(0, 1).unsqueeze(0), cos, sin);
             var v = layer.V.forward(h).view(n, _kvHeads, _headDim);
+            if (_roundKv)
+            {
+                k = k.to(ScalarType.Float16).to(ScalarType.Float32);
+                v = v.to(ScalarType.Float16).to(ScalarType.Float32);
+            }
 
             // Every token's key and value into its slot's row at its position, before anyone attends.
             var keys = _cache.Keys[l];
             var values = _cache.Values[l];
             keys.index_put_(k[0].transpose(0, 1), TensorIndex.Tensor(slots), TensorIndex.Colon, TensorIndex.Tensor(positions));
             values.index_put_(v, TensorIndex.Tensor(slots), TensorIndex.Colon, TensorIndex.Tensor(positions));
+
+            if (_roundKv)
+            {
+                q = q.to(ScalarType.Float16).to(ScalarType.Float32);
+            }
 
             var queries = q[0].transpose(0, 1); // [n, heads, head_dim]
             var attended = empty([n, _heads, _headDim], dtype: DType, device: device);
