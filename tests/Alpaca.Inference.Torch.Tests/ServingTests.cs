@@ -26,11 +26,11 @@ public sealed class ServingTests
 
         var models = await server.Client.ListModelsAsync(new ListModelsRequest());
         var model = Assert.Single(models.Models);
-        Assert.Equal(("tiny", "torch", "cpu", "f32", "F32"), (model.Name, model.Backend, model.Device, model.Dtype, model.Quantization));
+        Assert.Equal(("tiny", "torch", TestSetup.DeviceLabel, "f32", "F32"), (model.Name, model.Backend, model.Device, model.Dtype, model.Quantization));
 
         var metrics = await server.HttpClient.GetStringAsync("/metrics");
         var info = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("alpaca_model_backend_info{", StringComparison.Ordinal));
-        Assert.True(info is not null && info.Contains("backend=\"torch\"", StringComparison.Ordinal) && info.Contains("device=\"cpu\"", StringComparison.Ordinal), metrics);
+        Assert.True(info is not null && info.Contains("backend=\"torch\"", StringComparison.Ordinal) && info.Contains($"device=\"{TestSetup.DeviceLabel}\"", StringComparison.Ordinal), metrics);
 
         var onTorch = await server.Client.CompleteAsync(Greedy("Once upon a time", 16));
         Assert.Equal(16, onTorch.Tokens.Count);

@@ -15,6 +15,9 @@ internal static class TestSetup
     /// </summary>
     public static string Device => Environment.GetEnvironmentVariable("ALPACA_TORCH_TEST_DEVICE") is { Length: > 0 } d ? d : "cpu";
 
+    /// <summary>How the service labels <see cref="Device"/> (ListModels, metrics): "cpu" or "cuda:N".</summary>
+    public static string DeviceLabel => Device == "cpu" ? "cpu" : Device.Contains(':', StringComparison.Ordinal) ? Device : "cuda:0";
+
     [ModuleInitializer]
     internal static void Initialize() => TorchRuntime.Initialize(threads: 2);
 }
