@@ -4,6 +4,7 @@ using Alpaca.Inference.Torch;
 using Alpaca.Inference.Torch.Benchmarking;
 using Alpaca.Trainer.Bench;
 using Alpaca.Trainer.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Alpaca.Cli.Commands.Engine;
