@@ -17,6 +17,8 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # Alpaca.Platform.Tests render k8s/ with `kubectl kustomize`; Debian 12's kubectl 1.20 (kustomize v2.0.3)
 # renders the manifests, which keep to its syntax. A newer kubectl already on PATH is used as it is.
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+# Alpaca.Console.Tests drive Debian's chromium (/usr/bin/chromium) with Playwright; no browser is downloaded.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # scripts/images.sh and scripts/images-smoke.sh (docs/deployment.md): only with --images, since the
 # default test run builds no image.
 if [ "${1:-}" = "--images" ]; then

@@ -1,3 +1,4 @@
+using Alpaca.Gateway.WebConsole;
 using Alpaca.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration.Memory;
@@ -27,6 +28,7 @@ public static class GatewayServiceExtensions
                 return ValueTask.CompletedTask;
             }));
         builder.Services.AddGatewayRateLimits(builder.Configuration);
+        builder.Services.AddConsole(builder.Configuration);
         // Nothing the gateway does needs persistent data-protection keys (no cookies, no session affinity).
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         return builder;
@@ -37,6 +39,7 @@ public static class GatewayServiceExtensions
         app.UseGatewayBodyLimit();
         // Authentication and authorization ran already (MapDefaultEndpoints), so the limiter sees the key id.
         app.UseRateLimiter();
+        app.MapConsole();
         app.MapReverseProxy();
         return app;
     }

@@ -33,6 +33,12 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
     /// <summary>Gateway HTTP/1.1 address.</summary>
     public required Uri GatewayHttp { get; init; }
 
+    /// <summary>The web console the gateway serves (docs/console.md).</summary>
+    public Uri Console => new(GatewayHttp, "/console/");
+
+    /// <summary>Where the console lists evaluation reports from: <c>&lt;state&gt;/reports</c> unless the gateway settings name another.</summary>
+    public required string ReportsDirectory { get; init; }
+
     /// <summary>Each service's gRPC and HTTP address.</summary>
     public required IReadOnlyDictionary<string, (Uri Grpc, Uri Http)> Services { get; init; }
 
@@ -97,6 +103,9 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         {
             GatewayGrpc = new Uri($"http://127.0.0.1:{gatewayPort}"),
             GatewayHttp = new Uri($"http://127.0.0.1:{gatewayHttpPort}"),
+            ReportsDirectory = options.GatewaySettings.GetValueOrDefault("Alpaca:Console:ReportsDir") is { Length: > 0 } reports
+                ? Path.GetFullPath(reports)
+                : Path.GetFullPath(Path.Combine(options.StateDirectory, "reports")),
             Services = ports.ToDictionary(p => p.Key, p => (new Uri($"http://127.0.0.1:{p.Value.Grpc}"), new Uri($"http://127.0.0.1:{p.Value.Http}"))),
         };
         var peers = platform.Services.ToDictionary(s => s.Key, s => s.Value.Grpc);
@@ -134,6 +143,8 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             }
 
             var gatewaySettings = GatewaySettings(ports, gatewayPort, gatewayHttpPort);
+            // The console lists the evaluation reports of this state (alpaca eval writes them there by default).
+            gatewaySettings["Alpaca:Console:ReportsDir"] = platform.ReportsDirectory;
             foreach (var (key, value) in auth.Concat(options.GatewaySettings))
             {
                 gatewaySettings[key] = value;

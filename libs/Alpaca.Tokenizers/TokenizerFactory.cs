@@ -27,8 +27,7 @@ public static class TokenizerFactory
     public static ITextTokenizer FromGguf(GgufFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
-        return FromVocabulary(LlamaVocabulary.FromGguf(file.Metadata, file.Path)
-            ?? throw new InvalidDataException($"{file.Path}: metadata key 'tokenizer.ggml.model' is missing; the file carries no tokenizer."));
+        return FromVocabulary(LlamaVocabulary.RequireFromGguf(file.Metadata, file.Path));
     }
 
     /// <summary>

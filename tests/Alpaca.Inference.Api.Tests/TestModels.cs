@@ -1,5 +1,6 @@
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Tensors;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.TestSupport;
 
 namespace Alpaca.Inference.Api.Tests;
@@ -20,14 +21,30 @@ public static class TestModels
     /// <summary>Wider (dim 256, 4 layers) with a 2048-token context: streams that run for seconds, long enough to be cancelled, expired or swapped under.</summary>
     public static string Long(int seed = 7) => Write($"long-{seed}", TinyModelFactory.Tiny(dim: 256, layers: 4, heads: 4, kvHeads: 2, ffn: 768, context: 2048), seed);
 
-    private static string Write(string key, LlamaConfig config, int seed)
+    /// <summary>The ChatML template with an explicit BOS (as TinyLlama-Chat-style and Qwen templates write it).</summary>
+    public const string ChatMlTemplate =
+        "{{ bos_token }}{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+    /// <summary>As <see cref="Tiny"/>, with &lt;|im_start|&gt; and &lt;|im_end|&gt; control tokens and a chat template (<see cref="ChatMlTemplate"/> unless given).</summary>
+    public static string Chat(string? template = ChatMlTemplate, string key = "chatml")
+    {
+        var config = TinyModelFactory.Tiny(context: 512);
+        var vocab = LlamaVocabulary.CreateByteFallback(config.VocabSize);
+        var tokens = (string[])vocab.Tokens.Clone();
+        var types = (TokenType[])vocab.Types.Clone();
+        (tokens[^2], types[^2]) = ("<|im_start|>", TokenType.Control);
+        (tokens[^1], types[^1]) = ("<|im_end|>", TokenType.Control);
+        return Write(key, config, 11, vocab with { Tokens = tokens, Types = types, ChatTemplate = template });
+    }
+
+    private static string Write(string key, LlamaConfig config, int seed, LlamaVocabulary? vocabulary = null)
     {
         lock (Gate)
         {
             if (!Paths.TryGetValue(key, out var path))
             {
                 path = Dir.File($"{key}.gguf");
-                TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = seed, InitStd = 0.08f, Name = key }, GgmlType.Q8_0);
+                TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = seed, InitStd = 0.08f, Name = key, Vocabulary = vocabulary }, GgmlType.Q8_0);
                 Paths[key] = path;
             }
 

@@ -54,9 +54,25 @@ public static class AlpacaCli
         return (process.ExitCode, await output, await error);
     }
 
-    public static (int Code, string Out, string Err) Run(params string[] args)
+    public static (int Code, string Out, string Err) Run(params string[] args) => Run(new Dictionary<string, string?>(), args);
+
+    /// <summary>Runs <c>alpaca ARGS</c> with environment variables set (a null value removes one).</summary>
+    public static (int Code, string Out, string Err) Run(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        var start = StartInfo(args);
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(120_000))

@@ -33,6 +33,10 @@ public static class CommandCatalog
         Models.ModelsCommand.Build(),
         LoadTest.LoadTestCommand.Build(),
         Keys.KeysCommand.Build(),
+        Recipe.RecipeCommand.Build(),
+        Eval.EvalCommand.Build(),
+        Weights.WeightsCommand.Build(),
+        Pull.PullCommand.Build(),
         // <commands>
     ];
 }

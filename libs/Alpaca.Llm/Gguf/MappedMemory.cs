@@ -15,7 +15,10 @@ internal abstract unsafe class MappedMemory : IDisposable
     /// <summary>Maps a whole file read-only. An empty file gets an empty block (mapping it would fail).</summary>
     public static MappedMemory MapFile(string path)
     {
-        var length = new FileInfo(path).Length;
+        // The length of what the path resolves to: FileInfo.Length of a symlink (every file of a Hugging Face cache
+        // snapshot is one) is the length of the link's target path, not of the file.
+        var info = new FileInfo(path);
+        var length = info.LinkTarget is null ? info.Length : ((info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo)?.Length ?? 0);
         return length == 0 ? new NativeMemoryBlock([]) : new MappedFileMemory(path, length);
     }
 

@@ -5,6 +5,10 @@ namespace Alpaca.Llm.Tokenizers;
 /// <summary>The vocabulary ↔ a GGUF file's <c>tokenizer.ggml.*</c> keys (the one reader and writer of them).</summary>
 public sealed partial record LlamaVocabulary
 {
+    /// <summary>As <see cref="FromGguf"/>, for a file that must carry a tokenizer (a model to serve).</summary>
+    public static LlamaVocabulary RequireFromGguf(GgufMetadata md, string? source = null) =>
+        FromGguf(md, source) ?? throw new InvalidDataException($"{source}: metadata key 'tokenizer.ggml.model' is missing; the file carries no tokenizer.");
+
     /// <summary>
     /// Reads the vocabulary of a GGUF file: null when it carries none (neither <c>tokenizer.ggml.model</c>
     /// nor tokens). Absent optional keys stay null. Mistyped keys are an <see cref="InvalidDataException"/>

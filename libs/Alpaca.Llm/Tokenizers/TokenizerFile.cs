@@ -26,8 +26,7 @@ public static class TokenizerFile
         if (IsGguf(path))
         {
             using var gguf = GgufFile.Open(path);
-            return LlamaVocabulary.FromGguf(gguf.Metadata, path)
-                ?? throw new InvalidDataException($"{path}: metadata key 'tokenizer.ggml.model' is missing; the file carries no tokenizer.");
+            return LlamaVocabulary.RequireFromGguf(gguf.Metadata, path);
         }
 
         if (path.EndsWith(".model", StringComparison.OrdinalIgnoreCase))

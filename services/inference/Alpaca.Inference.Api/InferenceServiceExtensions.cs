@@ -29,6 +29,7 @@ public static class InferenceServiceExtensions
         ["ModelReady"] = ApiScope.Inference,
         ["LoadModel"] = ApiScope.Admin,
         ["UnloadModel"] = ApiScope.Admin,
+        ["SetDefaultModel"] = ApiScope.Admin,
     };
 
     public static WebApplicationBuilder AddInferenceServices(this WebApplicationBuilder builder)

@@ -2,7 +2,7 @@ using Alpaca.Inference.Model;
 using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
-using Alpaca.Tokenizers;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Trainer.Checkpoints;
 using Alpaca.Trainer.Model;
 using Alpaca.Trainer.Runtime;
@@ -55,7 +55,7 @@ public static class TorchModelLoader
         LlamaWeights? weights = null;
         try
         {
-            var tokenizer = TokenizerFactory.FromGguf(file);
+            var vocabulary = LlamaVocabulary.RequireFromGguf(file.Metadata, file.Path);
             // Unpacked: the torch backend decodes rows itself and needs no integer-kernel copies.
             weights = LlamaWeights.FromGguf(file, pack: false, ownsFile: true);
             if (weights.RopeDim != weights.Config.HeadDim)
@@ -71,7 +71,7 @@ public static class TorchModelLoader
             var backend = Place(model, device, dtype, options);
             try
             {
-                return Engine.Create(backend, tokenizer, weights, owned: weights);
+                return Engine.Create(backend, vocabulary, weights, owned: weights);
             }
             catch
             {
@@ -97,7 +97,7 @@ public static class TorchModelLoader
     private static Engine LoadSafetensors(string folder, TorchBackendOptions options)
     {
         var config = LlamaConfig.ReadHfConfig(Path.Combine(folder, LlamaConfig.HfConfigFileName));
-        var tokenizer = TokenizerFactory.FromFile(folder);
+        var vocabulary = TokenizerFile.Read(folder);
         var (device, dtype) = Resolve(options);
         CheckBudget(config, options, dtype);
         var model = new LlamaForCausalLM(config);
@@ -117,7 +117,7 @@ public static class TorchModelLoader
         var backend = Place(model.to(dtype).to(device), device, dtype, options);
         try
         {
-            return Engine.Create(backend, tokenizer);
+            return Engine.Create(backend, vocabulary);
         }
         catch
         {

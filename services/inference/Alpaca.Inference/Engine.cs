@@ -1,6 +1,7 @@
 using Alpaca.Inference.Backends;
 using Alpaca.Inference.Model;
 using Alpaca.Llm.Gguf;
+using Alpaca.Llm.Tokenizers;
 using Alpaca.Tokenizers;
 
 namespace Alpaca.Inference;
@@ -15,9 +16,10 @@ public sealed class Engine : IDisposable
 {
     private readonly IDisposable? _owned;
 
-    private Engine(LlamaWeights? weights, ITextTokenizer tokenizer, IEngineBackend model, IDisposable? owned)
+    private Engine(LlamaWeights? weights, LlamaVocabulary vocabulary, ITextTokenizer tokenizer, IEngineBackend model, IDisposable? owned)
     {
         Weights = weights;
+        Vocabulary = vocabulary;
         Tokenizer = tokenizer;
         Model = model;
         _owned = owned;
@@ -25,6 +27,9 @@ public sealed class Engine : IDisposable
 
     /// <summary>The GGUF weights when the model came from a GGUF file (null for a backend fed from safetensors).</summary>
     public LlamaWeights? Weights { get; }
+
+    /// <summary>The file's vocabulary as stored (its chat template included), which the tokenizer was built from.</summary>
+    public LlamaVocabulary Vocabulary { get; }
 
     public ITextTokenizer Tokenizer { get; }
 
@@ -43,10 +48,11 @@ public sealed class Engine : IDisposable
         LlamaWeights? weights = null;
         try
         {
-            var tokenizer = TokenizerFactory.FromGguf(file);
+            var vocabulary = LlamaVocabulary.RequireFromGguf(file.Metadata, file.Path);
+            var tokenizer = TokenizerFactory.FromVocabulary(vocabulary);
             weights = LlamaWeights.FromGguf(file, ownsFile: true);
             CheckVocabulary(path, tokenizer, weights.Config.VocabSize);
-            return new Engine(weights, tokenizer, new Transformer(weights, options), owned: weights);
+            return new Engine(weights, vocabulary, tokenizer, new Transformer(weights, options), owned: weights);
         }
         catch
         {
@@ -64,13 +70,16 @@ public sealed class Engine : IDisposable
     }
 
     /// <summary>
-    /// An engine over any backend. Disposing it disposes <paramref name="model"/>, then
-    /// <paramref name="owned"/> (what the backend was loaded from, e.g. mapped GGUF weights).
+    /// An engine over any backend, its tokenizer built from <paramref name="vocabulary"/> (kept for the chat
+    /// template). Disposing it disposes <paramref name="model"/>, then <paramref name="owned"/> (what the
+    /// backend was loaded from, e.g. mapped GGUF weights).
     /// </summary>
-    public static Engine Create(IEngineBackend model, ITextTokenizer tokenizer, LlamaWeights? weights = null, IDisposable? owned = null)
+    public static Engine Create(IEngineBackend model, LlamaVocabulary vocabulary, LlamaWeights? weights = null, IDisposable? owned = null)
     {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var tokenizer = TokenizerFactory.FromVocabulary(vocabulary);
         CheckVocabulary(weights?.Source ?? "model", tokenizer, model.VocabSize);
-        return new Engine(weights, tokenizer, model, owned);
+        return new Engine(weights, vocabulary, tokenizer, model, owned);
     }
 
     private static void CheckVocabulary(string source, ITextTokenizer tokenizer, int vocabSize)

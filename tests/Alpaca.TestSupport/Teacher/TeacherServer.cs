@@ -1,13 +1,7 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Alpaca.TestSupport.Teacher;
 
@@ -31,14 +25,8 @@ public sealed class TeacherServer : IAsyncDisposable
     {
         _plan = plan;
         Delay = delay;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        _app = builder.Build();
-        _app.MapPost("/v1/completions", HandleAsync);
-        _app.StartAsync().GetAwaiter().GetResult();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseUrl = address.TrimEnd('/') + "/v1";
+        (_app, var address) = LoopbackHttp.Start(app => app.MapPost("/v1/completions", HandleAsync));
+        BaseUrl = address + "/v1";
     }
 
     public string BaseUrl { get; }

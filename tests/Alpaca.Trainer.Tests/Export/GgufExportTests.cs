@@ -1,3 +1,4 @@
+using Alpaca.Llm.Chat;
 using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Tokenizers;
@@ -32,6 +33,9 @@ public sealed class GgufExportTests
         Assert.Equal(("<unk>", "<s>", "</s>", "<0x41>"), (vocab.Tokens[0], vocab.Tokens[1], vocab.Tokens[2], vocab.Tokens[3 + 0x41]));
         Assert.Equal(TinyTokenizerFixture.Tokenizer.Encode("the"), [1, Array.IndexOf(vocab.Tokens, TinyBpeTrainer.Space + "the")]);
         Assert.Equal(("[PAD]", TokenType.Control, tokenizer.PadTokenId), (vocab.Tokens[^1], vocab.Types[^1], vocab.PaddingTokenId));
+
+        // Trained on Alpaca prompts, so it carries the Alpaca chat template (llama.cpp and transformers prompt it the same way).
+        Assert.Equal(AlpacaChatFormat.JinjaSource, vocab.ChatTemplate);
 
         // Weights: embeddings unchanged, Wq rows permuted to llama.cpp's interleaved rotary pairs (F16 precision).
         var state = model.state_dict();

@@ -2,6 +2,7 @@ using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Model;
 using Alpaca.Inference.Serving;
+using Alpaca.Llm.Chat;
 using InferenceEngine = Alpaca.Inference.Engine;
 
 namespace Alpaca.Cli.Commands.Engine;
@@ -22,7 +23,7 @@ internal sealed class LocalGeneration : IDisposable
     {
         _engine = InferenceEngine.Load(path, options with { MaxSequences = 1 });
         _scheduler = new ContinuousBatchScheduler(_engine, new SchedulerOptions(), Timer, "generate");
-        _model = new ServedModel(Path.GetFileNameWithoutExtension(path), path, _engine, _scheduler);
+        _model = new ServedModel(Path.GetFileNameWithoutExtension(path), path, _engine, _scheduler, ModelChat.For(_engine.Vocabulary));
     }
 
     public InferenceEngine Engine => _engine;

@@ -41,27 +41,48 @@ public static class ModelsCommand
     private static Command Load()
     {
         var gateway = Gateway();
-        var path = new Argument<string>("path") { Description = "GGUF file, as the inference service sees it." };
+        var path = new Argument<string>("path") { Description = "GGUF file, as the inference service sees it; or a Hub reference (org/repo:Q4_K_M, org/repo/FILE.gguf), pulled by this command into the HF cache and loaded from there (the service must share this machine's file system, as the local platform does)." };
         var name = new Option<string?>("--name") { Description = "Name to serve it under (default: the file name). An existing name is hot-swapped." };
         var makeDefault = new Option<bool>("--default") { Description = "Make it the default model." };
         var threads = new Option<int>("--threads") { Description = "Engine threads (0 = the service's setting)." };
         var context = new Option<int>("--context") { Description = "Context length override (0 = the model's)." };
-        var command = new Command("load", "Load a model; a model already served under the name keeps serving its in-flight requests until the new one is ready.") { gateway, path, name, makeDefault, threads, context };
-        command.SetAction((ParseResult parse, CancellationToken ct) => Call(parse.GetValue(gateway)!, async client =>
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "Chat format: auto (the file's tokenizer.chat_template, else Alpaca), alpaca, model, or @FILE with a Jinja chat template." };
+        var command = new Command("load", "Load a model; a model already served under the name keeps serving its in-flight requests until the new one is ready.") { gateway, path, name, makeDefault, threads, context, chatTemplate };
+        command.SetAction(async (ParseResult parse, CancellationToken ct) =>
+        {
+            string local;
+            try
+            {
+                local = await Pull.PullCommand.ResolveModelAsync(parse.GetValue(path)!, ct);
+            }
+            catch (Alpaca.Llm.Hub.HubException e)
+            {
+                Console.Error.WriteLine("alpaca models: " + e.Message);
+                return 2;
+            }
+
+            return await Call(parse.GetValue(gateway)!, async client =>
         {
             var reply = await client.LoadModelAsync(
                 new LoadModelRequest
                 {
-                    Path = Path.GetFullPath(parse.GetValue(path)!),
+                    Path = Path.GetFullPath(local),
                     Name = parse.GetValue(name) ?? "",
                     MakeDefault = parse.GetValue(makeDefault),
                     Threads = parse.GetValue(threads),
                     ContextLength = parse.GetValue(context),
+                    ChatTemplate = parse.GetValue(chatTemplate) switch
+                    {
+                        null or "auto" => "",
+                        ['@', .. var file] => File.ReadAllText(file),
+                        var choice => choice,
+                    },
                 },
                 cancellationToken: ct);
-            Console.WriteLine($"loaded {reply.Info.Name}: {reply.Info.State}, {reply.Info.Quantization}, {reply.Info.ParameterCount / 1e6:F1}M parameters, context {reply.Info.ContextLength}{(reply.Info.IsDefault ? ", default" : "")}");
+            Console.WriteLine($"loaded {reply.Info.Name}: {reply.Info.State}, {reply.Info.Quantization}, {reply.Info.ParameterCount / 1e6:F1}M parameters, context {reply.Info.ContextLength}, chat template {reply.Info.ChatTemplate}{(reply.Info.IsDefault ? ", default" : "")}");
             return 0;
-        }));
+        });
+        });
         return command;
     }
 

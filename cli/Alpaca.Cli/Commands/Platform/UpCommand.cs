@@ -1,11 +1,8 @@
 using System.CommandLine;
-using Alpaca.Dedup.Api;
-using Alpaca.Generator.Api;
 using Alpaca.Inference.Api;
 using Alpaca.Inference.Api.Models;
+using Alpaca.Llm.Hub;
 using Alpaca.Platform;
-using Alpaca.ServiceDefaults;
-using Alpaca.Trainer.Api;
 using Spectre.Console;
 
 namespace Alpaca.Cli.Commands.Platform;
@@ -13,17 +10,13 @@ namespace Alpaca.Cli.Commands.Platform;
 /// <summary><c>alpaca up</c>: every service and the gateway in one process on 127.0.0.1.</summary>
 public static class UpCommand
 {
-    /// <summary>Every service of the platform, in start order.</summary>
-    private static readonly IReadOnlyList<ServiceModule> EveryService =
-        [GeneratorModule.Instance, DedupModule.Instance, TrainerModule.Instance, InferenceModule.Instance];
-
     public static Command Build()
     {
         var port = new Option<int>("--port") { Description = "Gateway gRPC (h2c) port; 0 picks a free one.", DefaultValueFactory = _ => 5080 };
         var httpPort = new Option<int>("--http-port") { Description = "Gateway HTTP/1.1 port (OpenAI API, metrics); 0 picks a free one.", DefaultValueFactory = _ => 5081 };
         var redis = new Option<string?>("--redis") { Description = "Use Redis Streams and Redis state at HOST:PORT instead of the in-process bus and local folder." };
         var state = new Option<string>("--state") { Description = "Local state folder.", DefaultValueFactory = _ => Path.Combine(".alpaca", "state") };
-        var model = new Option<string?>("--model") { Description = "GGUF model the inference service loads and serves (gRPC and OpenAI /v1 through the gateway)." };
+        var model = new Option<string?>("--model") { Description = "GGUF model the inference service loads and serves (gRPC and OpenAI /v1 through the gateway): a file, or a Hub reference (org/repo:Q4_K_M, org/repo/FILE.gguf) pulled first." };
         var backend = new Option<string?>("--backend") { Description = "Engine backend of --model: cpu (default, the C# kernels) or torch (TorchSharp; GGUF dequantized to --dtype at load, or an HF safetensors folder)." };
         var device = new Option<string?>("--device") { Description = "With --backend torch: cpu, cuda or cuda:N (a CUDA build: -p:TorchSharpBackend=cuda)." };
         var dtype = new Option<string?>("--dtype") { Description = "With --backend torch: bf16, f16, f32 or auto (bf16 on CUDA, f32 on CPU)." };
@@ -40,6 +33,19 @@ public static class UpCommand
             {
                 Console.Error.WriteLine($"alpaca up: --backend is cpu or torch, not '{backendName}'");
                 return 2;
+            }
+
+            if (modelPath is not null)
+            {
+                try
+                {
+                    modelPath = await Pull.PullCommand.ResolveModelAsync(modelPath, ct);
+                }
+                catch (HubException ex)
+                {
+                    Console.Error.WriteLine($"alpaca up: {ex.Message}");
+                    return 2;
+                }
             }
 
             var torchFolder = backendName?.Trim().ToLowerInvariant() == EngineLoader.Torch && Directory.Exists(modelPath);
@@ -61,14 +67,8 @@ public static class UpCommand
                     : new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath, backendName, parse.GetValue(device), parse.GetValue(dtype)) },
             };
 
-            EmbeddedPlatform platform;
-            try
+            if (await PlatformLauncher.TryStartAsync("up", options, ct) is not { } platform)
             {
-                platform = await EmbeddedPlatform.StartAsync(EveryService, options, ct);
-            }
-            catch (IOException ex)
-            {
-                Console.Error.WriteLine($"alpaca up: could not bind a port: {ex.Message} (choose others with --port/--http-port, or 0 for free ones)");
                 return 1;
             }
 
@@ -104,14 +104,7 @@ public static class UpCommand
                 Console.WriteLine($"gateway: {platform.GatewayGrpc}");
                 Console.WriteLine($"gateway-http: {platform.GatewayHttp}");
                 Console.Out.Flush();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    Console.Error.WriteLine("alpaca up: stopping (draining in-flight calls)…");
-                }
+                await PlatformLauncher.ServeUntilStoppedAsync("up", ct);
             }
 
             return 0;

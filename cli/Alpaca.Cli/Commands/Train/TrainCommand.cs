@@ -16,7 +16,7 @@ public static class TrainCommand
     public static Command Build()
     {
         var defaults = new TrainingHyperparameters();
-        var baseModel = new Option<string?>("--base") { Description = "Hugging Face checkpoint folder (config.json, safetensors, tokenizer.model or tokenizer.json), or 'tiny' for a random ~4M-parameter LLaMA with a tokenizer learned from --data." };
+        var baseModel = new Option<string?>("--base") { Description = "Hugging Face checkpoint folder (config.json, safetensors, tokenizer.model or tokenizer.json), a Hub repository org/repo[@rev] (pulled into the HF cache first), or 'tiny' for a random ~4M-parameter LLaMA with a tokenizer learned from --data." };
         var data = new Option<string?>("--data") { Description = "Instruction data: alpaca_data.json format or JSON Lines." };
         var output = new Option<string?>("--out") { Description = "Output folder (HF checkpoint, adapter/, checkpoints/, GGUF). Re-running with the same folder resumes." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => defaults.Epochs };
@@ -72,7 +72,9 @@ public static class TrainCommand
                 var dataset = parse.GetValue(datasetId);
                 var spec = new TrainingJobSpec
                 {
-                    BaseModel = parse.GetValue(baseModel) ?? throw new ArgumentException("--base is required (a checkpoint folder or 'tiny')."),
+                    // A Hub reference (org/repo[@rev]) is pulled here first: the safetensors snapshot folder is the base.
+                    BaseModel = await Pull.PullCommand.ResolveModelAsync(
+                        parse.GetValue(baseModel) ?? throw new ArgumentException("--base is required (a checkpoint folder, a Hub org/repo, or 'tiny')."), cancellationToken),
                     DataPath = parse.GetValue(data) ?? (remote is not null && dataset is not null ? "" : throw new ArgumentException("--data is required.")),
                     // The service picks an output folder of its own when none is given.
                     OutputDir = parse.GetValue(output) ?? (remote is not null ? "" : throw new ArgumentException("--out is required.")),
@@ -130,6 +132,11 @@ public static class TrainCommand
                     result.AdapterDir is null ? string.Empty : ", adapter in " + Markup.Escape(result.AdapterDir),
                     result.GgufPath is null ? string.Empty : ", GGUF " + Markup.Escape(result.GgufPath));
                 return 0;
+            }
+            catch (Alpaca.Llm.Hub.HubException e)
+            {
+                Console.Error.WriteLine("alpaca train: " + e.Message);
+                return 2;
             }
             catch (OperationCanceledException)
             {

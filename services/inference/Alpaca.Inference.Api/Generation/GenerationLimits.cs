@@ -36,6 +36,9 @@ public sealed class GenerationLimits
     /// <summary>Characters of the text of Tokenize, and ids of Detokenize.</summary>
     public int MaxTokenizeChars { get; set; } = 262_144;
 
+    /// <summary>Characters of a chat template given per request or at load (published templates are under 20,000).</summary>
+    public int MaxChatTemplateChars { get; set; } = 65_536;
+
     /// <summary>Most engine threads LoadModel may ask for; 0 = the number of cores.</summary>
     public int MaxLoadThreads { get; set; }
 
@@ -53,6 +56,7 @@ public sealed class GenerationLimits
             (nameof(MaxPromptChars), MaxPromptChars), (nameof(MaxTokens), MaxTokens), (nameof(MaxStopBytes), MaxStopBytes),
             (nameof(MaxModelNameChars), MaxModelNameChars), (nameof(MaxRequestIdChars), MaxRequestIdChars),
             (nameof(MaxTokenizeChars), MaxTokenizeChars), (nameof(MaxLoadContextLength), MaxLoadContextLength),
+            (nameof(MaxChatTemplateChars), MaxChatTemplateChars),
         })
         {
             if (value <= 0)

@@ -3,6 +3,7 @@ using System.Text;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Sampling;
 using Alpaca.Inference.Serving;
+using Alpaca.Llm.Chat;
 using Alpaca.Llm.Prompts;
 
 namespace Alpaca.Inference.Api.Generation;
@@ -61,7 +62,20 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
             throw InferenceException.Invalid($"{n.RequestId} has {spec.RequestId.Length} characters; at most {limits.MaxRequestIdChars} are allowed.", n.RequestId);
         }
 
-        if (spec.Instruction is not null)
+        if (spec.Messages is not null)
+        {
+            var chars = spec.Messages.Sum(m => (long)m.Content.Length);
+            if (chars > limits.MaxPromptChars)
+            {
+                throw InferenceException.Invalid($"The messages have {chars} characters together; at most {limits.MaxPromptChars} are accepted (checked before templating).", "messages");
+            }
+
+            if (spec.ChatTemplate is { } template && template.Length > limits.MaxChatTemplateChars)
+            {
+                throw InferenceException.Invalid($"chat_template has {template.Length} characters; at most {limits.MaxChatTemplateChars} are accepted.", "chat_template");
+            }
+        }
+        else if (spec.Instruction is not null)
         {
             var chars = (long)spec.Instruction.Length + (spec.Input?.Length ?? 0);
             if (chars > limits.MaxPromptChars)
@@ -93,7 +107,24 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
         CheckSizes(spec, limits);
         var n = spec.Names;
         string text;
-        if (spec.Instruction is not null)
+        var tokenizer = model.Engine.Tokenizer;
+        var addBos = tokenizer.AddBosByDefault;
+        var parseSpecial = false;
+        if (spec.Messages is not null)
+        {
+            var format = ChatFormatOf(spec, model);
+            text = Render(format, spec, model.Name);
+            if (text.Length > limits.MaxPromptChars)
+            {
+                throw InferenceException.Invalid($"The rendered chat prompt has {text.Length} characters; at most {limits.MaxPromptChars} are accepted.", "messages");
+            }
+
+            // As llama.cpp's server: the rendered text's special tokens are tokens, and a template that writes
+            // {{ bos_token }} itself gets no second BOS.
+            parseSpecial = format.ParseSpecialTokens;
+            addBos &= !(parseSpecial && model.Chat.BosText is { Length: > 0 } bos && text.StartsWith(bos, StringComparison.Ordinal));
+        }
+        else if (spec.Instruction is not null)
         {
             if (spec.Instruction.Length == 0)
             {
@@ -111,8 +142,7 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
             }
         }
 
-        var tokenizer = model.Engine.Tokenizer;
-        var prompt = tokenizer.Encode(text, tokenizer.AddBosByDefault);
+        var prompt = tokenizer.Encode(text, addBos, parseSpecial);
         var context = model.Scheduler.ContextLength;
         if (prompt.Count >= context)
         {
@@ -191,12 +221,37 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
             },
             Stop = spec.Stop,
             StopTokenIds = spec.StopTokenIds,
+            EndTokenIds = model.Chat.EndOfTurnTokenIds,
             IgnoreEos = spec.IgnoreEos,
             IncludeStopInOutput = spec.IncludeStopInOutput,
             LogProbs = spec.LogProbs,
             Deadline = spec.Deadline,
             RequestId = spec.RequestId,
         };
+    }
+
+    private static ChatFormat ChatFormatOf(GenerationSpec spec, ServedModel model)
+    {
+        try
+        {
+            return model.Chat.Resolve(spec.ChatTemplate);
+        }
+        catch (ChatFormatException ex)
+        {
+            throw InferenceException.Invalid($"Model '{model.Name}': {ex.Message}", spec.ChatTemplate is null ? "messages" : "chat_template");
+        }
+    }
+
+    private static string Render(ChatFormat format, GenerationSpec spec, string modelName)
+    {
+        try
+        {
+            return format.Render(spec.Messages!, spec.AddGenerationPrompt, spec.ChatTemplateKwargs);
+        }
+        catch (ChatFormatException ex)
+        {
+            throw InferenceException.Invalid($"Model '{modelName}' ({format.Kind} chat template): {ex.Message}", "messages");
+        }
     }
 
     private static void ValidateStops(IReadOnlyList<string> stops, string field, GenerationLimits limits)

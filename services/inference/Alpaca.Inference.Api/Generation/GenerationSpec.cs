@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using Alpaca.Llm.Chat;
+
 namespace Alpaca.Inference.Api.Generation;
 
 /// <summary>
@@ -15,6 +18,17 @@ public sealed record GenerationSpec
     public string? Instruction { get; init; }
 
     public string? Input { get; init; }
+
+    /// <summary>A conversation, rendered by the model's chat format (or <see cref="ChatTemplate"/>); takes precedence over the prompt.</summary>
+    public IReadOnlyList<ChatMessage>? Messages { get; init; }
+
+    /// <summary>Per-request chat format choice (<see cref="ModelChat"/>: "alpaca", "model", or a template's text); null = the model's.</summary>
+    public string? ChatTemplate { get; init; }
+
+    /// <summary>Further template variables (vLLM's chat_template_kwargs).</summary>
+    public IReadOnlyDictionary<string, JsonNode?>? ChatTemplateKwargs { get; init; }
+
+    public bool AddGenerationPrompt { get; init; } = true;
 
     /// <summary>Maximum new tokens; null = <see cref="DefaultMaxTokens"/>.</summary>
     public int? MaxTokens { get; init; }

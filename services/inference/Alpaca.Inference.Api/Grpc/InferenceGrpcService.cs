@@ -121,7 +121,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
         try
         {
-            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength, request.Backend, request.Device, request.Dtype), context.CancellationToken);
+            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength, request.Backend, request.Device, request.Dtype, request.ChatTemplate.Length > 0 ? request.ChatTemplate : null), context.CancellationToken);
             return new LoadModelResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) };
         }
         catch (InferenceException e)
@@ -138,6 +138,23 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
         }
 
         return new UnloadModelResponse { Unloaded = await registry.UnloadAsync(request.Model, context.CancellationToken) };
+    }
+
+    public override Task<SetDefaultModelResponse> SetDefaultModel(SetDefaultModelRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Model))
+        {
+            throw GrpcErrors.InvalidArgument("model is empty: name the model to make the default.");
+        }
+
+        // Resolve first, so a model still loading or not loaded gets the same precise error as a request naming it.
+        var model = Resolve(request.Model);
+        if (!registry.TrySetDefault(model.Name))
+        {
+            throw GrpcErrors.NotFound($"Model '{request.Model}' is not loaded.");
+        }
+
+        return Task.FromResult(new SetDefaultModelResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) });
     }
 
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) => Task.FromResult(new ServerLiveResponse { Live = true });

@@ -26,6 +26,11 @@ internal static class LoadModelValidation
             throw GrpcErrors.InvalidArgument($"name has {request.Name.Length} characters; a model name has at most {limits.MaxModelNameChars}.");
         }
 
+        if (request.ChatTemplate.Length > limits.MaxChatTemplateChars)
+        {
+            throw GrpcErrors.InvalidArgument($"chat_template has {request.ChatTemplate.Length} characters; at most {limits.MaxChatTemplateChars} are accepted.");
+        }
+
         var maxThreads = limits.EffectiveMaxLoadThreads;
         if (request.Threads < 0 || request.Threads > maxThreads)
         {

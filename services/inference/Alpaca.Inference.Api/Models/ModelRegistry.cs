@@ -3,6 +3,7 @@ using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Metrics;
 using Alpaca.Inference.Model;
 using Alpaca.Inference.Serving;
+using Alpaca.Llm.Chat;
 
 namespace Alpaca.Inference.Api.Models;
 
@@ -135,10 +136,11 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         // The host budget covers CPU-engine models; a torch model checks its device budget itself at load.
         var footprint = backend.Backend == EngineLoader.Cpu ? Reserve(name, path, modelOptions) : 0;
         Engine engine;
+        ModelChat chat;
         try
         {
             // Not cancellable: a caller that goes away mid-load does not leave a half-loaded model behind.
-            engine = await Task.Run(() => EngineLoader.Load(path, modelOptions, backend), CancellationToken.None).ConfigureAwait(false);
+            (engine, chat) = await Task.Run(() => LoadWithChat(path, modelOptions, backend, spec.ChatTemplate), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -167,7 +169,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             new SchedulerOptions { MaxQueue = Math.Max(0, options.MaxQueue), PrefillChunkTokens = Math.Max(1, options.PrefillChunkTokens) },
             metrics.ObserverFor(name),
             name);
-        var served = new ServedModel(name, path, engine, scheduler);
+        var served = new ServedModel(name, path, engine, scheduler, chat);
         ServedModel? old;
         lock (_gate)
         {
@@ -191,6 +193,22 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         }
 
         return served;
+    }
+
+    // The CPU engine's weights are memory-mapped, so a chat choice that does not parse costs little to find
+    // after them (a torch model has copied its weights by then; it is freed at once).
+    private static (Engine, ModelChat) LoadWithChat(string path, ModelOptions modelOptions, EngineLoader.BackendSpec backend, string? chatTemplate)
+    {
+        var engine = EngineLoader.Load(path, modelOptions, backend);
+        try
+        {
+            return (engine, ModelChat.For(engine.Vocabulary, chatTemplate));
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
     // Checks the budget and holds the model's bytes until it is loaded (or fails), so two loads at once

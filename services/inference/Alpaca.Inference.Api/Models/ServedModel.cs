@@ -1,10 +1,11 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Inference.Serving;
+using Alpaca.Llm.Chat;
 
 namespace Alpaca.Inference.Api.Models;
 
 /// <summary>A loaded model under a name: its engine and the scheduler that batches its requests.</summary>
-public sealed class ServedModel(string name, string path, Engine engine, ContinuousBatchScheduler scheduler)
+public sealed class ServedModel(string name, string path, Engine engine, ContinuousBatchScheduler scheduler, ModelChat chat)
 {
     public string Name { get; } = name;
 
@@ -13,6 +14,9 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
     public Engine Engine { get; } = engine;
 
     public ContinuousBatchScheduler Scheduler { get; } = scheduler;
+
+    /// <summary>How chat requests are prompted (the model's own template or Alpaca) and its end-of-turn tokens.</summary>
+    public ModelChat Chat { get; } = chat;
 
     public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
 
@@ -41,6 +45,7 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
             Dtype = model.Backend == "cpu" ? string.Empty : model.WeightType.ToLowerInvariant(),
             WeightBytes = model.WeightBytes,
             IsDefault = isDefault,
+            ChatTemplate = Chat.DefaultKind,
         };
     }
 }

@@ -1,26 +1,25 @@
 using System.Text;
 using System.Text.Json;
 using Alpaca.Inference.Api.Generation;
+using Alpaca.Llm.Chat;
 
 namespace Alpaca.Inference.Api.OpenAi;
 
 /// <summary>
-/// Maps chat messages onto the one prompt shape an Alpaca model was trained on (docs/inference-service.md):
-/// the last message, which must be the user's, is the <b>instruction</b>; everything before it (system or
-/// developer messages and earlier turns) becomes the <b>input</b>, as a transcript with one
-/// "System: / User: / Assistant: " line per message. A single user message therefore gets exactly the
-/// no-input Alpaca template, as in training.
+/// Reads the OpenAI <c>messages</c> array into <see cref="ChatMessage"/>s (text content only; an array of
+/// text parts is joined). Which prompt they become is the model's chat format's business
+/// (<see cref="ModelChat"/>: the model's own template, or the Alpaca template).
 /// </summary>
 internal static class ChatPrompt
 {
-    public static (string Instruction, string? Input) FromMessages(JsonElement? messages)
+    public static IReadOnlyList<ChatMessage> FromMessages(JsonElement? messages)
     {
         if (messages is not { ValueKind: JsonValueKind.Array } list || list.GetArrayLength() == 0)
         {
             throw InferenceException.Invalid("'messages' must be a non-empty array.", "messages");
         }
 
-        var turns = new List<(string Role, string Text)>();
+        var turns = new List<ChatMessage>();
         var i = 0;
         foreach (var message in list.EnumerateArray())
         {
@@ -30,37 +29,16 @@ internal static class ChatPrompt
             }
 
             var name = role.GetString()!;
-            if (name is not ("system" or "developer" or "user" or "assistant"))
+            if (name is not ("system" or "developer" or "user" or "assistant" or "tool"))
             {
-                throw InferenceException.Invalid($"'messages[{i}].role' = '{name}' is not supported (system, developer, user, assistant).", "messages");
+                throw InferenceException.Invalid($"'messages[{i}].role' = '{name}' is not supported (system, developer, user, assistant, tool).", "messages");
             }
 
-            turns.Add((name, Content(message, i)));
+            turns.Add(new ChatMessage(name, Content(message, i)));
             i++;
         }
 
-        if (turns[^1].Role != "user")
-        {
-            throw InferenceException.Invalid($"The last message must be the user's (it is '{turns[^1].Role}'): it becomes the Alpaca instruction.", "messages");
-        }
-
-        if (turns.Count == 1)
-        {
-            return (turns[0].Text, null);
-        }
-
-        var transcript = new StringBuilder();
-        foreach (var (role, text) in turns.Take(turns.Count - 1))
-        {
-            if (transcript.Length > 0)
-            {
-                transcript.Append('\n');
-            }
-
-            transcript.Append(role switch { "user" => "User", "assistant" => "Assistant", _ => "System" }).Append(": ").Append(text);
-        }
-
-        return (turns[^1].Text, transcript.ToString());
+        return turns;
     }
 
     // A string, or an array of parts of which only text parts are accepted.

@@ -34,6 +34,7 @@ internal static class OpenAiFields
     {
         "messages", "max_completion_tokens", "logprobs", "top_logprobs", "response_format", "tools", "tool_choice",
         "functions", "function_call", "modalities",
+        "chat_template", "chat_template_kwargs", "add_generation_prompt", // vLLM's chat extras
     };
 
     /// <summary>Refuses the first field this endpoint does not know, and those known only with their no-op value.</summary>

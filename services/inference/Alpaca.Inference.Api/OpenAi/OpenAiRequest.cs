@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Alpaca.Inference.Api.Generation;
 
 namespace Alpaca.Inference.Api.OpenAi;
@@ -59,7 +60,14 @@ internal sealed record OpenAiRequest(GenerationSpec Spec, bool Stream, bool Incl
     public static OpenAiRequest Chat(JsonElement root)
     {
         var f = Object(root, chat: true);
-        var (instruction, input) = ChatPrompt.FromMessages(f.Get("messages"));
+        var messages = ChatPrompt.FromMessages(f.Get("messages"));
+        var kwargs = f.Get("chat_template_kwargs") switch
+        {
+            null => null,
+            // Parsed into nodes of their own: the request's JsonDocument is gone by the time the template renders.
+            { ValueKind: JsonValueKind.Object } o => JsonNode.Parse(o.GetRawText())!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value),
+            _ => throw JsonFields.Wrong("chat_template_kwargs", "an object"),
+        };
 
         var logprobs = f.Bool("logprobs") ?? false;
         var top = f.Int("top_logprobs") ?? 0;
@@ -70,8 +78,10 @@ internal sealed record OpenAiRequest(GenerationSpec Spec, bool Stream, bool Incl
 
         var spec = Common(f) with
         {
-            Instruction = instruction,
-            Input = input,
+            Messages = messages,
+            ChatTemplate = f.String("chat_template"),
+            ChatTemplateKwargs = kwargs,
+            AddGenerationPrompt = f.Bool("add_generation_prompt") ?? true,
             MaxTokens = f.Int("max_completion_tokens") ?? f.Int("max_tokens"),
             DefaultMaxTokens = null, // OpenAI: as long as the context allows
             LogProbs = logprobs,

@@ -27,6 +27,14 @@ internal sealed class SequenceAdvance(ITextTokenizer tokenizer, int contextLengt
                 masked[tokenizer.EosId] = float.NegativeInfinity;
             }
 
+            if (!request.IgnoreEos)
+            {
+                foreach (var id in request.EndTokenIds)
+                {
+                    masked[id] = float.NegativeInfinity;
+                }
+            }
+
             foreach (var id in request.StopTokenIds)
             {
                 masked[id] = float.NegativeInfinity;
@@ -52,7 +60,7 @@ internal sealed class SequenceAdvance(ITextTokenizer tokenizer, int contextLengt
 
         s.LastTokenAt = now;
         var piece = new SequenceToken(token, PieceText(token), tokenizer.IsSpecial(token), logProb);
-        var ends = canStop && ((!request.IgnoreEos && token == tokenizer.EosId) || Contains(request.StopTokenIds, token));
+        var ends = canStop && ((!request.IgnoreEos && (token == tokenizer.EosId || Contains(request.EndTokenIds, token))) || Contains(request.StopTokenIds, token));
         if (ends)
         {
             s.Events.Writer.TryWrite(new SequenceDelta(s.Stops.Push(s.Detokenizer.Flush(), canStop) + s.Stops.Flush(), [piece]));

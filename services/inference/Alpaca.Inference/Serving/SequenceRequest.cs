@@ -23,6 +23,12 @@ public sealed record SequenceRequest
     /// <summary>Token ids that end the sequence like EOS.</summary>
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
 
+    /// <summary>
+    /// The model's end-of-turn tokens (Llama 3's &lt;|eot_id|&gt;, ChatML's &lt;|im_end|&gt;): they end the
+    /// sequence exactly as EOS does — held back by min_tokens, ignored with <see cref="IgnoreEos"/>.
+    /// </summary>
+    public IReadOnlyList<int> EndTokenIds { get; init; } = [];
+
     /// <summary>Keep generating after EOS (stop token ids still end it).</summary>
     public bool IgnoreEos { get; init; }
 

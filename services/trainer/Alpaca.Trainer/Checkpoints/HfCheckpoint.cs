@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alpaca.Llm.Chat;
 using Alpaca.Llm.IO;
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Safetensors;
@@ -102,6 +103,8 @@ public static class HfCheckpoint
             ["pad_token_id"] = config.PadTokenId is { } pad ? JsonValue.Create(pad) : null,
         };
         DurableFile.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(options));
-        HfTokenizerFiles.Write(folder, tokenizer.Vocabulary, tokenizerSource, modelMaxLength);
+        // The model is fine-tuned on Alpaca prompts whatever its base was chat-tuned on: its chat template is
+        // the Alpaca one, so every runtime (ours, llama.cpp, transformers) prompts it as it was trained.
+        HfTokenizerFiles.Write(folder, tokenizer.Vocabulary with { ChatTemplate = AlpacaChatFormat.JinjaSource }, tokenizerSource, modelMaxLength);
     }
 }
