@@ -57,6 +57,41 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public async Task A_torch_model_chats_in_its_own_template_and_ends_its_turn_as_the_cpu_engine_does()
+    {
+        var path = TinyGguf.Chat();
+        await using var server = await TorchServer.StartAsync(path);
+        var info = Assert.Single((await server.Client.ListModelsAsync(new ListModelsRequest())).Models);
+        Assert.Equal(("torch", "model"), (info.Backend, info.ChatTemplate));
+
+        // The end-of-turn token of the file's vocabulary reaches the scheduler as an end token, as on the CPU engine.
+        var served = server.Registry.Resolve("tiny");
+        var imEnd = served.Engine.Tokenizer.VocabSize - 1;
+        Assert.Equal("<|im_end|>", served.Engine.Tokenizer.TokenText(imEnd));
+        Assert.Contains(imEnd, served.Chat.EndOfTurnTokenIds);
+
+        const string chat = """{"model":"tiny","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Name a color."}],"max_tokens":12,"temperature":0}""";
+        var onTorch = await ChatAsync(server, chat);
+
+        await server.Client.LoadModelAsync(new LoadModelRequest { Name = "tiny", Path = path, Backend = "cpu", MakeDefault = true });
+        var onCpu = await ChatAsync(server, chat);
+        Assert.Equal(onCpu, onTorch);
+    }
+
+    // The reply's text, finish reason and token counts.
+    private static async Task<(string? Text, string? Finish, int Prompt, int Completion)> ChatAsync(TorchServer server, string json)
+    {
+        using var response = await server.HttpClient.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var doc = JsonDocument.Parse(body);
+        var choice = doc.RootElement.GetProperty("choices")[0];
+        var usage = doc.RootElement.GetProperty("usage");
+        return (choice.GetProperty("message").GetProperty("content").GetString(), choice.GetProperty("finish_reason").GetString(),
+            usage.GetProperty("prompt_tokens").GetInt32(), usage.GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
     public async Task An_unknown_backend_is_an_invalid_argument()
     {
         await using var server = await TorchServer.StartAsync(TinyGguf.Path(GgmlType.Q4_0));
