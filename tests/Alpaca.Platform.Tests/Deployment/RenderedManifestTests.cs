@@ -83,8 +83,11 @@ public sealed class RenderedManifestTests
             Assert.Contains(image.Base, new[] { "bookworm", "trixie" });
         }
 
-        // TorchSharp's libtorch needs GLIBCXX_3.4.32, which Debian 12 (bookworm) lacks (docs/trainer.md).
-        Assert.Equal("trixie", list.Images.Single(i => i.Name == "trainer").Base);
+        // TorchSharp's libtorch needs GLIBCXX_3.4.32, which Debian 12 (bookworm) lacks (docs/trainer.md); the
+        // trainer and inference (which carries the torch backend) have it, plain and CUDA variants alike.
+        var torch = list.Images.Where(i => i.Name is "trainer" or "inference").ToList();
+        Assert.Equal(4, torch.Count);
+        Assert.All(torch, i => Assert.Equal("trixie", i.Base));
     }
 
     [Theory]
