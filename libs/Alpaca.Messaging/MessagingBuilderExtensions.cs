@@ -52,7 +52,7 @@ public static class MessagingBuilderExtensions
     }
 
     /// <summary>Subscribes a handler to the topic of <typeparamref name="TEvent"/>; <paramref name="processingLease"/>
-    /// overrides <see cref="MessagingOptions.ProcessingLease"/> for a handler slower than that.</summary>
+    /// overrides the TTL of <see cref="MessagingOptions.ProcessingLease"/> for this handler (the lease is renewed while it runs).</summary>
     public static IServiceCollection AddEventHandler<TEvent, THandler>(this IServiceCollection services, TimeSpan? processingLease = null)
         where TEvent : IMessage<TEvent>, new()
         where THandler : class, IEventHandler<TEvent>

@@ -50,7 +50,7 @@ public sealed class DashboardTests(ConsoleFixture fixture, ITestOutputHelper out
 
             await Task.Delay(100);
         }
-        while (current.State is JobState.Queued or JobState.Running && DateTime.UtcNow < deadline);
+        while (current.State is JobState.Queued or JobState.Running or JobState.Exporting && DateTime.UtcNow < deadline);
 
         Assert.True(current.State == JobState.Succeeded, $"{current.State}: {current.Error}");
         var whileRunning = counts.Where(c => c > 0).Distinct().ToList();

@@ -40,6 +40,9 @@ public sealed class PubSubRestartTests(RedisServer redis) : IClassFixture<RedisS
             ["Alpaca:Messaging:Redis:PollInterval"] = "00:00:00.010",
             ["Alpaca:Messaging:Redis:ClaimIdleTime"] = "00:00:02",
             ["Alpaca:Messaging:Redis:ClaimInterval"] = "00:00:00.500",
+            // The kill may land inside a decision handler: its processing lease then blocks that decision for
+            // one TTL after the restart (the default 30 s is most of this test's budget).
+            ["Alpaca:Messaging:ProcessingLease"] = "00:00:03",
         };
 
         IReadOnlyList<KeptRecord> keptAtKill;

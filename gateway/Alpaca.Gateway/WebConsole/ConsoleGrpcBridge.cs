@@ -7,8 +7,8 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Yarp.ReverseProxy;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
 namespace Alpaca.Gateway.WebConsole;
 

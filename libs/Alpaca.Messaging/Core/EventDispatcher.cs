@@ -10,7 +10,8 @@ namespace Alpaca.Messaging;
 /// Delivers an envelope to this service's handlers for its topic, once per handler. For each handler,
 /// "already processed?" and "processing" are one atomic step: the handler runs only under a processing
 /// lease on <c>messaging/processing/{app}/{handler}/{event}</c> taken with the state store's atomic
-/// set-if-absent with expiry, so a second delivery of the same event (a message re-claimed while the first
+/// set-if-absent with expiry and renewed by a heartbeat while the handler runs (<see cref="HeldLease"/>), so
+/// a second delivery of the same event (a message re-claimed while the first
 /// is still running, on any replica sharing the state store) finds the lease held and reports
 /// <see cref="DispatchOutcome.InProgress"/> instead of running the handler twice. Success records
 /// <c>messaging/processed/…</c> (kept <see cref="MessagingOptions.ProcessedRetention"/>) and then releases
@@ -106,14 +107,18 @@ public sealed class EventDispatcher
                 continue; // this handler already processed this event: a redelivery
             }
 
-            var lease = await _state.TryAcquireLeaseAsync(leaseKey, LeaseOwner, LeaseFor(subscription), cancellationToken).ConfigureAwait(false);
+            // A heartbeat lease: renewed every TTL/3 while the handler runs, so a handler may run as long as it
+            // needs while a holder that died (SIGKILL, OOM, a lost node) blocks the event for one TTL at most.
+            var lease = await HeldLease.TryAcquireAsync(_state, leaseKey, LeaseOwner, LeaseFor(subscription), _logger, cancellationToken).ConfigureAwait(false);
             if (lease is null)
             {
                 _logger.LogInformation("Handler {Handler} is already processing event {EventId} elsewhere (attempt {Attempt})", subscription.HandlerName, envelope.Id, attempt);
                 return DispatchOutcome.InProgress;
             }
 
-            try
+            // Success: released (by disposal) after "processed" is recorded, so no moment is left where neither
+            // guards it. Failure or cancellation: released at once so that a retry can run without waiting for expiry.
+            await using (lease.ConfigureAwait(false))
             {
                 // The holder before us may have finished between our check and our lease.
                 if (await _state.GetAsync(processedKey, cancellationToken).ConfigureAwait(false) is not null)
@@ -121,7 +126,9 @@ public sealed class EventDispatcher
                     continue;
                 }
 
-                var failure = await InvokeAsync(subscription, envelope, attempt, cancellationToken).ConfigureAwait(false);
+                // A lease lost mid-handler (the store refused a renewal: another delivery may run it now) stops the handler.
+                using var running = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
+                var failure = await InvokeAsync(subscription, envelope, attempt, running.Token, cancellationToken).ConfigureAwait(false);
                 if (failure is { } outcome)
                 {
                     return outcome;
@@ -129,24 +136,18 @@ public sealed class EventDispatcher
 
                 await _state.SetWithExpiryAsync(processedKey, BitConverter.GetBytes(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), _options.ProcessedRetention, cancellationToken).ConfigureAwait(false);
             }
-            finally
-            {
-                // Success: released after "processed" is recorded, so no moment is left where neither guards it.
-                // Failure or cancellation: released at once so that a retry can run without waiting for expiry.
-                await ReleaseQuietlyAsync(lease).ConfigureAwait(false);
-            }
         }
 
         return DispatchOutcome.Success;
     }
 
     /// <summary>Runs one handler; null on success, else the outcome of its failure.</summary>
-    private async Task<DispatchOutcome?> InvokeAsync(EventSubscription subscription, EventEnvelope envelope, int attempt, CancellationToken cancellationToken)
+    private async Task<DispatchOutcome?> InvokeAsync(EventSubscription subscription, EventEnvelope envelope, int attempt, CancellationToken running, CancellationToken stopping)
     {
         try
         {
             await using var scope = _scopes.CreateAsyncScope();
-            await subscription.InvokeAsync(scope.ServiceProvider, envelope, attempt, cancellationToken).ConfigureAwait(false);
+            await subscription.InvokeAsync(scope.ServiceProvider, envelope, attempt, running).ConfigureAwait(false);
             return null;
         }
         catch (PoisonEventException ex)
@@ -154,23 +155,10 @@ public sealed class EventDispatcher
             _logger.LogError(ex, "Dropping event {EventId} on {Topic}: {Reason}", envelope.Id, envelope.Topic, ex.Message);
             return DispatchOutcome.Drop;
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
             _logger.LogWarning(ex, "Handler {Handler} failed on event {EventId} (attempt {Attempt}); will retry", subscription.HandlerName, envelope.Id, attempt);
             return DispatchOutcome.Retry;
-        }
-    }
-
-    private async Task ReleaseQuietlyAsync(StateLease lease)
-    {
-        try
-        {
-            await _state.ReleaseLeaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            // The lease then simply expires; a retry waits for that instead of running concurrently.
-            _logger.LogWarning(ex, "Could not release processing lease {Key}", lease.Key);
         }
     }
 

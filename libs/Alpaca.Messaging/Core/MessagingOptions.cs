@@ -12,10 +12,11 @@ public sealed class MessagingOptions
     /// <summary>Deliveries of one event before it goes to the dead-letter stream.</summary>
     public int MaxDeliveries { get; set; } = 5;
 
-    /// <summary>How long a handler may run on one event before another delivery may run it again: the
-    /// processing lease taken atomically before the handler runs. Must exceed the slowest handler
-    /// (unlike <c>ClaimIdleTime</c>, which only decides when a message is delivered again).</summary>
-    public TimeSpan ProcessingLease { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>TTL of the processing lease taken atomically before a handler runs and renewed every TTL/3
+    /// while it runs: a handler may take as long as it needs, and a holder that died mid-handler keeps its
+    /// event from running elsewhere for at most this long. (<c>ClaimIdleTime</c> only decides when a
+    /// message is delivered again.)</summary>
+    public TimeSpan ProcessingLease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Per-handler processing leases by handler name (<c>Alpaca:Messaging:ProcessingLeases:ModelPublishedHandler</c>),
     /// overriding the one given to <c>AddEventHandler</c> and <see cref="ProcessingLease"/>.</summary>

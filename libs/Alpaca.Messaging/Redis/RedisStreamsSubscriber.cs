@@ -87,8 +87,9 @@ public sealed partial class RedisStreamsSubscriber(
                     await HandleAsync(topic, stream, entry, attempt: 1, stoppingToken).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Stopping: a cancelled delay, or a call racing the multiplexer's disposal.
                 return;
             }
             catch (RedisServerException ex) when (IsNoGroup(ex))
@@ -97,6 +98,13 @@ public sealed partial class RedisStreamsSubscriber(
             }
             catch (RedisException ex)
             {
+                LogRedisError(ex, topic);
+                await DelayQuietly(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The state store behind the dispatcher failed, or anything else: the message stays pending and
+                // is claimed again; the consumer must not die (a BackgroundService that throws stops the host).
                 LogRedisError(ex, topic);
                 await DelayQuietly(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
             }
@@ -114,16 +122,18 @@ public sealed partial class RedisStreamsSubscriber(
             {
                 await ClaimOnceAsync(topic, stream, stoppingToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Stopping: a cancelled delay, or a call racing the multiplexer's disposal.
                 return;
             }
             catch (RedisServerException ex) when (IsNoGroup(ex))
             {
                 await RecreateGroupAsync(topic, stream, stoppingToken).ConfigureAwait(false);
             }
-            catch (RedisException ex)
+            catch (Exception ex)
             {
+                // A Redis error or a failing state store: log, and claim again next interval.
                 LogRedisError(ex, topic);
             }
         }
@@ -238,7 +248,7 @@ public sealed partial class RedisStreamsSubscriber(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis error while consuming {Topic}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Error while consuming {Topic}; the message stays pending and is delivered again")]
     private partial void LogRedisError(Exception ex, string topic);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer group {Group} of {Topic} is gone (NOGROUP): creating it again")]

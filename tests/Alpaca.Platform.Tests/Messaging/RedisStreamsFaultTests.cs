@@ -154,15 +154,15 @@ public sealed class RedisStreamsFaultTests(RedisServer redis) : IClassFixture<Re
     [Fact]
     public async Task A_handler_slower_than_the_claim_time_runs_once_across_replicas_and_is_not_dead_lettered()
     {
-        // Both replicas share one state store (Redis), as pods of one service do. The global processing lease
-        // is far too short; the per-handler one from configuration is what keeps the second run out.
+        // Both replicas share one state store (Redis), as pods of one service do. The processing lease's TTL is
+        // a fifth of the handler's time: only its heartbeat (renewed every TTL/3) keeps the second run out.
         var mux = await ConnectionMultiplexer.ConnectAsync(redis.Address);
         _disposables.Add(mux);
         var state = new RedisStateStore(mux, _prefix + "state:");
         var extra = new Dictionary<string, string?>
         {
-            ["Alpaca:Messaging:ProcessingLease"] = "00:00:00.200",
-            ["Alpaca:Messaging:ProcessingLeases:ProbeHandler"] = "00:01:00",
+            ["Alpaca:Messaging:ProcessingLease"] = "00:00:10",
+            ["Alpaca:Messaging:ProcessingLeases:ProbeHandler"] = "00:00:00.600",
         };
         var (a, probeA) = await StartAsync("svc-slow", maxDeliveries: 3, extra, state);
         var (_, probeB) = await StartAsync("svc-slow", maxDeliveries: 3, extra, state);

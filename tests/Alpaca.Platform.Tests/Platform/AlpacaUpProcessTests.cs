@@ -17,8 +17,9 @@ public sealed class AlpacaUpProcessTests : IDisposable
             var stderr = up.StandardError.ReadToEndAsync();
             string? gateway = null;
             string? key = null;
+            string? console = null;
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (gateway is null && await up.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            while (console is null && await up.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
                 // The first start of a state prints its admin key once, before the addresses.
                 if (line.StartsWith("api-key: ", StringComparison.Ordinal))
@@ -30,15 +31,27 @@ public sealed class AlpacaUpProcessTests : IDisposable
                 {
                     gateway = line["gateway: ".Length..].Trim();
                 }
+
+                // The last address line: the web console, where a new user goes next.
+                if (line.StartsWith("console: ", StringComparison.Ordinal))
+                {
+                    console = line["console: ".Length..].Trim();
+                }
             }
 
-            if (gateway is null)
+            if (gateway is null || console is null)
             {
                 up.WaitForExit(5000);
                 Assert.Fail($"alpaca up printed no gateway address (exited: {up.HasExited}); stderr:\n" + (up.HasExited ? await stderr : "(still running)"));
             }
 
             Assert.StartsWith("alp_", key);
+            using (var http = new HttpClient())
+            {
+                var page = await http.GetStringAsync(new Uri(console!));
+                Assert.Contains("<html", page, StringComparison.OrdinalIgnoreCase);
+            }
+
             using var status = Process.Start(AlpacaCli.StartInfo("status", "--gateway", gateway!))!;
             var output = await status.StandardOutput.ReadToEndAsync();
             await status.WaitForExitAsync();

@@ -100,9 +100,10 @@ public static class UpCommand
                     Console.Error.WriteLine($"alpaca up: created the admin key above; it is not shown again. Clients send it as Authorization: Bearer (the CLI: ${CliAuth.EnvironmentVariable} or --api-key). More keys: alpaca keys create --state {options.StateDirectory} --name N --scopes inference");
                 }
 
-                // Tests and scripts read these two lines.
+                // Tests and scripts read these lines.
                 Console.WriteLine($"gateway: {platform.GatewayGrpc}");
                 Console.WriteLine($"gateway-http: {platform.GatewayHttp}");
+                Console.WriteLine($"console: {platform.Console}");
                 Console.Out.Flush();
                 await PlatformLauncher.ServeUntilStoppedAsync("up", ct);
             }
