@@ -22,6 +22,28 @@ public static class InferenceModule
     public static IReadOnlyDictionary<string, string?> ServeAtStart(string ggufPath) =>
         new Dictionary<string, string?> { ["Alpaca:Inference:Model"] = Path.GetFullPath(ggufPath) };
 
+    /// <summary>As <see cref="ServeAtStart(string)"/> on an engine backend ("cpu" or "torch"), its device and dtype (null = the defaults).</summary>
+    public static IReadOnlyDictionary<string, string?> ServeAtStart(string modelPath, string? backend, string? device, string? dtype)
+    {
+        var settings = new Dictionary<string, string?> { ["Alpaca:Inference:Model"] = Path.GetFullPath(modelPath) };
+        if (backend is not null)
+        {
+            settings["Alpaca:Inference:Backend"] = backend;
+        }
+
+        if (device is not null)
+        {
+            settings["Alpaca:Inference:Device"] = device;
+        }
+
+        if (dtype is not null)
+        {
+            settings["Alpaca:Inference:DType"] = dtype;
+        }
+
+        return settings;
+    }
+
     /// <summary>
     /// Waits until a running inference host has a model ready (after <see cref="ServeAtStart"/>); throws with the
     /// load error when loading failed.

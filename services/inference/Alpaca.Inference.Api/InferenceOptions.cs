@@ -12,6 +12,24 @@ public sealed class InferenceOptions
     /// <summary>Engine worker threads per model, the decode-loop thread included; 0 = one per core.</summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// Engine backend of models loaded without one: "cpu" (the C# kernels over the GGUF bytes) or "torch"
+    /// (TorchSharp on <see cref="Device"/>, weights dequantized to <see cref="DType"/> at load).
+    /// </summary>
+    public string Backend { get; set; } = "cpu";
+
+    /// <summary>Torch backend device: "cpu", "cuda", "cuda:N" or "auto".</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Torch backend dtype: "bf16", "f16", "f32" or "auto" (bf16 on CUDA, f32 on CPU).</summary>
+    public string DType { get; set; } = "auto";
+
+    /// <summary>
+    /// Device memory a torch-backend model may take (its weights in DType plus its preallocated KV cache);
+    /// 0 = no check. The host budget (<see cref="MemoryBudgetBytes"/>) applies to CPU-engine models.
+    /// </summary>
+    public long DeviceMemoryBudgetBytes { get; set; }
+
     /// <summary>KV cache slots per model: sequences decoded together in one batch.</summary>
     public int MaxSequences { get; set; } = 16;
 

@@ -10,10 +10,11 @@ public sealed record ImageList(string Tag, string Registry, IReadOnlyList<ImageL
 {
     public static readonly string Path = System.IO.Path.Combine(RepoPaths.Root, "deploy", "images.txt");
 
-    public sealed record Entry(string Name, string Base, string Project);
+    /// <summary>One image; <see cref="Cuda"/> for a cuda-image line (tag suffix -cuda, built only by images.sh --cuda).</summary>
+    public sealed record Entry(string Name, string Base, string Project, bool Cuda = false);
 
     /// <summary>The image reference a manifest names for this entry.</summary>
-    public string Reference(Entry e) => $"{Registry}/{e.Name}:{Tag}";
+    public string Reference(Entry e) => $"{Registry}/{e.Name}:{Tag}{(e.Cuda ? "-cuda" : "")}";
 
     public static ImageList Load()
     {
@@ -33,7 +34,8 @@ public sealed record ImageList(string Tag, string Registry, IReadOnlyList<ImageL
                 case "tag" when fields.Length == 2: tag = fields[1]; break;
                 case "registry" when fields.Length == 2: registry = fields[1]; break;
                 case "image" when fields.Length == 4: images.Add(new Entry(fields[1], fields[2], fields[3])); break;
-                default: throw new FormatException($"{Path}:{number}: expected 'tag T', 'registry R' or 'image NAME BASE PROJECT', got '{line}'");
+                case "cuda-image" when fields.Length == 4: images.Add(new Entry(fields[1], fields[2], fields[3], Cuda: true)); break;
+                default: throw new FormatException($"{Path}:{number}: expected 'tag T', 'registry R', 'image NAME BASE PROJECT' or 'cuda-image NAME BASE PROJECT', got '{line}'");
             }
         }
 

@@ -61,7 +61,11 @@ public sealed class RenderedManifestTests
             used.Add(container.Image);
         }
 
-        Assert.Equal(built.Keys.Order(), used.Order());
+        // Every plain image is run by every overlay; the CUDA variants by the gpu overlay, which runs them instead.
+        var gpu = overlay == "overlays/gpu";
+        var cudaNames = list.Images.Where(i => i.Cuda).Select(i => i.Name).ToHashSet();
+        var expected = list.Images.Where(i => gpu ? i.Cuda || !cudaNames.Contains(i.Name) : !i.Cuda).Select(list.Reference);
+        Assert.Equal(expected.Order(), used.Order());
     }
 
     [Fact]
@@ -69,7 +73,7 @@ public sealed class RenderedManifestTests
     {
         var list = ImageList.Load();
         Assert.Matches(@"^\d+\.\d+\.\d+$", list.Tag);
-        Assert.Equal(list.Images.Count, list.Images.Select(i => i.Name).Distinct().Count());
+        Assert.Equal(list.Images.Count, list.Images.Select(i => (i.Name, i.Cuda)).Distinct().Count());
         foreach (var image in list.Images)
         {
             var project = Path.Combine(RepoPaths.Root, image.Project);
@@ -79,8 +83,11 @@ public sealed class RenderedManifestTests
             Assert.Contains(image.Base, new[] { "bookworm", "trixie" });
         }
 
-        // TorchSharp's libtorch needs GLIBCXX_3.4.32, which Debian 12 (bookworm) lacks (docs/trainer.md).
-        Assert.Equal("trixie", list.Images.Single(i => i.Name == "trainer").Base);
+        // TorchSharp's libtorch needs GLIBCXX_3.4.32, which Debian 12 (bookworm) lacks (docs/trainer.md); the
+        // trainer and inference (which carries the torch backend) have it, plain and CUDA variants alike.
+        var torch = list.Images.Where(i => i.Name is "trainer" or "inference").ToList();
+        Assert.Equal(4, torch.Count);
+        Assert.All(torch, i => Assert.Equal("trixie", i.Base));
     }
 
     [Theory]
@@ -132,14 +139,14 @@ public sealed class RenderedManifestTests
 
     [Theory]
     [MemberData(nameof(Overlays))]
-    public void Only_the_trainer_on_the_gpu_overlay_asks_for_a_gpu(string overlay)
+    public void Only_inference_and_the_trainer_on_the_gpu_overlay_ask_for_a_gpu(string overlay)
     {
         var withGpu = ManifestTypes.Containers(Render(overlay))
             .Where(x => x.Container.Resources?.Limits?.ContainsKey("nvidia.com/gpu") == true)
             .Select(x => x.Workload)
             .ToList();
-        // The inference engine has no GPU path: a GPU on its pods would sit idle.
-        Assert.Equal(overlay == "overlays/gpu" ? ["trainer"] : [], withGpu);
+        // The gpu overlay serves with the torch backend on cuda and trains on cuda; nothing else uses a GPU.
+        Assert.Equal(overlay == "overlays/gpu" ? ["inference", "trainer"] : [], withGpu.Order());
     }
 
     [Theory]

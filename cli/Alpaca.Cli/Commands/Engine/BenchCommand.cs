@@ -24,11 +24,18 @@ public static class BenchCommand
         var reps = new Option<int>("-r", "--repetitions") { Description = "Repetitions per test (after one warm-up run).", DefaultValueFactory = _ => 5 };
         var kernels = new Option<string>("--kernels") { Description = "Kernel path: auto, Reference, Portable, Avx2, Avx512Vnni.", DefaultValueFactory = _ => "auto" };
         var noBandwidth = new Option<bool>("--no-bandwidth") { Description = "Skip the memory bandwidth probe." };
+        var backend = new Option<string>("--backend") { Description = "cpu (the C# kernels, llama-bench style) or torch (the TorchSharp backend: batched prefill/decode).", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "With --backend torch: cpu, cuda, cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var dtype = new Option<string>("--dtype") { Description = "With --backend torch: bf16, f16, f32 or auto (bf16 on CUDA, f32 on CPU).", DefaultValueFactory = _ => "auto" };
+        var shape = new Option<string>("--shape") { Description = "With --backend torch: random-weight shapes, comma-separated (15M, 110M, 1.1B, tiny).", DefaultValueFactory = _ => "" };
+        var batches = new Option<string>("--batch") { Description = "With --backend torch: sequences per step, comma-separated.", DefaultValueFactory = _ => "1,8,32" };
+        var trainStep = new Option<bool>("--train-step") { Description = "With --backend torch: also time the 110M training step on the device and print its MFU." };
+        var peakTflops = new Option<double>("--peak-tflops") { Description = "With --train-step: nominal dense peak for MFU (H100/H200 SXM bf16: 989).", DefaultValueFactory = _ => 989 };
         var vsLlamaCpp = new Option<bool>("--vs-llama-cpp") { Description = "Also run llama.cpp (node-llama-cpp, scripts/setup-oracle.sh) on each file right before ours and print both columns with the ratio." };
 
         var command = new Command("bench", "Benchmark the CPU inference engine like llama-bench (pp/tg tokens per second).")
         {
-            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, vsLlamaCpp,
+            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, vsLlamaCpp, backend, device, dtype, shape, batches, trainStep, peakTflops,
         };
 
         command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
@@ -39,6 +46,25 @@ public static class BenchCommand
                 foreach (var spec in (parse.GetValue(make) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
                 {
                     files.Add(BenchmarkModels.Ensure(spec, parse.GetValue(modelsDir)!, m => Console.Error.WriteLine(m)));
+                }
+
+                if (parse.GetValue(backend)!.Trim().Equals("torch", StringComparison.OrdinalIgnoreCase))
+                {
+                    var shapes = parse.GetValue(shape)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    if (files.Count == 0 && shapes.Length == 0)
+                    {
+                        throw new ArgumentException("Give --model FILE, --make-model SHAPE:TYPE or --shape SHAPE.");
+                    }
+
+                    var torchThreads = Ints(parse.GetValue(threads)!, "--threads").DefaultIfEmpty(0).First();
+                    return Task.FromResult(TorchBenchView.Run(new TorchBenchView.Settings(
+                        files, shapes, parse.GetValue(device)!, parse.GetValue(dtype)!, torchThreads, Ints(parse.GetValue(batches)!, "--batch"),
+                        Ints(parse.GetValue(pp)!, "-p"), Ints(parse.GetValue(tg)!, "-n"), parse.GetValue(reps), parse.GetValue(trainStep), parse.GetValue(peakTflops))));
+                }
+
+                if (parse.GetValue(backend)!.Trim().ToLowerInvariant() != "cpu")
+                {
+                    throw new ArgumentException("--backend is cpu or torch.");
                 }
 
                 if (files.Count == 0)

@@ -139,7 +139,7 @@ public static class GenerateCommand
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[{ReasonName(finished.Reason)}] prompt {finished.PromptTokens} tokens {GenerationTimer.Rate(finished.PromptTokens, timer.TimeToFirstToken):F1} t/s, " +
             $"generated {finished.CompletionTokens} tokens {GenerationTimer.Rate(Math.Max(0, finished.CompletionTokens - 1), timer.DecodeTime):F1} t/s " +
-            $"({model.Threads} threads, {model.Kernels}, seed {finished.Seed})"));
+            $"({model.Threads} threads, {(model is Transformer cpu ? cpu.Kernels.ToString() : model.Backend + " " + model.Device)}, seed {finished.Seed})"));
     }
 
     // The contract's finish reason names (FINISH_REASON_…), lower case.

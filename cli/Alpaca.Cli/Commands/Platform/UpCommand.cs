@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Alpaca.Inference.Api;
+using Alpaca.Inference.Api.Models;
 using Alpaca.Llm.Hub;
 using Alpaca.Platform;
 using Spectre.Console;
@@ -16,14 +17,24 @@ public static class UpCommand
         var redis = new Option<string?>("--redis") { Description = "Use Redis Streams and Redis state at HOST:PORT instead of the in-process bus and local folder." };
         var state = new Option<string>("--state") { Description = "Local state folder.", DefaultValueFactory = _ => Path.Combine(".alpaca", "state") };
         var model = new Option<string?>("--model") { Description = "GGUF model the inference service loads and serves (gRPC and OpenAI /v1 through the gateway): a file, or a Hub reference (org/repo:Q4_K_M, org/repo/FILE.gguf) pulled first." };
+        var backend = new Option<string?>("--backend") { Description = "Engine backend of --model: cpu (default, the C# kernels) or torch (TorchSharp; GGUF dequantized to --dtype at load, or an HF safetensors folder)." };
+        var device = new Option<string?>("--device") { Description = "With --backend torch: cpu, cuda or cuda:N (a CUDA build: -p:TorchSharpBackend=cuda)." };
+        var dtype = new Option<string?>("--dtype") { Description = "With --backend torch: bf16, f16, f32 or auto (bf16 on CUDA, f32 on CPU)." };
         var insecure = new Option<bool>("--insecure-no-auth") { Description = "Turn authentication off: anyone who reaches a port acts as admin. Never on a shared machine." };
         var command = new Command("up", "Start every Alpaca service and the gateway in this process (Ctrl+C stops them).")
         {
-            port, httpPort, redis, state, model, insecure,
+            port, httpPort, redis, state, model, insecure, backend, device, dtype,
         };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             var modelPath = parse.GetValue(model);
+            var backendName = parse.GetValue(backend);
+            if (backendName is not null && !EngineLoader.IsKnownBackend(backendName))
+            {
+                Console.Error.WriteLine($"alpaca up: --backend is cpu or torch, not '{backendName}'");
+                return 2;
+            }
+
             if (modelPath is not null)
             {
                 try
@@ -37,7 +48,8 @@ public static class UpCommand
                 }
             }
 
-            if (modelPath is not null && !File.Exists(modelPath))
+            var torchFolder = backendName?.Trim().ToLowerInvariant() == EngineLoader.Torch && Directory.Exists(modelPath);
+            if (modelPath is not null && !File.Exists(modelPath) && !torchFolder)
             {
                 Console.Error.WriteLine($"alpaca up: model file not found: {modelPath}");
                 return 2;
@@ -52,7 +64,7 @@ public static class UpCommand
                 InsecureNoAuth = parse.GetValue(insecure),
                 ServiceSettings = modelPath is null
                     ? new Dictionary<string, IReadOnlyDictionary<string, string?>>()
-                    : new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath) },
+                    : new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath, backendName, parse.GetValue(device), parse.GetValue(dtype)) },
             };
 
             if (await PlatformLauncher.TryStartAsync("up", options, ct) is not { } platform)

@@ -1,5 +1,6 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Inference.Api.Generation;
+using Alpaca.Inference.Api.Models;
 using Alpaca.ServiceDefaults;
 
 namespace Alpaca.Inference.Api.Grpc;
@@ -34,6 +35,16 @@ internal static class LoadModelValidation
         if (request.Threads < 0 || request.Threads > maxThreads)
         {
             throw GrpcErrors.InvalidArgument($"threads = {request.Threads} is out of range [0, {maxThreads}] (0 = the service's setting; at most {maxThreads}, Alpaca:Inference:Limits:MaxLoadThreads, default one per core).");
+        }
+
+        if (request.Backend.Length > 0 && !EngineLoader.IsKnownBackend(request.Backend))
+        {
+            throw GrpcErrors.InvalidArgument($"backend = '{request.Backend}' is not one of: cpu, torch.");
+        }
+
+        if (request.Device.Length > 64 || request.Dtype.Length > 16)
+        {
+            throw GrpcErrors.InvalidArgument("device or dtype is too long (e.g. device \"cuda:0\", dtype \"bf16\").");
         }
 
         if (request.ContextLength < 0 || request.ContextLength > limits.MaxLoadContextLength)

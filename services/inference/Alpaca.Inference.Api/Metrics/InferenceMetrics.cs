@@ -27,6 +27,12 @@ public sealed class InferenceMetrics : IDisposable
         _meter.CreateObservableGauge("alpaca_num_requests_running", () => Observe(m => m.Scheduler.Running), "{request}", "Requests holding a KV cache slot (the running batch).");
         _meter.CreateObservableGauge("alpaca_num_requests_waiting", () => Observe(m => m.Scheduler.Waiting), "{request}", "Requests waiting for a KV cache slot.");
         _meter.CreateObservableGauge("alpaca_kv_cache_usage_perc", () => Observe(m => m.Scheduler.KvCacheUsage), null, "Filled KV cache positions over all positions, 0..1.");
+        // An info metric (value 1), as Prometheus exporters label build info: which engine backend and device serve each model.
+        _meter.CreateObservableGauge("alpaca_model_backend_info", () => _models.Keys.Select(m => new Measurement<int>(1,
+            new KeyValuePair<string, object?>("model_name", m.Name),
+            new KeyValuePair<string, object?>("backend", m.Engine.Model.Backend),
+            new KeyValuePair<string, object?>("device", m.Engine.Model.Device),
+            new KeyValuePair<string, object?>("weight_type", m.Engine.Model.WeightType))), null, "1 per served model, labelled with the engine backend (cpu, torch), device (cpu, cuda:N) and weight type.");
         _meter.CreateObservableGauge("alpaca_kv_cache_slots", () => Observe(m => m.Scheduler.Slots), "{sequence}", "KV cache slots (most sequences decoded together).");
         TimeToFirstToken = _meter.CreateHistogram("alpaca_time_to_first_token_seconds", "s", "Time from submission to the first generated token.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TtftBuckets });
         InterTokenLatency = _meter.CreateHistogram("alpaca_inter_token_latency_seconds", "s", "Time between consecutive tokens of a request.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ItlBuckets });

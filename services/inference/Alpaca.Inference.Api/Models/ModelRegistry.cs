@@ -114,7 +114,8 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         }
 
         var path = System.IO.Path.GetFullPath(spec.Path);
-        if (!File.Exists(path))
+        var backend = EngineLoader.Choose(spec, options);
+        if (!File.Exists(path) && !(backend.Backend == EngineLoader.Torch && Directory.Exists(path)))
         {
             throw new InferenceException(InferenceErrorKind.NotFound, $"Model file not found: {path}", param: "path");
         }
@@ -132,13 +133,14 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             ContextLength = spec.ContextLength > 0 ? spec.ContextLength : options.ContextLength,
         };
 
-        var footprint = Reserve(name, path, modelOptions);
+        // The host budget covers CPU-engine models; a torch model checks its device budget itself at load.
+        var footprint = backend.Backend == EngineLoader.Cpu ? Reserve(name, path, modelOptions) : 0;
         Engine engine;
         ModelChat chat;
         try
         {
             // Not cancellable: a caller that goes away mid-load does not leave a half-loaded model behind.
-            (engine, chat) = await Task.Run(() => LoadWithChat(path, modelOptions, spec.ChatTemplate), CancellationToken.None).ConfigureAwait(false);
+            (engine, chat) = await Task.Run(() => LoadWithChat(path, modelOptions, backend, spec.ChatTemplate), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -184,7 +186,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
         metrics.Track(served);
         _firstReady.TrySetResult();
-        logger.LogInformation("Model {Model} ready ({Path}, {Slots} KV slots of {Context} tokens, {Threads} threads)", name, path, scheduler.Slots, scheduler.ContextLength, engine.Model.Threads);
+        logger.LogInformation("Model {Model} ready ({Path}, backend {Backend} on {Device}, {Slots} KV slots of {Context} tokens, {Threads} threads)", name, path, engine.Model.Backend, engine.Model.Device, scheduler.Slots, scheduler.ContextLength, engine.Model.Threads);
         if (old is not null)
         {
             _ = Retire(old); // in the background: the caller has its new model now
@@ -193,10 +195,11 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         return served;
     }
 
-    // The weights are memory-mapped, so a chat choice that does not parse costs little to find after them.
-    private static (Engine, ModelChat) LoadWithChat(string path, ModelOptions modelOptions, string? chatTemplate)
+    // The CPU engine's weights are memory-mapped, so a chat choice that does not parse costs little to find
+    // after them (a torch model has copied its weights by then; it is freed at once).
+    private static (Engine, ModelChat) LoadWithChat(string path, ModelOptions modelOptions, EngineLoader.BackendSpec backend, string? chatTemplate)
     {
-        var engine = Engine.Load(path, modelOptions);
+        var engine = EngineLoader.Load(path, modelOptions, backend);
         try
         {
             return (engine, ModelChat.For(engine.Vocabulary, chatTemplate));

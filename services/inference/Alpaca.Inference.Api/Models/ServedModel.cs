@@ -24,16 +24,15 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
 
     public ModelInfo Describe(bool isDefault)
     {
-        var weights = Engine.Weights;
-        var config = weights.Config;
-        var types = weights.Matrices.Select(m => m.Type).Distinct().ToList();
+        var model = Engine.Model;
+        var config = model.Config;
         return new ModelInfo
         {
             Name = Name,
             Path = Path,
             Architecture = "llama",
             ContextLength = Scheduler.ContextLength,
-            Quantization = types.Count == 1 ? types[0].ToString() : "mixed",
+            Quantization = model.WeightType,
             ParameterCount = config.ParameterCount,
             VocabSize = config.VocabSize,
             EmbeddingLength = config.Dim,
@@ -41,8 +40,10 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
             HeadCount = config.NHeads,
             HeadCountKv = config.NKvHeads,
             State = State,
-            Device = "cpu",
-            WeightBytes = weights.Matrices.Sum(m => m.RowBytes * m.Rows) + (weights.TokenEmbedding.RowBytes * weights.TokenEmbedding.Vocab),
+            Device = model.Device,
+            Backend = model.Backend,
+            Dtype = model.Backend == "cpu" ? string.Empty : model.WeightType.ToLowerInvariant(),
+            WeightBytes = model.WeightBytes,
             IsDefault = isDefault,
             ChatTemplate = Chat.DefaultKind,
         };

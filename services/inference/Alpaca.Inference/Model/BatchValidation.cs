@@ -1,10 +1,12 @@
+using Alpaca.Inference.Backends;
+
 namespace Alpaca.Inference.Model;
 
 /// <summary>What a forward pass checks before it touches the KV cache: every token, slot and position of a batch.</summary>
 internal static class BatchValidation
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the batch entry at fault.</summary>
-    public static void Check(Batch batch, KvCache cache, int vocabSize)
+    public static void Check(Batch batch, IKvSlots cache, int vocabSize)
     {
         if (batch.Count == 0)
         {

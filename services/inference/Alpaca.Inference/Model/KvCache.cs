@@ -1,3 +1,4 @@
+using Alpaca.Inference.Backends;
 using Alpaca.Inference.Kernels;
 
 namespace Alpaca.Inference.Model;
@@ -12,7 +13,7 @@ namespace Alpaca.Inference.Model;
 /// <see cref="Free"/>; its length grows as the forward pass writes positions (a batch may also restart a
 /// sequence at an earlier position, which truncates it there). Pages are committed on first write.
 /// </summary>
-public sealed unsafe class KvCache : IDisposable
+public sealed unsafe class KvCache : IKvSlots, IDisposable
 {
     private readonly NativeBuffer _keys;
     private readonly NativeBuffer _values;

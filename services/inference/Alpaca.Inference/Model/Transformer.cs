@@ -1,3 +1,4 @@
+using Alpaca.Inference.Backends;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Model.Steps;
 using Alpaca.Inference.Threading;
@@ -19,7 +20,7 @@ namespace Alpaca.Inference.Model;
 /// buffers are allocated once (<see cref="RunState"/>): a forward pass allocates nothing. Not thread-safe:
 /// one forward at a time.</para>
 /// </summary>
-public sealed unsafe class Transformer : IDisposable
+public sealed unsafe class Transformer : IEngineBackend
 {
     // Per-token steps go parallel only from this many tokens; below, a barrier costs more than the work.
     private const int ParallelTokensFrom = 8;
@@ -87,6 +88,25 @@ public sealed unsafe class Transformer : IDisposable
     public LlamaWeights Weights => _weights;
 
     public KvCache Cache { get; }
+
+    IKvSlots IEngineBackend.Cache => Cache;
+
+    public string Backend => "cpu";
+
+    public string Device => "cpu";
+
+    /// <summary>The GGUF weight type of the matrices, or "mixed".</summary>
+    public string WeightType
+    {
+        get
+        {
+            var types = _weights.Matrices.Select(m => m.Type).Distinct().ToList();
+            return types.Count == 1 ? types[0].ToString() : "mixed";
+        }
+    }
+
+    /// <summary>Bytes of the matrices and the embedding table as the file holds them.</summary>
+    public long WeightBytes => _weights.Matrices.Sum(m => m.RowBytes * m.Rows) + (_weights.TokenEmbedding.RowBytes * _weights.TokenEmbedding.Vocab);
 
     public KernelPath Kernels => _path;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Alpaca.Inference.Model;
+using Alpaca.Inference.Backends;
 
 namespace Alpaca.Inference.Serving;
 
@@ -17,7 +17,7 @@ namespace Alpaca.Inference.Serving;
 /// </list>
 /// Submission is thread-safe; <see cref="TakeArrivals"/>, <see cref="Reap"/> and <see cref="Admit"/> run on the decode loop.
 /// </summary>
-internal sealed class AdmissionQueue(int maxQueue, KvCache cache)
+internal sealed class AdmissionQueue(int maxQueue, IKvSlots cache)
 {
     private readonly ConcurrentQueue<Sequence> _incoming = new();
     private readonly LinkedList<Sequence> _waiting = new();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Alpaca.Inference.Backends;
 using Alpaca.Inference.Model;
 
 namespace Alpaca.Inference.Serving;
@@ -19,7 +20,7 @@ internal sealed class BatchStep
     // Rows sampled in parallel from this many (below, starting the parallel loop costs more than it saves).
     private const int ParallelSamplingFrom = 4;
 
-    private readonly Transformer _model;
+    private readonly IEngineBackend _model;
     private readonly SequenceAdvance _advance;
     private readonly int _prefillChunkTokens;
     private readonly Batch _batch;
@@ -27,7 +28,7 @@ internal sealed class BatchStep
     private readonly Action<int> _sampleRow;
     private SequenceFinishReason?[] _reasons = [];
 
-    public BatchStep(Transformer model, SequenceAdvance advance, int prefillChunkTokens)
+    public BatchStep(IEngineBackend model, SequenceAdvance advance, int prefillChunkTokens)
     {
         _model = model;
         _advance = advance;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Alpaca.Inference.Backends;
 using Alpaca.Inference.Model;
 
 namespace Alpaca.Inference.Serving;
@@ -19,7 +20,7 @@ namespace Alpaca.Inference.Serving;
 public sealed class ContinuousBatchScheduler : IDisposable
 {
     private readonly Engine _engine;
-    private readonly Transformer _model;
+    private readonly IEngineBackend _model;
     private readonly ISchedulerObserver? _observer;
     private readonly AdmissionQueue _admission;
     private readonly BatchStep _step;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The GPU check: on a machine with an NVIDIA GPU (driver for CUDA 12.8+) and access to nuget.org (for
+# TorchSharp-cuda-linux, ~6 GB, which the NuGet served to CI does not have), in under ten minutes:
+#   1. builds the CUDA variant (-p:TorchSharpBackend=cuda) of the torch-backend tests and the CLI;
+#   2. runs the torch-backend tests on cuda (ALPACA_TORCH_TEST_DEVICE=cuda: parity with the CPU engine,
+#      greedy identity, batched vs single, the scheduler, gRPC/OpenAI serving and hot swaps);
+#   3. prints the benchmark: prefill and decode tokens/s at batch 1/8/32 on the TinyLlama-1.1B shape in
+#      bf16 (random weights, made here), and the 110M training step with its MFU.
+#
+#   scripts/gpu-check.sh [--peak-tflops N]   (default 989: H100/H200 SXM dense bf16)
+#
+# The CUDA build replaces the restore of the projects it builds (obj/); the next CPU build restores back.
+# Nothing here has run on a GPU yet (docs/inference-engine.md, "GPU status").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+peak=989
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --peak-tflops) peak=${2:?--peak-tflops needs a value}; shift 2 ;;
+    *) echo "gpu-check: unknown argument '$1' (expected --peak-tflops N)" >&2; exit 2 ;;
+  esac
+done
+
+export OMP_WAIT_POLICY=PASSIVE DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+start=$(date +%s)
+step() { echo "== gpu-check [$(( $(date +%s) - start )) s] $*"; }
+
+step "GPU"
+command -v nvidia-smi >/dev/null || { echo "gpu-check: nvidia-smi not found: no NVIDIA driver on this machine" >&2; exit 1; }
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+
+step "build the CUDA variant (TorchSharp-cuda-linux from nuget.org)"
+cuda=(-c Release -nologo -clp:ErrorsOnly -p:TorchSharpBackend=cuda)
+dotnet build tests/Alpaca.Inference.Torch.Tests "${cuda[@]}"
+dotnet build cli/Alpaca.Cli "${cuda[@]}"
+
+step "torch-backend tests on cuda"
+ALPACA_TORCH_TEST_DEVICE=cuda timeout 240 dotnet test tests/Alpaca.Inference.Torch.Tests -c Release --no-build -p:TorchSharpBackend=cuda \
+  --logger "console;verbosity=normal"
+
+step "benchmark: TinyLlama-1.1B shape, bf16, prefill 512 and decode 128 at batch 1/8/32; 110M training step"
+timeout 300 dotnet cli/Alpaca.Cli/bin/Release/net10.0/alpaca.dll bench --backend torch --device cuda --dtype bf16 \
+  --shape 1.1B --batch 1,8,32 -p 512 -n 128 -r 3 --train-step --peak-tflops "$peak"
+
+step "done"
