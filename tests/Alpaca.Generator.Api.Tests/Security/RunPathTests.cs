@@ -100,6 +100,7 @@ public sealed class RunPathTests : IAsyncLifetime
         inline.Teacher.Model = "";
         inline.SeedTasks = new SeedTasks { Tasks = { new SeedTask { Instruction = "Name a colour.", Output = "Blue." } } };
         inline.PromptText = "List 20 tasks:\n";
+        inline.Sampling.NumPromptInstructions = 1;
         await _host.Client.StartRunAsync(new StartRunRequest { RunId = "inline", Spec = inline });
         await _host.Client.CancelRunAsync(new CancelRunRequest { RunId = "inside" });
         await _host.Client.CancelRunAsync(new CancelRunRequest { RunId = "inline" });
