@@ -4,6 +4,7 @@ using Alpaca.Contracts.V1;
 using Alpaca.Generator.Prompts;
 using Alpaca.Generator.Runs;
 using Alpaca.Generator.Seeds;
+using Alpaca.Generator.Teacher;
 using Google.Protobuf;
 using CoreTeacherApi = Alpaca.Generator.Teacher.TeacherApi;
 
