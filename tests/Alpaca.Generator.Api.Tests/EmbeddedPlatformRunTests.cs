@@ -22,6 +22,7 @@ public sealed class EmbeddedPlatformRunTests : IAsyncLifetime
         GatewayPort = 0,
         GatewayHttpPort = 0,
         StateDirectory = _dir.File("state"),
+        ServiceSettings = new Dictionary<string, IReadOnlyDictionary<string, string?>> { [GeneratorModule.Name] = GeneratorTestSettings.LoopbackTeachers() },
     });
 
     [Fact]

@@ -25,6 +25,9 @@ namespace Alpaca.Generator.Api.Tests;
 public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>, IAsyncLifetime
 {
     private readonly TempDir _dir = new("alpaca-gen-gateway");
+
+    // Fixed before the start, since the named teacher "ours" (our inference service through the gateway) is configuration.
+    private readonly int _gatewayHttpPort = FreePort.Next();
     private EmbeddedPlatform? _platform;
 
     public async Task InitializeAsync() => _platform = await StartPlatformAsync();
@@ -106,12 +109,14 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
         }
 
         // Through the gateway's OpenAI route; our server takes one prompt per request and no logit_bias.
-        var spec = GrpcRunKit.Spec(new Uri(_platform.GatewayHttp, "/v1").ToString(), 5, _dir.File("inference-out"));
+        var spec = GrpcRunKit.Spec("", 5, _dir.File("inference-out"));
+        spec.Teacher.BaseUrl = "";
+        spec.Teacher.Name = "ours";
         spec.Teacher.Model = "tiny-teacher";
-        // The gateway's /v1 takes an API key like any OpenAI-compatible server: an inference key, from a file.
+        // The gateway's /v1 takes an API key like any OpenAI-compatible server: an inference key, from the file
+        // the named teacher's configuration points at (a run cannot name a key source).
         var teacherKey = (await _platform.Keys!.CreateAsync("teacher", [ApiScope.Inference])).Key;
-        spec.Teacher.ApiKeyFile = _dir.File("teacher.key");
-        await File.WriteAllTextAsync(spec.Teacher.ApiKeyFile, teacherKey);
+        await File.WriteAllTextAsync(_dir.File("teacher.key"), teacherKey);
         spec.Teacher.UnbatchedPrompts = true;
         spec.Sampling.NoLogitBias = true;
         spec.Sampling.MaxTokens = 32;
@@ -142,7 +147,7 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
     private Task<EmbeddedPlatform> StartPlatformAsync() => EmbeddedPlatform.StartAsync([GeneratorModule.Instance, DedupModule.Instance, InferenceModule.Instance], new EmbeddedPlatformOptions
     {
         GatewayPort = 0,
-        GatewayHttpPort = 0,
+        GatewayHttpPort = _gatewayHttpPort,
         Redis = redis.Address,
         StateDirectory = _dir.File("state"),
         ExtraSettings = new Dictionary<string, string?>
@@ -151,6 +156,15 @@ public sealed class GatewayTests(RedisServer redis) : IClassFixture<RedisServer>
             ["Alpaca:Generator:PauseDelay"] = "00:00:00.200",
             ["Alpaca:Generator:DataDirectory"] = _dir.File("datasets"),
             ["Alpaca:Paths:ModelRoots"] = _dir.Path, // the teacher model is written there
+        },
+        ServiceSettings = new Dictionary<string, IReadOnlyDictionary<string, string?>>
+        {
+            [GeneratorModule.Name] = new Dictionary<string, string?>(GeneratorTestSettings.LoopbackTeachers())
+            {
+                // Our inference service as a named teacher, its key from a file only the configuration names.
+                ["Alpaca:Generator:Teachers:ours:BaseUrl"] = $"http://127.0.0.1:{_gatewayHttpPort}/v1",
+                ["Alpaca:Generator:Teachers:ours:ApiKeyFile"] = _dir.File("teacher.key"),
+            },
         },
     });
 

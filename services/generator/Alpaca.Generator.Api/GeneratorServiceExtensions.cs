@@ -45,6 +45,8 @@ public static class GeneratorServiceExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StateRunStore>();
         services.AddSingleton<RunRequests>();
+        services.AddSingleton<RunPaths>();
+        services.AddSingleton<RunTeachers>();
         services.AddSingleton<DecisionInbox>();
         services.AddSingleton<GeneratorMetrics>();
         services.AddSingleton<IDatasetPublisher, DatasetPublishedPublisher>();

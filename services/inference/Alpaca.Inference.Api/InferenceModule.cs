@@ -15,7 +15,7 @@ public static class InferenceModule
     {
         // On one machine the whole recipe should flow by itself: a fine-tune the trainer publishes is served
         // next (in a cluster this is a per-deployment choice, off by default).
-        EmbeddedDefaults = _ => new Dictionary<string, string?> { ["Alpaca:Inference:AutoLoadPublished"] = "true" },
+        EmbeddedDefaults = _ => new Dictionary<string, string?> { ["Alpaca:Inference:AutoLoadPublished"] = "true", ["Alpaca:Inference:AutoDefaultPublished"] = "true" },
     };
 
     /// <summary>Settings that make the service load a GGUF file at start and serve it as its default model.</summary>

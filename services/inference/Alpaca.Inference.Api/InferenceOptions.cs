@@ -57,8 +57,15 @@ public sealed class InferenceOptions
     /// </summary>
     public bool ShowModelPaths { get; set; }
 
-    /// <summary>Load a model when a ModelPublished event arrives (a fine-tune just finished) and make it the default.</summary>
+    /// <summary>Load a model when a ModelPublished event arrives (a fine-tune just finished).</summary>
     public bool AutoLoadPublished { get; set; }
+
+    /// <summary>
+    /// With <see cref="AutoLoadPublished"/>: also make the newest published model the default (the one a request
+    /// naming no model gets). Off by default in a deployment, since a published model is only as trustworthy as
+    /// the data and the job behind it; on in the embedded platform (<c>alpaca up</c>, <c>alpaca recipe</c>).
+    /// </summary>
+    public bool AutoDefaultPublished { get; set; }
 
     /// <summary>How often each replica re-reads the desired models from the state store (with <see cref="AutoLoadPublished"/>).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Alpaca.Contracts.V1;
 using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 
@@ -28,8 +29,9 @@ public sealed class GeneratorHost : IAsyncDisposable
     public Uri Http { get; }
 
     /// <summary>Settings of a standalone generator: the given state, in-process bus and dedup, short pauses.</summary>
-    public static Dictionary<string, string?> Settings(int grpcPort, int httpPort, string? stateDir = null, string? redis = null) =>
-        new()
+    public static Dictionary<string, string?> Settings(int grpcPort, int httpPort, string? stateDir = null, string? redis = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Alpaca:Service:BindAddress"] = "127.0.0.1",
             ["Alpaca:Service:GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
@@ -46,6 +48,15 @@ public sealed class GeneratorHost : IAsyncDisposable
             ["Alpaca:Generator:RetryBaseDelay"] = "00:00:00.050",
             ["Alpaca:Generator:ExportInterval"] = "00:00:00.500",
         };
+
+        // The tests' loopback teachers and temp folders, allowed explicitly (the defaults refuse them).
+        foreach (var (key, value) in GeneratorTestSettings.LoopbackTeachers())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 
     public static async Task<GeneratorHost> StartAsync(string stateDir, IReadOnlyDictionary<string, string?>? extra = null)
     {

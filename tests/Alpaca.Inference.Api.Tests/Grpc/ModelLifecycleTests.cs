@@ -134,7 +134,7 @@ public sealed class ModelLifecycleTests
     [Fact]
     public async Task A_published_model_is_loaded_automatically_when_configured()
     {
-        await using var server = await InferenceServer.StartAsync(model: null, extra: new Dictionary<string, string?> { ["Alpaca:Inference:AutoLoadPublished"] = "true" });
+        await using var server = await InferenceServer.StartAsync(model: null, extra: new Dictionary<string, string?> { ["Alpaca:Inference:AutoLoadPublished"] = "true", ["Alpaca:Inference:AutoDefaultPublished"] = "true" });
         var bus = server.Services.GetRequiredService<IEventBus>();
         await bus.PublishAsync(new ModelPublished { ModelName = "fine-tune-1", GgufPath = TestModels.Tiny(), JobId = "job-1", Quantization = "Q8_0" });
         await server.Registry.WhenReadyAsync().WaitAsync(TimeSpan.FromSeconds(20));

@@ -20,6 +20,7 @@ public sealed class DesiredModelTests(RedisServer redis) : IClassFixture<RedisSe
         ["Alpaca:Messaging:Transport"] = "redis",
         ["Alpaca:Redis"] = redis.Address,
         ["Alpaca:Inference:AutoLoadPublished"] = "true",
+        ["Alpaca:Inference:AutoDefaultPublished"] = "true",
         ["Alpaca:Inference:ReconcileInterval"] = "00:00:01",
     };
 

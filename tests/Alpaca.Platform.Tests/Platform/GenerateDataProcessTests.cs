@@ -17,6 +17,7 @@ public sealed class GenerateDataProcessTests : IAsyncLifetime
         GatewayHttpPort = 0,
         StateDirectory = _dir.File("state"),
         ExtraSettings = new Dictionary<string, string?> { ["Alpaca:Generator:PauseDelay"] = "00:00:00.200" },
+        ServiceSettings = new Dictionary<string, IReadOnlyDictionary<string, string?>> { [GeneratorModule.Name] = GeneratorTestSettings.LoopbackTeachers() },
     });
 
     [Fact]

@@ -43,11 +43,15 @@ public sealed class TeacherServer : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The <c>Authorization</c> header of every request, in arrival order ("" when none was sent).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Authorizations { get; } = new();
+
     /// <summary>Prompts answered with a scripted reply (garbage requests excluded).</summary>
     public int PromptsAnswered { get; private set; }
 
     private async Task HandleAsync(HttpContext context)
     {
+        Authorizations.Enqueue(context.Request.Headers.Authorization.ToString());
         var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
         var number = Interlocked.Increment(ref _requests) - 1;
         if (Delay > TimeSpan.Zero)

@@ -48,13 +48,14 @@ public static class GenerateDataCommand
         var completionPrice = new Option<double>("--completion-price") { Description = "Price per 1K completion tokens (cost estimate).", DefaultValueFactory = _ => 0 };
         var runId = new Option<string>("--run-id") { Description = "Run id inside --out (a different id starts another run).", DefaultValueFactory = _ => "generate" };
         var noBatch = new Option<bool>("--no-batch-prompts") { Description = "Completions: one request per prompt instead of one list per round." };
+        var teacherName = new Option<string?>("--teacher") { Description = "With --gateway: a teacher configured on the service (Alpaca:Generator:Teachers:NAME), whose key the service holds. Instead of --teacher-url." };
         var gateway = new Option<string?>("--gateway") { Description = "Run in the generator service of a running platform (e.g. http://127.0.0.1:5080) and watch it; --out is then a path on the service (default: its data folder)." };
 
         var command = new Command("generate-data", "Generate Alpaca-style instruction data with a teacher model (Self-Instruct, exact reference parser, filters and ROUGE-L dedup).")
         {
             seeds, teacherUrl, teacherModel, numInstructions, output, prompt, concurrency, api, keyEnv, keyFile, perPrompt, batch,
             temperature, topP, maxTokens, stop, noLogitBias, seed, extras, cleaning, timeout, retries, budget, promptPrice, completionPrice,
-            runId, noBatch, gateway,
+            runId, noBatch, gateway, teacherName,
         };
         command.Subcommands.Add(GenerateBench.Build());
 
@@ -66,8 +67,15 @@ public static class GenerateDataCommand
                 var outDir = gatewayUrl is null ? Path.GetFullPath(Required(parse.GetValue(output), "--out"))
                     : parse.GetValue(output) is { Length: > 0 } remoteOut ? Path.GetFullPath(remoteOut) : "";
                 var template = parse.GetValue(prompt) is { } promptPath ? PromptTemplate.FromFile(promptPath) : PromptTemplate.Default;
-                var url = Required(parse.GetValue(teacherUrl), "--teacher-url");
-                var model = Required(parse.GetValue(teacherModel), "--teacher-model");
+                var named = parse.GetValue(teacherName);
+                if (named is not null && gatewayUrl is null)
+                {
+                    throw new GeneratorInputException("--teacher names a teacher configured on a generator service: use it with --gateway (a local run takes --teacher-url).");
+                }
+
+                // A named teacher's URL, model and key are the service's; --teacher-model may still pick a model when it configures none.
+                var url = named is null ? Required(parse.GetValue(teacherUrl), "--teacher-url") : "http://named.invalid/v1";
+                var model = named is null ? Required(parse.GetValue(teacherModel), "--teacher-model") : parse.GetValue(teacherModel) ?? "";
                 var teacherApi = parse.GetValue(api)!.Trim().ToLowerInvariant() switch
                 {
                     "completions" => TeacherApi.Completions,
@@ -105,7 +113,7 @@ public static class GenerateDataCommand
                     UnreachableBudget = TimeSpan.FromSeconds(parse.GetValue(budget)),
                     PromptPricePer1K = parse.GetValue(promptPrice),
                     CompletionPricePer1K = parse.GetValue(completionPrice),
-                    Teacher = $"{baseUrl} {model} ({teacherApi})",
+                    Teacher = named ?? $"{baseUrl} {model} ({teacherApi})",
                 };
 
                 if (gatewayUrl is not null)
@@ -115,7 +123,12 @@ public static class GenerateDataCommand
                         throw new GeneratorInputException($"--gateway must be an http(s) URL; got '{gatewayUrl}'.");
                     }
 
-                    var remoteTeacher = new RemoteGeneration.Teacher(url, model, teacherApi, parse.GetValue(keyEnv)!, parse.GetValue(keyFile), TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(retries), parse.GetValue(noBatch));
+                    if (parse.GetValue(keyFile) is not null)
+                    {
+                        throw new GeneratorInputException("--api-key-file is for local runs: a service reads a teacher's key only from its own configuration (name it with --teacher).");
+                    }
+
+                    var remoteTeacher = new RemoteGeneration.Teacher(named, named is null ? url : null, model, teacherApi, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(retries), parse.GetValue(noBatch));
                     return await RemoteGeneration.RunAsync(gatewayUri, RemoteGeneration.Request(spec, remoteTeacher, outDir.Length > 0 ? outDir : null), cancellationToken);
                 }
 

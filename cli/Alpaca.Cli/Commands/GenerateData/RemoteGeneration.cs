@@ -13,13 +13,15 @@ namespace Alpaca.Cli.Commands.GenerateData;
 /// <summary>
 /// <c>alpaca generate-data --gateway URL</c>: the run goes to the generator service of a running platform
 /// (StartRun through the gateway) and the command shows its progress from WatchRun. Seeds and the prompt are
-/// read here and sent inline, so the service needs no access to this machine's files; API keys are not sent:
-/// the service reads them from the environment variable or file named by --api-key-env / --api-key-file.
+/// read here and sent inline, so the service needs no access to this machine's files. The teacher is one the
+/// service configured (--teacher NAME), whose key only the service holds; a --teacher-url is a custom teacher,
+/// which the service accepts only from an admin key when its operator allows it, and calls without a key.
 /// Starting the same --run-id again re-attaches to that run. Ctrl+C stops watching, not the run.
 /// </summary>
 internal static class RemoteGeneration
 {
-    public sealed record Teacher(string BaseUrl, string Model, CoreTeacherApi Api, string KeyEnv, string? KeyFile, TimeSpan RequestTimeout, int MaxRetries, bool Unbatched);
+    /// <summary>Either <paramref name="Name"/> (a teacher configured on the service) or <paramref name="BaseUrl"/> (a custom one).</summary>
+    public sealed record Teacher(string? Name, string? BaseUrl, string Model, CoreTeacherApi Api, TimeSpan RequestTimeout, int MaxRetries, bool Unbatched);
 
     public static StartRunRequest Request(SelfInstructRunSpec spec, Teacher teacher, string? outputDir)
     {
@@ -49,11 +51,12 @@ internal static class RemoteGeneration
                 PromptText = spec.PromptText,
                 Teacher = new TeacherConfig
                 {
-                    BaseUrl = teacher.BaseUrl,
+                    Name = teacher.Name ?? "",
+                    BaseUrl = teacher.BaseUrl ?? "",
                     Model = teacher.Model,
-                    Api = teacher.Api == CoreTeacherApi.ChatCompletions ? TeacherApi.ChatCompletions : TeacherApi.Completions,
-                    ApiKeyEnv = teacher.KeyEnv,
-                    ApiKeyFile = teacher.KeyFile ?? "",
+
+                    // A named teacher's API is the operator's choice.
+                    Api = teacher.Name is not null ? TeacherApi.Unspecified : teacher.Api == CoreTeacherApi.ChatCompletions ? TeacherApi.ChatCompletions : TeacherApi.Completions,
                     RequestTimeout = Duration.FromTimeSpan(teacher.RequestTimeout),
                     MaxRetries = teacher.MaxRetries,
                     Concurrency = spec.Concurrency,

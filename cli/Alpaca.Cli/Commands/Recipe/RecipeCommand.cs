@@ -33,7 +33,7 @@ public static class RecipeCommand
         var sha = new Option<string?>("--data-sha256") { Description = "SHA-256 the --data file or URL must have." };
         var baseModel = new Option<string>("--base") { Description = "'tiny' (a ~4M-parameter LLaMA trained from scratch, minutes on a CPU) or a Hugging Face checkpoint folder.", DefaultValueFactory = _ => "tiny" };
         var records = new Option<int>("--records") { Description = "Use the first N records of the data, or generate N with --teacher (0 = all).", DefaultValueFactory = _ => 300 };
-        var teacher = new Option<string?>("--teacher") { Description = "Generate the data by Self-Instruct with this OpenAI-compatible teacher (base URL including /v1)." };
+        var teacher = new Option<string?>("--teacher") { Description = "Generate the data by Self-Instruct with this OpenAI-compatible teacher: a base URL including /v1 (its key from OPENAI_API_KEY), or with --gateway the name of a teacher the generator service configures." };
         var teacherModel = new Option<string?>("--teacher-model") { Description = "The teacher's model name." };
         var teacherApi = new Option<string>("--teacher-api") { Description = "completions (the reference's endpoint) or chat.", DefaultValueFactory = _ => "completions" };
         var seeds = new Option<string?>("--seeds") { Description = "Seed tasks for generation (seed_tasks.jsonl format); default: stanford_alpaca's 175, fetched and checked by SHA-256." };
@@ -138,6 +138,24 @@ public static class RecipeCommand
         Directory.CreateDirectory(reports);
         // The trainer reads the recipe's data sets (and a base checkpoint) from the folders named here only.
         var dataRoots = options.IsTiny ? work : work + Path.PathSeparator + Path.GetFullPath(options.Base);
+        var generator = new Dictionary<string, string?>();
+        if (options.TeacherIsUrl)
+        {
+            // The user's teacher becomes the embedded generator's named teacher (the user is the operator here):
+            // its key from OPENAI_API_KEY as before, and any address, since a local teacher is the usual case.
+            var prefix = $"Alpaca:Generator:Teachers:{RecipeGeneration.EmbeddedTeacher}:";
+            generator[prefix + "BaseUrl"] = options.TeacherUrl;
+            generator[prefix + "Model"] = options.TeacherModel;
+            generator[prefix + "Api"] = options.TeacherApi;
+            generator[prefix + "ApiKeyEnv"] = Alpaca.Generator.Teacher.ApiKeySource.DefaultEnvironmentVariable;
+            generator[prefix + "AllowPrivateAddresses"] = "true";
+            options = options with { TeacherName = RecipeGeneration.EmbeddedTeacher };
+        }
+        else if (options.TeacherUrl is not null)
+        {
+            throw new ArgumentException($"--teacher must be an http(s) base URL here; a teacher name needs --gateway. Got '{options.TeacherUrl}'.");
+        }
+
         var platformOptions = new EmbeddedPlatformOptions
         {
             GatewayPort = port,
@@ -149,6 +167,7 @@ public static class RecipeCommand
             ServiceSettings = new Dictionary<string, IReadOnlyDictionary<string, string?>>
             {
                 [TrainerModule.Name] = new Dictionary<string, string?> { ["Alpaca:Paths:DataRoots"] = dataRoots },
+                [Alpaca.Generator.Api.GeneratorModule.Name] = generator,
             },
         };
         if (await PlatformLauncher.TryStartAsync("recipe", platformOptions, cancellationToken) is not { } platform)
@@ -176,6 +195,11 @@ public static class RecipeCommand
         if (!Uri.TryCreate(gateway, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
         {
             throw new ArgumentException($"--gateway must be an http(s) URL; got '{gateway}'.");
+        }
+
+        if (options.TeacherUrl is not null && !options.TeacherIsUrl)
+        {
+            options = options with { TeacherName = options.TeacherUrl };
         }
 
         using var channel = CliAuth.Channel(address);

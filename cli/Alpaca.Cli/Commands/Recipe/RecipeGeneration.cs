@@ -17,6 +17,9 @@ namespace Alpaca.Cli.Commands.Recipe;
 /// </summary>
 internal static class RecipeGeneration
 {
+    /// <summary>The name under which the embedded platform registers the URL given with --teacher.</summary>
+    public const string EmbeddedTeacher = "recipe";
+
     public static readonly PinnedFile SeedTasks = new(
         new Uri("https://raw.githubusercontent.com/tatsu-lab/stanford_alpaca/761dc5bfbdeeffa89b8bff5d038781a4055f796a/seed_tasks.jsonl"),
         "7779004fa198fdf27cf70a159363879d8a26c53329e11b436af17b3941875f48", "seed_tasks.jsonl");
@@ -30,7 +33,7 @@ internal static class RecipeGeneration
             "chat" or "chat-completions" => CoreTeacherApi.ChatCompletions,
             var other => throw new ArgumentException($"--teacher-api must be completions or chat; got '{other}'."),
         };
-        var model = options.TeacherModel ?? throw new ArgumentException("--teacher needs --teacher-model NAME.");
+        var model = options.TeacherModel ?? (options.TeacherName is not null ? "" : throw new ArgumentException("--teacher needs --teacher-model NAME."));
         var sampling = new TeacherSampling();
         var spec = new SelfInstructRunSpec
         {
@@ -42,7 +45,7 @@ internal static class RecipeGeneration
             Seed = options.Seed,
             Sampling = sampling,
         };
-        var teacher = new RemoteGeneration.Teacher(options.TeacherUrl!, model, api, ApiKeySource.DefaultEnvironmentVariable, null, TimeSpan.FromSeconds(300), 6, Unbatched: false);
+        var teacher = new RemoteGeneration.Teacher(options.TeacherName, options.TeacherName is null ? options.TeacherUrl : null, model, api, TimeSpan.FromSeconds(300), 6, Unbatched: false);
         return RemoteGeneration.Request(spec, teacher, null);
     }
 

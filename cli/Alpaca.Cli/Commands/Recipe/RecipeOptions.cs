@@ -18,6 +18,16 @@ internal sealed record RecipeOptions
 
     public string? TeacherModel { get; init; }
 
+    /// <summary>
+    /// The teacher the run names on the generator service: <see cref="TeacherUrl"/> when it is a name (a teacher the
+    /// service configures), or <see cref="RecipeGeneration.EmbeddedTeacher"/> when the embedded platform registered the URL.
+    /// Null: <see cref="TeacherUrl"/> goes to the service as a custom teacher (admin only, where the operator allows it).
+    /// </summary>
+    public string? TeacherName { get; init; }
+
+    /// <summary>True when --teacher is a URL rather than the name of a configured teacher.</summary>
+    public bool TeacherIsUrl => TeacherUrl is not null && Uri.TryCreate(TeacherUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https";
+
     public string TeacherApi { get; init; } = "completions";
 
     public string? Seeds { get; init; }

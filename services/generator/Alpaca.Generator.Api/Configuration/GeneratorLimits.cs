@@ -31,4 +31,16 @@ public sealed class GeneratorLimits
     public int MaxStops { get; set; } = 16;
 
     public int MaxStopChars { get; set; } = 256;
+
+    /// <summary>Rounds in flight at once (spec.teacher.concurrency).</summary>
+    public int MaxConcurrency { get; set; } = 32;
+
+    /// <summary>Retries of one teacher request (spec.teacher.max_retries).</summary>
+    public int MaxRetries { get; set; } = 20;
+
+    /// <summary>Timeout of one teacher request (spec.teacher.request_timeout).</summary>
+    public TimeSpan MaxRequestTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a teacher may stay unreachable (spec.teacher.unreachable_budget).</summary>
+    public TimeSpan MaxUnreachableBudget { get; set; } = TimeSpan.FromHours(24);
 }

@@ -39,6 +39,24 @@ public sealed class GeneratorOptions
     /// <summary>Base delay of the teacher client's per-request back-off.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Where a caller's output_dir must lie (<c>Alpaca:Generator:OutputRoot</c>); unset, <see cref="DataDirectory"/>.
+    /// Seed and prompt files are read only from <c>Alpaca:Paths:DataRoots</c> (unset: this root).
+    /// </summary>
+    public string? OutputRoot { get; set; }
+
+    /// <summary>Teachers a run can name (<c>Alpaca:Generator:Teachers:{name}</c>).</summary>
+    public Dictionary<string, TeacherDefinition> Teachers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Admin callers may give their own base_url (sent without a key). Off by default.</summary>
+    public bool AllowCustomTeachers { get; set; }
+
+    /// <summary>Every teacher may be reached on loopback, private and link-local addresses. Off by default.</summary>
+    public bool AllowPrivateTeacherAddresses { get; set; }
+
+    /// <summary>Largest teacher response body read (bytes); a larger one fails the request.</summary>
+    public long MaxTeacherResponseBytes { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>Request size limits (<c>Alpaca:Generator:Limits</c>).</summary>
     public GeneratorLimits Limits { get; set; } = new();
 

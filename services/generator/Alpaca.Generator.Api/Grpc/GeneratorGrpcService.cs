@@ -3,26 +3,43 @@ using Alpaca.Generator.Api.Configuration;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Seeds;
 using Alpaca.ServiceDefaults;
+using Alpaca.ServiceDefaults.Auth;
+using Alpaca.ServiceDefaults.Confinement;
 using Grpc.Core;
 
 namespace Alpaca.Generator.Api.Grpc;
 
 /// <summary>
 /// The generator gRPC contract over <see cref="RunManager"/>. Bad input (a seed file's malformed lines named
-/// by line, a bad field, an unreadable prompt or key file) is INVALID_ARGUMENT; an unknown run NOT_FOUND.
+/// by line, a bad field, an unknown teacher, a malformed path) is INVALID_ARGUMENT; a path outside its roots or
+/// a teacher the caller may not use PERMISSION_DENIED; an unknown run NOT_FOUND.
 /// </summary>
-public sealed class GeneratorGrpcService(RunManager runs, GeneratorOptions options) : GeneratorService.GeneratorServiceBase
+public sealed class GeneratorGrpcService(RunManager runs, RunTeachers teachers, GeneratorOptions options) : GeneratorService.GeneratorServiceBase
 {
     public override async Task<StartRunResponse> StartRun(StartRunRequest request, ServerCallContext context)
     {
         try
         {
             RunRequestLimits.Check(request, options.Limits);
+            if (request.Spec?.Teacher is { } teacher)
+            {
+                var admin = context.GetHttpContext().User.HasClaim(ApiScopes.ClaimType, ApiScope.Admin.Name());
+                await teachers.CheckAsync(teacher, admin, context.CancellationToken);
+            }
+
             return new StartRunResponse { Run = await runs.StartRunAsync(request, context.CancellationToken) };
         }
         catch (GeneratorInputException e)
         {
             throw GrpcErrors.InvalidArgument(e.Message);
+        }
+        catch (TeacherPermissionException e)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, e.Message));
+        }
+        catch (PathConfinementException e)
+        {
+            throw e.ToRpc();
         }
     }
 

@@ -25,6 +25,8 @@ public sealed class RunManager(
     DecisionInbox inbox,
     GeneratorMetrics metrics,
     GeneratorOptions options,
+    RunPaths paths,
+    RunTeachers teachers,
     TimeProvider time,
     ILogger<RunManager> logger) : IHostedService
 {
@@ -102,9 +104,9 @@ public sealed class RunManager(
                 return existing.Snapshot;
             }
 
-            var spec = RunSpecFactory.BuildSpec(id, request.Spec ?? throw new GeneratorInputException("spec is required."), options);
+            var spec = RunSpecFactory.BuildSpec(id, request.Spec ?? throw new GeneratorInputException("spec is required."), options, paths, teachers);
             spec = spec with { Seed = spec.Seed ?? (ulong)Random.Shared.NextInt64() };
-            _ = RunSpecFactory.BuildTeacher(request.Spec, options); // refuse a bad teacher now, not in the background
+            _ = RunSpecFactory.BuildTeacher(request.Spec, options, teachers); // refuse a bad teacher now, not in the background
 
             var now = time.GetUtcNow();
             var checkpoint = new RunCheckpoint { Status = RunStatus.Queued, CreatedAt = now, UpdatedAt = now };
@@ -181,7 +183,7 @@ public sealed class RunManager(
         {
             await _slots.WaitAsync(token).ConfigureAwait(false);
             slot = true;
-            using var teacher = new OpenAiTeacherClient(RunSpecFactory.BuildTeacher(entry.Request, options));
+            using var teacher = new OpenAiTeacherClient(RunSpecFactory.BuildTeacher(entry.Request, options, teachers));
             var run = new GenerationRun(store, teacher, dedup, publisher, time);
             Generator.Runs.RunProgress? last = null;
             run.ProgressChanged += p =>

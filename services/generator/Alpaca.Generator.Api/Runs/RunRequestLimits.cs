@@ -47,6 +47,11 @@ public static class RunRequestLimits
             Field("spec.teacher.model", teacher.Model, limits.MaxFieldChars);
             Field("spec.teacher.api_key_env", teacher.ApiKeyEnv, limits.MaxFieldChars);
             Field("spec.teacher.api_key_file", teacher.ApiKeyFile, limits.MaxFieldChars);
+            Field("spec.teacher.name", teacher.Name, limits.MaxFieldChars);
+            Range("spec.teacher.concurrency", teacher.Concurrency, limits.MaxConcurrency);
+            Range("spec.teacher.max_retries", teacher.MaxRetries, limits.MaxRetries);
+            Span("spec.teacher.request_timeout", teacher.RequestTimeout, limits.MaxRequestTimeout);
+            Span("spec.teacher.unreachable_budget", teacher.UnreachableBudget, limits.MaxUnreachableBudget);
         }
 
         if (spec.Sampling is { } sampling)
@@ -71,6 +76,14 @@ public static class RunRequestLimits
         if (value.Length > max)
         {
             throw new GeneratorInputException($"{name} has {value.Length} characters; at most {max} are accepted.");
+        }
+    }
+
+    private static void Span(string name, Google.Protobuf.WellKnownTypes.Duration? value, TimeSpan max)
+    {
+        if (value is not null && value.ToTimeSpan() > max)
+        {
+            throw new GeneratorInputException($"{name} = {value.ToTimeSpan()} exceeds this server's limit of {max}.");
         }
     }
 

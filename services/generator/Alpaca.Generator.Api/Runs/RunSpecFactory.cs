@@ -4,8 +4,6 @@ using Alpaca.Generator.Prompts;
 using Alpaca.Generator.Runs;
 using Alpaca.Generator.Seeds;
 using Alpaca.Generator.Teacher;
-using GenTeacherApi = Alpaca.Generator.Teacher.TeacherApi;
-using ProtoTeacherApi = Alpaca.Contracts.V1.TeacherApi;
 using SeedTask = Alpaca.Generator.Seeds.SeedTask;
 
 namespace Alpaca.Generator.Api.Runs;
@@ -17,21 +15,26 @@ namespace Alpaca.Generator.Api.Runs;
 /// </summary>
 public static class RunSpecFactory
 {
-    public static SelfInstructRunSpec BuildSpec(string runId, RunSpec request, GeneratorOptions options)
+    public static SelfInstructRunSpec BuildSpec(string runId, RunSpec request, GeneratorOptions options, RunPaths paths, RunTeachers teachers)
     {
+        // Every caller-named path is confined before anything opens it (PathConfinementException).
+        var seedsPath = request.SeedsCase == RunSpec.SeedsOneofCase.SeedTasksPath ? paths.Read(request.SeedTasksPath, "spec.seed_tasks_path") : null;
+        var promptPath = request.PromptCase == RunSpec.PromptOneofCase.PromptPath ? paths.Read(request.PromptPath, "spec.prompt_path") : null;
+        var outputDir = string.IsNullOrWhiteSpace(request.OutputDir) ? Path.GetFullPath(Path.Combine(options.DataDirectory, runId)) : paths.Output(request.OutputDir);
         var seeds = request.SeedsCase switch
         {
-            RunSpec.SeedsOneofCase.SeedTasksPath => SeedTaskReader.Read(request.SeedTasksPath),
+            RunSpec.SeedsOneofCase.SeedTasksPath => SeedTaskReader.Read(seedsPath!),
             RunSpec.SeedsOneofCase.SeedTasks => InlineSeeds(request.SeedTasks),
             _ => throw new GeneratorInputException("spec.seeds: give seed_tasks_path or seed_tasks."),
         };
         var prompt = request.PromptCase switch
         {
-            RunSpec.PromptOneofCase.PromptPath => PromptTemplate.FromFile(request.PromptPath),
+            RunSpec.PromptOneofCase.PromptPath => PromptTemplate.FromFile(promptPath!),
             RunSpec.PromptOneofCase.PromptText => PromptTemplate.FromText(request.PromptText),
             _ => PromptTemplate.Default,
         };
         var teacher = request.Teacher ?? throw new GeneratorInputException("spec.teacher is required.");
+        var endpoint = teachers.Resolve(teacher);
         var sampling = request.Sampling ?? new GenerationSampling();
         var reference = new TeacherSampling();
         var spec = new SelfInstructRunSpec
@@ -41,7 +44,7 @@ public static class RunSpecFactory
             PromptText = prompt.Text,
             PromptSource = prompt.Source,
             NumInstructions = request.NumInstructions,
-            OutputDir = Path.GetFullPath(string.IsNullOrWhiteSpace(request.OutputDir) ? Path.Combine(options.DataDirectory, runId) : request.OutputDir),
+            OutputDir = outputDir,
             NumPromptInstructions = Or(sampling.NumPromptInstructions, 3),
             RequestBatchSize = Or(sampling.RequestBatchSize, 5),
             Sampling = reference with
@@ -61,7 +64,7 @@ public static class RunSpecFactory
             ExportInterval = options.ExportInterval,
             PromptPricePer1K = teacher.PromptPricePer1K,
             CompletionPricePer1K = teacher.CompletionPricePer1K,
-            Teacher = $"{teacher.BaseUrl} {teacher.Model} ({Api(teacher.Api)})",
+            Teacher = endpoint.Description,
         };
         spec.Validate();
         if (spec.UnreachableBudget <= TimeSpan.Zero)
@@ -72,20 +75,11 @@ public static class RunSpecFactory
         return spec;
     }
 
-    /// <summary>The teacher client's options; the API key is read here, in the service, from the named variable or file.</summary>
-    public static TeacherOptions BuildTeacher(RunSpec request, GeneratorOptions options)
+    /// <summary>The teacher client's options; the API key is read here, in the service, from the named teacher's configuration.</summary>
+    public static TeacherOptions BuildTeacher(RunSpec request, GeneratorOptions options, RunTeachers teachers)
     {
         var teacher = request.Teacher ?? throw new GeneratorInputException("spec.teacher is required.");
-        if (!Uri.TryCreate(teacher.BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
-        {
-            throw new GeneratorInputException($"spec.teacher.base_url must be an http(s) URL; got '{teacher.BaseUrl}'.");
-        }
-
-        if (string.IsNullOrWhiteSpace(teacher.Model))
-        {
-            throw new GeneratorInputException("spec.teacher.model is required.");
-        }
-
+        var endpoint = teachers.Resolve(teacher);
         if (teacher.MaxRetries < 0)
         {
             throw new GeneratorInputException($"spec.teacher.max_retries must not be negative, got {teacher.MaxRetries}.");
@@ -94,10 +88,12 @@ public static class RunSpecFactory
         var retry = new RetryPolicy { BaseDelay = options.RetryBaseDelay };
         return new TeacherOptions
         {
-            BaseUrl = baseUrl,
-            Model = teacher.Model,
-            Api = Api(teacher.Api),
-            ApiKey = ApiKeySource.Resolve(Or(teacher.ApiKeyEnv, ApiKeySource.DefaultEnvironmentVariable), teacher.ApiKeyFile),
+            BaseUrl = endpoint.BaseUrl,
+            Model = endpoint.Model,
+            Api = endpoint.Api,
+            ApiKey = endpoint.ApiKey,
+            Outbound = endpoint.Outbound,
+            MaxResponseBytes = options.MaxTeacherResponseBytes,
             Organization = Environment.GetEnvironmentVariable("OPENAI_ORG"),
             RequestTimeout = teacher.RequestTimeout is { } timeout && timeout.ToTimeSpan() > TimeSpan.Zero ? timeout.ToTimeSpan() : TimeSpan.FromMinutes(5),
 
@@ -108,12 +104,6 @@ public static class RunSpecFactory
             CompletionPricePer1K = teacher.CompletionPricePer1K,
         };
     }
-
-    private static GenTeacherApi Api(ProtoTeacherApi api) => api switch
-    {
-        ProtoTeacherApi.ChatCompletions => GenTeacherApi.ChatCompletions,
-        _ => GenTeacherApi.Completions,
-    };
 
     private static List<SeedTask> InlineSeeds(SeedTasks tasks)
     {
@@ -140,6 +130,4 @@ public static class RunSpecFactory
     }
 
     private static int Or(int value, int fallback) => value > 0 ? value : fallback;
-
-    private static string Or(string value, string fallback) => string.IsNullOrEmpty(value) ? fallback : value;
 }

@@ -26,7 +26,11 @@ public sealed class OpenAiTeacherClient : ITeacherClient, IDisposable
 
         // Each request carries its own timeout (RequestTimeout), so the client-wide one is switched off; a
         // caller's HttpClient should have an infinite or longer Timeout, or it will cut long completions short.
-        _http = http ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = http ?? new HttpClient(options.Outbound?.CreateHandler() ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        if (http is null && options.MaxResponseBytes is { } max)
+        {
+            _http.MaxResponseContentBufferSize = max;
+        }
         _jitter = jitter ?? Random.Shared;
     }
 
@@ -109,6 +113,11 @@ public sealed class OpenAiTeacherClient : ITeacherClient, IDisposable
                 {
                     failure = $"no reply within {_options.RequestTimeout.TotalSeconds:0.#} s";
                 }
+                catch (HttpRequestException e) when (Refused(e) is { } refused)
+                {
+                    // The outbound policy's refusal: another try reaches the same address.
+                    throw new TeacherRejectedException($"The teacher at {url} was not contacted: {refused.Message}", 0);
+                }
                 catch (HttpRequestException e)
                 {
                     failure = e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
@@ -146,6 +155,19 @@ public sealed class OpenAiTeacherClient : ITeacherClient, IDisposable
         }
 
         return request;
+    }
+
+    private static TeacherAddressRefusedException? Refused(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is TeacherAddressRefusedException refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsRetryable(HttpStatusCode status) =>

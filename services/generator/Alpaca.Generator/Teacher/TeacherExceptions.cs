@@ -11,3 +11,6 @@ public sealed class TeacherRejectedException(string message, int statusCode) : E
 {
     public int StatusCode { get; } = statusCode;
 }
+
+/// <summary>The teacher's address is one the outbound policy refuses (<see cref="OutboundAddressPolicy"/>); retrying cannot fix it.</summary>
+public sealed class TeacherAddressRefusedException(string message) : IOException(message);

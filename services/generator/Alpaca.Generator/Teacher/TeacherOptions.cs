@@ -22,6 +22,15 @@ public sealed record TeacherOptions
     public RetryPolicy Retry { get; init; } = new();
 
     /// <summary>
+    /// Which addresses the client may connect to, checked on the resolved address in the connect callback;
+    /// null = no check (the CLI's in-process path, where the user is the operator).
+    /// </summary>
+    public OutboundAddressPolicy? Outbound { get; init; }
+
+    /// <summary>Largest reply body buffered; a larger one fails the request (null = HttpClient's 2 GiB).</summary>
+    public long? MaxResponseBytes { get; init; }
+
+    /// <summary>
     /// Completions only: send a round's prompts in one request as a prompt list, as the reference did.
     /// Off sends one request per prompt, for servers that accept a single prompt only.
     /// </summary>

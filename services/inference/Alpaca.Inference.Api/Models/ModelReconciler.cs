@@ -56,7 +56,7 @@ public sealed class ModelReconciler(InferenceOptions options, DesiredModels desi
         {
             try
             {
-                await ApplyAsync(model, model.Name == defaultName, cancellationToken).ConfigureAwait(false);
+                await ApplyAsync(model, options.AutoDefaultPublished && model.Name == defaultName, cancellationToken).ConfigureAwait(false);
             }
             catch (InferenceException)
             {
@@ -64,7 +64,8 @@ public sealed class ModelReconciler(InferenceOptions options, DesiredModels desi
             }
         }
 
-        if (defaultName is not null)
+        // The newest publication becomes the default only by the operator's policy (AutoDefaultPublished).
+        if (defaultName is not null && options.AutoDefaultPublished)
         {
             registry.TrySetDefault(defaultName);
         }

@@ -9,7 +9,7 @@ namespace Alpaca.Inference.Api.IntegrationEvents.EventHandling;
 /// A fine-tune was published: with <c>Alpaca:Inference:AutoLoadPublished</c> it is recorded as desired
 /// (<see cref="DesiredModels"/>, so every replica, not just the one this event reached, converges on it
 /// through its <see cref="ModelReconciler"/>), then loaded here at once (hot-swapped when the name is
-/// already served) as the default model. An event without a GGUF file, or one whose file cannot be loaded
+/// already served), and made the default model only with <c>Alpaca:Inference:AutoDefaultPublished</c>. An event without a GGUF file, or one whose file cannot be loaded
 /// (or does not fit the memory budget), is dropped (dead-lettered) rather than retried forever.
 /// </summary>
 public sealed class ModelPublishedHandler(
@@ -34,7 +34,7 @@ public sealed class ModelPublishedHandler(
         try
         {
             var model = await desired.PublishAsync(@event, cancellationToken);
-            await reconciler.ApplyAsync(model, makeDefault: true, cancellationToken);
+            await reconciler.ApplyAsync(model, makeDefault: options.AutoDefaultPublished, cancellationToken);
         }
         catch (InferenceException ex) when (ex.Kind is InferenceErrorKind.InvalidArgument or InferenceErrorKind.NotFound or InferenceErrorKind.FailedPrecondition)
         {
