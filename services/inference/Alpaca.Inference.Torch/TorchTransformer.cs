@@ -58,7 +58,8 @@ public sealed class TorchTransformer : IEngineBackend
         _layers = Enumerable.Range(0, Config.NLayers).Select(l => new Layer(modules, $"model.layers.{l}")).ToArray();
         _norm = (nn.Module<Tensor, Tensor>)modules["model.norm"];
         _embedding = model.named_parameters().First(p => p.name == LlamaTensorNames.Hf.TokenEmbedding).parameter;
-        _invFreq = RotaryEmbedding.InverseFrequencies(_headDim, Config.RopeTheta);
+        // With the model's rope scaling (Llama 3.1 rope_freqs), exactly as the trainer's model and the CPU engine compute it.
+        _invFreq = RotaryEmbedding.InverseFrequencies(Config);
         WeightBytes = model.parameters().Sum(p => p.numel()) * TorchBackendOptions.Bytes(dtype);
         _cache = new TorchKvCache(Config.NLayers, Math.Max(1, options.MaxSequences), context, _kvHeads, _headDim, dtype, device);
     }
