@@ -5,7 +5,8 @@ namespace Alpaca.Llm.Tensors;
 
 /// <summary>
 /// Plain scalar reference row codecs between float and the ggml weight types, bit-exact with ggml's
-/// reference quantizers (<c>quantize_row_q8_0_ref</c>, <c>quantize_row_q4_0_ref</c>) and dequantizers.
+/// reference quantizers (<c>quantize_row_q8_0_ref</c>, <c>quantize_row_q4_0_ref</c>, <c>quantize_row_q2_K_ref</c> …
+/// <c>quantize_row_q6_K_ref</c>) and dequantizers.
 /// These are the ground truth for tests and for conversion; fast kernels live elsewhere.
 /// Byte layouts are little-endian, as in GGUF (this library assumes a little-endian host).
 /// </summary>
@@ -32,8 +33,23 @@ public static class Quantizer
             case GgmlType.Q4_0:
                 Q4_0Codec.Quantize(src, dst);
                 break;
+            case GgmlType.Q4_K:
+                Q4_KEncoder.Quantize(src, dst);
+                break;
+            case GgmlType.Q5_K:
+                Q5_KEncoder.Quantize(src, dst);
+                break;
+            case GgmlType.Q6_K:
+                Q6_KEncoder.Quantize(src, dst);
+                break;
+            case GgmlType.Q3_K:
+                Q3_KEncoder.Quantize(src, dst);
+                break;
+            case GgmlType.Q2_K:
+                Q2_KEncoder.Quantize(src, dst);
+                break;
             default:
-                throw new NotSupportedException($"Quantizing to {type} is not implemented (supported: F32, F16, BF16, Q8_0, Q4_0).");
+                throw new NotSupportedException($"Quantizing to {type} is not implemented (supported: F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K).");
         }
     }
 

@@ -34,6 +34,30 @@ public class GgmlGoldenTests
         }
     }
 
+    /// <summary>
+    /// The K-quant encoders against <c>quantize_row_qN_K_ref</c> (what ggml_quantize_chunk runs without an
+    /// importance matrix): 16 super-blocks, each mixing sub-blocks of very different scales, exact ties,
+    /// zeros, subnormals and near-fp16-max values, so the search over trial scales, the 6-bit scale rounding
+    /// and the degenerate paths (all-zero sub-blocks, 1/d overflow) are all compared.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_K, "out.q4_k")]
+    [InlineData(GgmlType.Q5_K, "out.q5_k")]
+    [InlineData(GgmlType.Q6_K, "out.q6_k")]
+    [InlineData(GgmlType.Q3_K, "out.q3_k")]
+    [InlineData(GgmlType.Q2_K, "out.q2_k")]
+    public void K_quant_encoding_matches_ggml_byte_for_byte(GgmlType type, string file)
+    {
+        var expected = File.ReadAllBytes(Golden(file));
+        var actual = Quantizer.Quantize(type, Input());
+        Assert.Equal(expected.Length, actual.Length);
+        var blockBytes = GgmlTypeInfo.Of(type).BytesPerBlock;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(expected[i] == actual[i], $"{type}: first difference at byte {i % blockBytes} of super-block {i / blockBytes}: ggml {expected[i]:X2}, ours {actual[i]:X2}");
+        }
+    }
+
     [Theory]
     [InlineData(GgmlType.Q4_K, "out.q4_k")]
     [InlineData(GgmlType.Q6_K, "out.q6_k")]

@@ -3,7 +3,7 @@ namespace Alpaca.Llm.Tensors.Codecs;
 /// <summary>
 /// Q4_K decoding (ggml <c>dequantize_row_q4_K</c>): super-blocks of 256 weights in 144 bytes =
 /// fp16 d, fp16 dmin, 12 bytes of packed 6-bit sub-block scales/mins, 128 bytes of nibbles.
-/// Value = d·scale_j·q − dmin·min_j. Decode only, so files quantized by llama.cpp can be read.
+/// Value = d·scale_j·q − dmin·min_j. Encoding: <see cref="Q4_KEncoder"/>.
 /// </summary>
 internal static class Q4_KCodec
 {
@@ -23,8 +23,8 @@ internal static class Q4_KCodec
             var o = 0;
             for (int chunk = 0, sub = 0; chunk < 4; chunk++, sub += 2)
             {
-                ScaleMin(sub, scales, out var sc1, out var m1);
-                ScaleMin(sub + 1, scales, out var sc2, out var m2);
+                K4Scales.Unpack(sub, scales, out var sc1, out var m1);
+                K4Scales.Unpack(sub + 1, scales, out var sc2, out var m2);
                 float d1 = d * sc1, min1 = dmin * m1, d2 = d * sc2, min2 = dmin * m2;
                 var qs = q.Slice(chunk * 32, 32);
                 for (var l = 0; l < 32; l++)
@@ -39,21 +39,6 @@ internal static class Q4_KCodec
 
                 o += 64;
             }
-        }
-    }
-
-    /// <summary>ggml <c>get_scale_min_k4</c>: unpacks the 6-bit scale and min of sub-block j.</summary>
-    internal static void ScaleMin(int j, ReadOnlySpan<byte> s, out int scale, out int min)
-    {
-        if (j < 4)
-        {
-            scale = s[j] & 63;
-            min = s[j + 4] & 63;
-        }
-        else
-        {
-            scale = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-            min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
         }
     }
 }

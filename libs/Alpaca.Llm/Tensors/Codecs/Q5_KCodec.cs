@@ -25,8 +25,8 @@ internal static class Q5_KCodec
             var o = 0;
             for (int chunk = 0, sub = 0; chunk < 4; chunk++, sub += 2)
             {
-                Q4_KCodec.ScaleMin(sub, scales, out var sc1, out var m1);
-                Q4_KCodec.ScaleMin(sub + 1, scales, out var sc2, out var m2);
+                K4Scales.Unpack(sub, scales, out var sc1, out var m1);
+                K4Scales.Unpack(sub + 1, scales, out var sc2, out var m2);
                 float d1 = d * sc1, min1 = dmin * m1, d2 = d * sc2, min2 = dmin * m2;
                 var qs = ql.Slice(chunk * 32, 32);
                 int u1 = 1 << (2 * chunk), u2 = 2 << (2 * chunk);

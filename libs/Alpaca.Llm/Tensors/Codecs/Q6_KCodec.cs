@@ -3,7 +3,7 @@ namespace Alpaca.Llm.Tensors.Codecs;
 /// <summary>
 /// Q6_K decoding (ggml <c>dequantize_row_q6_K</c>): super-blocks of 256 weights in 210 bytes =
 /// 128 bytes low 4 bits (ql), 64 bytes high 2 bits (qh), 16 int8 sub-block scales, fp16 d.
-/// Value = d·scale·(q − 32). Decode only: llama.cpp's default recipes put output.weight in Q6_K.
+/// Value = d·scale·(q − 32). Encoding: <see cref="Q6_KEncoder"/>.
 /// </summary>
 internal static class Q6_KCodec
 {
