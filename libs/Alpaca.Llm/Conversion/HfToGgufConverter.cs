@@ -17,7 +17,11 @@ public static class HfToGgufConverter
     /// <summary>HF tensors llama.cpp has no use for (precomputed RoPE tables of old checkpoints).</summary>
     private static bool IsIgnorable(string hfName) => hfName.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal);
 
-    public static ConversionReport Convert(string hfDirectory, string ggufPath, GgmlType type, string? vocabularyPath = null, Action<string>? log = null)
+    public static ConversionReport Convert(string hfDirectory, string ggufPath, GgmlType type, string? vocabularyPath = null, Action<string>? log = null) =>
+        Convert(hfDirectory, ggufPath, WeightRecipe.Single(type), vocabularyPath, log);
+
+    /// <summary>Converts with per-tensor types from <paramref name="recipe"/> (a single type or a llama.cpp mixture).</summary>
+    public static ConversionReport Convert(string hfDirectory, string ggufPath, WeightRecipe recipe, string? vocabularyPath = null, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
         var configPath = Path.Combine(hfDirectory, "config.json");
@@ -36,12 +40,12 @@ public static class HfToGgufConverter
 
         CheckTensors(checkpoint, config);
         var vocab = FitVocabulary(LoadVocabulary(hfDirectory, vocabularyPath), config, log);
-        var layout = LlamaGgufWriter.Write(ggufPath, config, vocab, type, Path.GetFileName(Path.GetFullPath(hfDirectory).TrimEnd('/')), (name, ne) =>
+        var layout = LlamaGgufWriter.Write(ggufPath, config, vocab, recipe, Path.GetFileName(Path.GetFullPath(hfDirectory).TrimEnd('/')), (name, ne) =>
         {
             var values = checkpoint.ReadAsFloat32(LlamaTensorNames.GgufToHf(name)!);
             return HfConvention.ToGguf(name, values, ne, config);
         }, log);
-        return new ConversionReport(hfDirectory, ggufPath, "HF -> GGUF", type.ToString(), layout.Count, new FileInfo(ggufPath).Length, clock.Elapsed);
+        return new ConversionReport(hfDirectory, ggufPath, "HF -> GGUF", recipe.Name, layout.Count, new FileInfo(ggufPath).Length, clock.Elapsed);
     }
 
     private static void CheckTensors(SafetensorsCheckpoint checkpoint, LlamaConfig config)

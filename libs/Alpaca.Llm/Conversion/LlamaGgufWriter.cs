@@ -15,8 +15,15 @@ public static class LlamaGgufWriter
     /// <summary>Returns per-tensor (name, type) in file order.</summary>
     public static IReadOnlyList<(string Name, GgmlType Type)> Write(
         string path, LlamaConfig config, LlamaVocabulary vocab, GgmlType type, string modelName,
+        Func<string, long[], float[]> weights, Action<string>? log = null) =>
+        Write(path, config, vocab, WeightRecipe.Single(type), modelName, weights, log);
+
+    /// <summary>Writes with per-tensor types from <paramref name="recipe"/> (a single type or a llama.cpp mixture).</summary>
+    public static IReadOnlyList<(string Name, GgmlType Type)> Write(
+        string path, LlamaConfig config, LlamaVocabulary vocab, WeightRecipe recipe, string modelName,
         Func<string, long[], float[]> weights, Action<string>? log = null)
     {
+        var type = recipe.Type;
         config.Validate();
         if (vocab.Count != config.VocabSize)
         {
@@ -28,8 +35,8 @@ public static class LlamaGgufWriter
         md.Set("general.architecture", GgufValue.String("llama"));
         md.Set("general.name", GgufValue.String(modelName));
         config.ApplyTo(md);
-        md.Set("general.file_type", GgufValue.UInt32(GgufWeightTypes.FileType(type)));
-        if (type is GgmlType.Q8_0 or GgmlType.Q4_0)
+        md.Set("general.file_type", GgufValue.UInt32(recipe.FileType));
+        if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))
         {
             md.Set("general.quantization_version", GgufValue.UInt32(2));
         }
@@ -46,8 +53,8 @@ public static class LlamaGgufWriter
 
         foreach (var (name, shape) in LlamaTensorNames.Expected(config))
         {
-            var tensorType = GgufWeightTypes.Choose(name, shape, type);
-            if (tensorType != type && shape.Length > 1)
+            var tensorType = recipe.TypeOf(name, shape, config);
+            if (shape.Length > 1 && shape[0] % GgmlTypeInfo.Of(recipe.IsMixture ? GgmlType.Q4_K : type).BlockSize != 0)
             {
                 log?.Invoke($"{name}: row length {shape[0]} is not a multiple of the {type} block size, stored as {tensorType}");
             }

@@ -30,7 +30,7 @@ public static class ModelConverter
 
         if (fromGguf && toGguf)
         {
-            return Requantize(from, to, GgufWeightTypes.Parse(type), log);
+            return Requantize(from, to, WeightRecipe.Parse(type), log);
         }
 
         if (fromGguf)
@@ -50,11 +50,15 @@ public static class ModelConverter
             throw new ArgumentException($"--to '{to}': converting an HF folder needs a .gguf destination.");
         }
 
-        return HfToGgufConverter.Convert(from, to, GgufWeightTypes.Parse(type), vocabularyPath, log);
+        return HfToGgufConverter.Convert(from, to, WeightRecipe.Parse(type), vocabularyPath, log);
     }
 
     /// <summary>GGUF → GGUF in another weight type (decode to float, encode again), metadata kept.</summary>
-    public static ConversionReport Requantize(string from, string to, GgmlType type, Action<string>? log = null)
+    public static ConversionReport Requantize(string from, string to, GgmlType type, Action<string>? log = null) =>
+        Requantize(from, to, WeightRecipe.Single(type), log);
+
+    /// <summary>GGUF → GGUF with per-tensor types from <paramref name="recipe"/> (e.g. F16 → the Q4_K_M mixture).</summary>
+    public static ConversionReport Requantize(string from, string to, WeightRecipe recipe, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
         if (Path.GetFullPath(from) == Path.GetFullPath(to))
@@ -67,7 +71,7 @@ public static class ModelConverter
         var vocab = LlamaVocabulary.FromGguf(source.Metadata, from)
             ?? throw new InvalidDataException($"{from}: no vocabulary (tokenizer.ggml.tokens).");
         var name = source.Metadata.GetString("general.name") ?? Path.GetFileNameWithoutExtension(from);
-        var layout = LlamaGgufWriter.Write(to, config, vocab, type, name, (n, _) => source.ReadAsFloat32(source.GetTensor(n)), log);
-        return new ConversionReport(from, to, "GGUF -> GGUF", type.ToString(), layout.Count, new FileInfo(to).Length, clock.Elapsed);
+        var layout = LlamaGgufWriter.Write(to, config, vocab, recipe, name, (n, _) => source.ReadAsFloat32(source.GetTensor(n)), log);
+        return new ConversionReport(from, to, "GGUF -> GGUF", recipe.Name, layout.Count, new FileInfo(to).Length, clock.Elapsed);
     }
 }

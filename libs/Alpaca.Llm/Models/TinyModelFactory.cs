@@ -80,7 +80,11 @@ public static class TinyModelFactory
 
     /// <summary>Writes a GGUF model: 2-D weights in <paramref name="type"/> (F16 where rows do not fit quant blocks), norms F32.</summary>
     public static void WriteGguf(string path, TinyModelSpec spec, GgmlType type = GgmlType.F32) =>
-        LlamaGgufWriter.Write(path, spec.Config.Validate(), VocabularyOf(spec), type, spec.Name, (name, shape) => Weight(spec, name, shape));
+        WriteGguf(path, spec, WeightRecipe.Single(type));
+
+    /// <summary>Writes a GGUF model with per-tensor types from <paramref name="recipe"/> (e.g. the Q4_K_M mixture).</summary>
+    public static IReadOnlyList<(string Name, GgmlType Type)> WriteGguf(string path, TinyModelSpec spec, WeightRecipe recipe) =>
+        LlamaGgufWriter.Write(path, spec.Config.Validate(), VocabularyOf(spec), recipe, spec.Name, (name, shape) => Weight(spec, name, shape));
 
     /// <summary>
     /// Writes a Hugging Face folder: config.json, model.safetensors (sharded when over <paramref name="maxShardBytes"/>),
