@@ -19,7 +19,7 @@ public sealed partial record LlamaConfig
             throw LlamaSupport.Architecture(where, "general.architecture", md.GetString("general.architecture"));
         }
 
-        RefuseRopeScaling(file, where);
+        var linearFactor = LinearRopeFactor(file, where);
         int Required(LlamaConfigKey key) => Int(md, key.Gguf, where) ?? throw new InvalidDataException($"{where}: required key '{key.Gguf}' is missing.");
 
         var nHeads = Required(LlamaConfigKeys.NumAttentionHeads);
@@ -56,7 +56,13 @@ public sealed partial record LlamaConfig
         }
 
         RefuseUnsupportedParts(file, config, where);
-        return config with { RopeScaling = ReadRopeFreqs(file, config, where) };
+        config = config with { RopeScaling = ReadRopeFreqs(file, config, where) };
+        if (linearFactor is not null && config.RopeScaling is not null)
+        {
+            throw LlamaSupport.RopeScaling(where, $"both linear scaling ('llama.rope.scaling.factor') and '{RopeFreqsTensor}'");
+        }
+
+        return config with { RopeLinearFactor = linearFactor };
     }
 
     /// <summary>Rotated dimensions per head: <c>llama.rope.dimension_count</c>, default head_dim.</summary>
@@ -118,24 +124,31 @@ public sealed partial record LlamaConfig
         }
     }
 
-    // llama.cpp reads rope.scaling.type (default "linear") and applies 1/rope.scaling.factor (or the older
-    // rope.scale_linear) when the factor is neither 0 nor 1; Llama-3.1 files carry rope_freqs.weight instead
-    // (read by ReadRopeFreqs).
-    private static void RefuseRopeScaling(GgufFile file, string where)
+    // llama.cpp reads rope.scaling.type (default "linear") and applies freq_scale = 1/rope.scaling.factor (or
+    // the older rope.scale_linear) when the factor is neither 0 nor 1: linear scaling, returned here. Other
+    // types (YaRN, LongRoPE) are refused. Llama-3.1 files carry rope_freqs.weight instead (ReadRopeFreqs).
+    private static double? LinearRopeFactor(GgufFile file, string where)
     {
         var md = file.Metadata;
-        foreach (var key in new[] { "llama.rope.scaling.factor", "llama.rope.scale_linear" })
-        {
-            if (md.GetNumber(key) is { } factor && factor != 0 && factor != 1)
-            {
-                throw LlamaSupport.RopeScaling(where, $"'{key}' is {factor.ToString(CultureInfo.InvariantCulture)}");
-            }
-        }
-
         if (md.GetString("llama.rope.scaling.type") is { } type && type is not ("none" or "linear"))
         {
             throw LlamaSupport.RopeScaling(where, $"'llama.rope.scaling.type' is '{type}'");
         }
+
+        foreach (var key in new[] { "llama.rope.scaling.factor", "llama.rope.scale_linear" })
+        {
+            if (md.GetNumber(key) is { } factor && factor != 0 && factor != 1)
+            {
+                if (!(factor > 0) || double.IsInfinity(factor))
+                {
+                    throw LlamaSupport.RopeScaling(where, $"'{key}' is {factor.ToString(CultureInfo.InvariantCulture)}");
+                }
+
+                return factor;
+            }
+        }
+
+        return null;
     }
 
     // llama.cpp accepts either a scalar or a per-layer array for some hparams; we need them uniform.
@@ -187,6 +200,13 @@ public sealed partial record LlamaConfig
             // Not read by llama.cpp outside YaRN; it lets FromGguf recover the parameters of a model whose
             // pre-training context was not Llama 3's 8192. The scaling itself is the rope_freqs tensor.
             md.Set(OriginalContextKey, GgufValue.UInt32((uint)scaling.OriginalContextLength));
+        }
+
+        if (RopeLinearFactor is { } linear)
+        {
+            // As convert_hf_to_gguf.py writes a linear rope_scaling.
+            md.Set("llama.rope.scaling.type", GgufValue.String("linear"));
+            md.Set("llama.rope.scaling.factor", GgufValue.Float32((float)linear));
         }
     }
 }

@@ -44,6 +44,7 @@ public sealed partial record LlamaConfig
             RopeTheta = (float)(Double(root, LlamaConfigKeys.RopeTheta.Hf, source) ?? 10000.0),
             TiedEmbeddings = Bool(root, "tie_word_embeddings", source) ?? false,
             RopeScaling = ropeScaling,
+            RopeLinearFactor = LinearRopeFactorOf(root, source),
             BosTokenId = TokenId(root, "bos_token_id", source) ?? 1,
             EosTokenId = TokenId(root, "eos_token_id", source) ?? 2,
             PadTokenId = TokenId(root, "pad_token_id", source),
@@ -76,8 +77,8 @@ public sealed partial record LlamaConfig
         {
             case null:
                 return null;
-            case JsonObject o when (String(o, "rope_type", source) ?? String(o, "type", source)) is "default":
-                return null;
+            case JsonObject o when (String(o, "rope_type", source) ?? String(o, "type", source)) is "default" or "linear":
+                return null; // linear: LinearRopeFactorOf
             case JsonObject o when (String(o, "rope_type", source) ?? String(o, "type", source)) is Llama3RopeScaling.RopeType:
                 var where = $"{source}: rope_scaling";
                 double Need(string key) => Double(o, key, where) ?? throw new InvalidDataException($"{source}: 'rope_scaling' of type llama3 needs '{key}'.");
@@ -93,6 +94,12 @@ public sealed partial record LlamaConfig
                 throw LlamaSupport.RopeScaling(source, $"'rope_scaling' is {other.ToJsonString()}");
         }
     }
+
+    // transformers' linear scaling: {"type" (or "rope_type"): "linear", "factor": f}, factor required.
+    private static double? LinearRopeFactorOf(JsonObject root, string source) =>
+        root["rope_scaling"] is JsonObject o && (String(o, "rope_type", source) ?? String(o, "type", source)) is "linear"
+            ? Double(o, "factor", $"{source}: rope_scaling") ?? throw new InvalidDataException($"{source}: 'rope_scaling' of type linear needs 'factor'.")
+            : null;
 
     private static void RefuseUnsupported(JsonObject root, string source)
     {
@@ -137,7 +144,8 @@ public sealed partial record LlamaConfig
         o["hidden_act"] = "silu";
         o["attention_bias"] = false;
         o["mlp_bias"] = false;
-        o["rope_scaling"] = RopeScaling?.ToJson();
+        o["rope_scaling"] = RopeScaling?.ToJson()
+            ?? (RopeLinearFactor is { } linear ? new JsonObject { ["rope_type"] = "linear", ["factor"] = linear } : null);
         o["torch_dtype"] = torchDtype;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }

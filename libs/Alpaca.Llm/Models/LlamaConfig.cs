@@ -43,6 +43,19 @@ public sealed partial record LlamaConfig
     /// <summary>rope_scaling of type llama3 (Llama 3.1+) / the <c>rope_freqs.weight</c> tensor; null is plain RoPE.</summary>
     public Llama3RopeScaling? RopeScaling { get; init; }
 
+    /// <summary>
+    /// Linear rope scaling ("position interpolation"): config.json <c>"rope_scaling": {"type": "linear", "factor": f}</c>
+    /// / GGUF <c>llama.rope.scaling.type = linear</c> + <c>llama.rope.scaling.factor</c>. Every position is divided by
+    /// f, i.e. every inverse frequency (transformers' <c>_compute_linear_scaling_rope_parameters</c>: inv_freq /= factor;
+    /// llama.cpp: freq_scale = 1/f). Null is none; exclusive with <see cref="RopeScaling"/>.
+    /// </summary>
+    public double? RopeLinearFactor { get; init; }
+
+    /// <summary>The divisor of each rotary inverse frequency (ropeDim / 2 of them), or null for plain RoPE.</summary>
+    public float[]? RopeFrequencyDivisors(int ropeDim) =>
+        RopeScaling?.FrequencyFactors(ropeDim, RopeTheta)
+        ?? (RopeLinearFactor is { } f ? Enumerable.Repeat((float)f, ropeDim / 2).ToArray() : null);
+
     /// <summary>tie_word_embeddings: the LM head reuses token_embd (no output.weight / lm_head.weight tensor).</summary>
     public bool TiedEmbeddings { get; init; }
 
@@ -102,6 +115,11 @@ public sealed partial record LlamaConfig
         if (HeadDim % 2 != 0)
         {
             throw new ArgumentException($"The head dimension ({HeadDim}) must be even for rotary embeddings.");
+        }
+
+        if (RopeLinearFactor is { } linear && (!(linear > 0) || double.IsInfinity(linear) || RopeScaling is not null))
+        {
+            throw new ArgumentException($"Linear rope scaling needs a positive finite factor and no llama3 scaling beside it (factor {linear}).");
         }
 
         if (!(RmsNormEps > 0))

@@ -9,7 +9,7 @@ public static class LlamaSupport
 {
     /// <summary>Neither side implements linear, dynamic-NTK, YaRN or LongRoPE scaling: only plain RoPE and Llama 3.1's llama3 scaling.</summary>
     public static InvalidDataException RopeScaling(string source, string found) =>
-        new($"{source}: {found}; rope scaling is not implemented for this kind (training and serving apply plain RoPE or Llama 3.1's llama3 scaling only), so the model would be computed wrongly.");
+        new($"{source}: {found}; rope scaling is not implemented for this kind (training and serving apply plain RoPE, linear scaling or Llama 3.1's llama3 scaling only), so the model would be computed wrongly.");
 
     /// <summary>A tensor llama.cpp's llama architecture may hold but this engine does not compute.</summary>
     public static InvalidDataException Tensor(string source, string name, string feature) =>

@@ -78,6 +78,21 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
             return path;
         }
 
+        /// <summary>Linear rope scaling by 4 (llama.rope.scaling.type/factor; llama.cpp: freq_scale 0.25), F32.</summary>
+        public string LinearRopePath()
+        {
+            var path = _dir.File("conformance-linear-rope.gguf");
+            lock (_dir)
+            {
+                if (!File.Exists(path))
+                {
+                    TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = Config with { RopeLinearFactor = 4 }, Seed = 7, InitStd = 0.05f, RandomNorms = true });
+                }
+            }
+
+            return path;
+        }
+
         public string Path(GgmlType type, bool llama32 = false)
         {
             var path = _dir.File($"conformance-{type}{(llama32 ? "-llama32" : "")}.gguf");
@@ -182,6 +197,18 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
             $"median {deviations.Order().ElementAt(deviations.Count / 2):E1}; first position above 1e-4: {(firstOff < 0 ? "none" : firstOff)}");
 
         Assert.Equal(expected.Greedy, generated);
+    }
+
+    [Fact]
+    public void Linear_rope_scaling_matches_llama_cpp()
+    {
+        var path = models.LinearRopePath();
+        using (var weights = LlamaWeights.Load(path))
+        {
+            Assert.Equal(Enumerable.Repeat(4f, weights.RopeDim / 2), weights.RopeFreqFactors!);
+        }
+
+        MatchesLlamaCpp(path, "F32, linear rope ×4", 5e-4);
     }
 
     [Fact]

@@ -23,8 +23,6 @@ public class GgufConfigRefusalTests
 
     public static TheoryData<string, string> RopeScaling => new()
     {
-        { "linear factor", "'llama.rope.scaling.factor' is 4" },
-        { "old linear key", "'llama.rope.scale_linear' is 2" },
         { "yarn", "'llama.rope.scaling.type' is 'yarn'" },
         { "rope_freqs no llama3 scaling reproduces", "tensor 'rope_freqs.weight' holds frequency factors [0, 0, 0, 0, 0, 0, 0, 0] that no llama3 rope scaling (original context 8192) reproduces" },
     };
@@ -37,13 +35,6 @@ public class GgufConfigRefusalTests
         {
             switch (variant)
             {
-                case "linear factor":
-                    w.Metadata.Set("llama.rope.scaling.type", GgufValue.String("linear"));
-                    w.Metadata.Set("llama.rope.scaling.factor", GgufValue.Float32(4f));
-                    break;
-                case "old linear key":
-                    w.Metadata.Set("llama.rope.scale_linear", GgufValue.Float32(2f));
-                    break;
                 case "yarn":
                     w.Metadata.Set("llama.rope.scaling.type", GgufValue.String("yarn"));
                     break;
@@ -54,6 +45,27 @@ public class GgufConfigRefusalTests
         });
         var e = Assert.Throws<InvalidDataException>(() => LlamaConfig.FromGguf(g));
         Assert.Equal(LlamaSupport.RopeScaling("m.gguf", found).Message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("llama.rope.scaling.factor", 4.0)]
+    [InlineData("llama.rope.scale_linear", 2.0)] // the older key llama.cpp still reads
+    public void Linear_rope_scaling_is_read_as_llama_cpp_reads_it(string key, double factor)
+    {
+        using var g = File(w =>
+        {
+            w.Metadata.Set("llama.rope.scaling.type", GgufValue.String("linear"));
+            w.Metadata.Set(key, GgufValue.Float32((float)factor));
+        });
+        var config = LlamaConfig.FromGguf(g);
+        Assert.Equal(factor, config.RopeLinearFactor);
+        Assert.Equal(Enumerable.Repeat((float)factor, 8), config.RopeFrequencyDivisors(16)!);
+
+        // Written back as convert_hf_to_gguf.py writes it, and read again the same.
+        var w2 = new GgufWriter();
+        config.ApplyTo(w2.Metadata);
+        Assert.Equal("linear", w2.Metadata.GetString("llama.rope.scaling.type"));
+        Assert.Equal(factor, w2.Metadata.GetNumber("llama.rope.scaling.factor"));
     }
 
     [Fact]

@@ -67,8 +67,9 @@ public sealed class ConfigAgreementTests
         ["llama-3 gqa"] = (Llama3().ToJsonString(), null),
         ["mistral without a window"] = (Edit(Llama2(), o => { o["model_type"] = "mistral"; o["sliding_window"] = null; }).ToJsonString(), null),
         ["rope_scaling default"] = (Edit(Llama3(), o => o["rope_scaling"] = new JsonObject { ["rope_type"] = "default" }).ToJsonString(), null),
-        ["rope_scaling linear"] = (Edit(Llama2(), o => o["rope_scaling"] = new JsonObject { ["type"] = "linear", ["factor"] = 2.0 }).ToJsonString(),
-            "'rope_scaling' is {\"type\":\"linear\",\"factor\":2}; rope scaling is not implemented"),
+        ["rope_scaling linear"] = (Edit(Llama2(), o => o["rope_scaling"] = new JsonObject { ["type"] = "linear", ["factor"] = 2.0 }).ToJsonString(), null),
+        ["rope_scaling linear without factor"] = (Edit(Llama2(), o => o["rope_scaling"] = new JsonObject { ["type"] = "linear" }).ToJsonString(),
+            "'rope_scaling' of type linear needs 'factor'."),
         ["rope_scaling dynamic"] = (Edit(Llama2(), o => o["rope_scaling"] = new JsonObject { ["type"] = "dynamic", ["factor"] = 4.0 }).ToJsonString(),
             "'rope_scaling' is {\"type\":\"dynamic\",\"factor\":4}"),
         ["rope_scaling llama3"] = (Edit(Llama3(), o => o["rope_scaling"] = new JsonObject

@@ -117,7 +117,8 @@ public sealed unsafe class LlamaWeights : IDisposable
             }
 
             var outputNorm = loader.Vector(LlamaTensorNames.OutputNorm, dim);
-            var ropeFreqs = config.RopeScaling is null ? null : loader.Vector(LlamaConfig.RopeFreqsTensor, ropeDim / 2);
+            // llama3 scaling: the file's rope_freqs tensor; linear scaling: the factor for every frequency.
+            var ropeFreqs = config.RopeScaling is not null ? loader.Vector(LlamaConfig.RopeFreqsTensor, ropeDim / 2) : config.RopeFrequencyDivisors(ropeDim);
             var output = file.TryGetTensor(LlamaTensorNames.Output, out _)
                 ? loader.Matrix(LlamaTensorNames.Output, dim, vocab)
                 : loader.Matrix(LlamaTensorNames.TokenEmbedding, dim, vocab);

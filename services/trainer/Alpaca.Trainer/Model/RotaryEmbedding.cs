@@ -24,14 +24,14 @@ public static class RotaryEmbedding
 
     /// <summary>
     /// The inverse frequencies the model uses: HF's plain ones, divided per frequency by Llama 3.1's
-    /// llama3 factors when the config has them (the same divisors the GGUF export writes as rope_freqs).
+    /// llama3 factors when the config has them (the same divisors the GGUF export writes as rope_freqs),
+    /// or all by the factor of linear scaling (HF: inv_freq /= factor, i.e. positions divided by it).
     /// </summary>
     public static float[] InverseFrequencies(LlamaConfig config)
     {
         var inv = InverseFrequencies(config.HeadDim, config.RopeTheta);
-        if (config.RopeScaling is { } scaling)
+        if (config.RopeFrequencyDivisors(config.HeadDim) is { } factors)
         {
-            var factors = scaling.FrequencyFactors(config.HeadDim, config.RopeTheta);
             for (var i = 0; i < inv.Length; i++)
             {
                 inv[i] /= factors[i];
