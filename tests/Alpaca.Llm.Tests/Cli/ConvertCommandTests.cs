@@ -41,6 +41,24 @@ public class ConvertCommandTests
     }
 
     [Fact]
+    public void Hf_folder_to_q4_k_m_gguf_with_llama_quantizes_per_tensor_types()
+    {
+        using var dir = new TempDir("cli-convert-kq");
+        var hf = Path.Combine(dir.Path, "hf");
+        var spec = new TinyModelSpec { Config = TinyModelFactory.Tiny(dim: 256, layers: 2, ffn: 512, vocab: 384) };
+        TinyModelFactory.WriteHf(hf, spec);
+
+        AssertExit(0, "convert", "--from", hf, "--to", dir.File("m.gguf"), "--type", "q4_k_m");
+        using var g = GgufFile.Open(dir.File("m.gguf"));
+        Assert.Equal(15, g.Metadata.GetInteger("general.file_type"));
+        Assert.Equal(GgmlType.Q6_K, g.GetTensor("output.weight").Type);
+        Assert.Equal(GgmlType.Q6_K, g.GetTensor("blk.1.ffn_down.weight").Type); // use_more_bits(1, 2): the last eighth
+        Assert.Equal(GgmlType.Q4_K, g.GetTensor("blk.0.attn_q.weight").Type);
+        var w = TinyModelFactory.Weight(spec, "blk.1.ffn_up.weight", [256, 512]);
+        Assert.Equal(Quantizer.Quantize(GgmlType.Q4_K, w), g.GetTensorBytes(g.GetTensor("blk.1.ffn_up.weight")).ToArray());
+    }
+
+    [Fact]
     public void Tiny_subcommand_writes_a_loadable_model()
     {
         using var dir = new TempDir("cli-tiny");
@@ -59,7 +77,7 @@ public class ConvertCommandTests
         File.WriteAllBytes(dir.File("junk.gguf"), "GGUF\u0003\0\0\0"u8.ToArray());
         AssertExit(2, "convert", "--from", dir.File("junk.gguf"), "--to", dir.File("out"));
         TinyModelFactory.WriteHf(dir.File("hf"), new TinyModelSpec { Config = TinyModelFactory.Tiny() });
-        AssertExit(2, "convert", "--from", dir.File("hf"), "--to", dir.File("x.gguf"), "--type", "q5_k");
+        AssertExit(2, "convert", "--from", dir.File("hf"), "--to", dir.File("x.gguf"), "--type", "q5_0"); // no such --type
         Assert.False(File.Exists(dir.File("x.gguf")));
         AssertExit(2, "convert", "inspect", dir.File("junk.gguf"));
     }

@@ -154,7 +154,7 @@ public class QuantizerTests
         var e = Assert.Throws<ArgumentException>(() => Quantizer.Quantize(GgmlType.Q8_0, new float[33]));
         Assert.Contains("32", e.Message);
         Assert.Throws<ArgumentException>(() => Quantizer.Quantize(GgmlType.Q4_0, new float[32], new byte[17]));
-        Assert.Throws<NotSupportedException>(() => Quantizer.Quantize(GgmlType.Q4_K, new float[256]));
+        Assert.Throws<NotSupportedException>(() => Quantizer.Quantize(GgmlType.Q4_1, new float[32]));
     }
 
     [Fact]
