@@ -18,7 +18,7 @@ internal static class TinyModelCommand
             Description = "stories15M, stories110M, tinyllama-1.1B, tiny, or custom DIM,LAYERS,HEADS,KV_HEADS,FFN,VOCAB,CTX.",
             DefaultValueFactory = _ => "tiny",
         };
-        var type = new Option<string>("--type") { Description = "f32, f16, bf16, q8_0, q4_0 (HF: f32, f16, bf16).", DefaultValueFactory = _ => "f32" };
+        var type = new Option<string>("--type") { Description = "f32, f16, bf16, q8_0, q4_0, q2_k … q6_k, q4_k_m, q5_k_m (as convert --type; HF: f32, f16, bf16).", DefaultValueFactory = _ => "f32" };
         var seed = new Option<int>("--seed") { Description = "Seed mixed with each tensor name.", DefaultValueFactory = _ => 1234 };
         var command = new Command("tiny", "Write a random-weight LLaMA model with a byte-fallback SentencePiece vocabulary (nothing is downloaded).")
         {
@@ -32,7 +32,7 @@ internal static class TinyModelCommand
             var typeName = pr.GetValue(type)!;
             if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
             {
-                TinyModelFactory.WriteGguf(path, spec, GgufWeightTypes.Parse(typeName));
+                TinyModelFactory.WriteGguf(path, spec, WeightRecipe.Parse(typeName));
             }
             else
             {
