@@ -33,6 +33,22 @@ public sealed class InferenceOptions
     /// <summary>KV cache slots per model: sequences decoded together in one batch.</summary>
     public int MaxSequences { get; set; } = 16;
 
+    /// <summary>CPU engine KV cache element type: "f16" (default, as llama.cpp), "f32" or "q8_0" (llama.cpp's --cache-type-k/v).</summary>
+    public string KvCacheType { get; set; } = "f16";
+
+    /// <summary>Positions per KV block (a multiple of 16); 0 = no paging (a whole context reserved per slot).</summary>
+    public int KvBlockTokens { get; set; } = 16;
+
+    /// <summary>
+    /// Positions in a model's KV block pool over all its sequences; 0 = MaxSequences whole contexts. Smaller
+    /// bounds memory by the tokens actually in flight: sequences queue (or the newest is preempted and
+    /// recomputed) when the pool runs out.
+    /// </summary>
+    public int KvCacheTokens { get; set; }
+
+    /// <summary>Reuse the KV blocks of identical prompt prefixes across requests (exact; the Alpaca preamble is prefilled once).</summary>
+    public bool PrefixCaching { get; set; } = true;
+
     /// <summary>Requests that may wait for a slot per model; beyond, RESOURCE_EXHAUSTED / HTTP 429.</summary>
     public int MaxQueue { get; set; } = 64;
 

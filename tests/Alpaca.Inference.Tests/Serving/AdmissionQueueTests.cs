@@ -1,4 +1,4 @@
-using Alpaca.Inference.Model;
+using Alpaca.Inference.Backends;
 using Alpaca.Inference.Serving;
 using Alpaca.Llm.Tensors;
 
@@ -8,7 +8,7 @@ namespace Alpaca.Inference.Tests.Serving;
 public sealed class AdmissionQueueTests : IDisposable
 {
     private readonly Engine _engine = Engine.Load(TinyModels.Path(GgmlType.Q8_0));
-    private readonly KvCache _cache = new(layers: 1, slots: 2, contextLength: 32, kvHeads: 1, headDim: 16);
+    private readonly SlotTable _cache = new(slots: 2, contextLength: 32);
 
     private Sequence NewSequence(CancellationToken cancellation = default, DateTime? deadline = null) =>
         new(new SequenceRequest { PromptTokens = [1, 2, 3], Deadline = deadline }, seed: 1, _engine.Model.VocabSize, _engine.Tokenizer, cancellation);
@@ -92,7 +92,6 @@ public sealed class AdmissionQueueTests : IDisposable
 
     public void Dispose()
     {
-        _cache.Dispose();
         _engine.Dispose();
     }
 }

@@ -31,11 +31,14 @@ public static class BenchCommand
         var batches = new Option<string>("--batch") { Description = "With --backend torch: sequences per step, comma-separated.", DefaultValueFactory = _ => "1,8,32" };
         var trainStep = new Option<bool>("--train-step") { Description = "With --backend torch: also time the 110M training step on the device and print its MFU." };
         var peakTflops = new Option<double>("--peak-tflops") { Description = "With --train-step: nominal dense peak for MFU (H100/H200 SXM bf16: 989).", DefaultValueFactory = _ => 989 };
+        var kv = new Option<bool>("--kv") { Description = "Also print the KV cache figures: bytes per token per cache type, sequences that fit --kv-budget-mib with a whole context each (fp32, before paging) and paged, and TTFT of an Alpaca-template prompt with and without a prefix-cache hit." };
+        var kvBudget = new Option<int>("--kv-budget-mib") { Description = "With --kv: the KV memory budget.", DefaultValueFactory = _ => 1024 };
+        var kvInFlight = new Option<int>("--kv-tokens") { Description = "With --kv: tokens a sequence really has in flight (prompt + completion).", DefaultValueFactory = _ => 512 };
         var vsLlamaCpp = new Option<bool>("--vs-llama-cpp") { Description = "Also run llama.cpp (node-llama-cpp, scripts/setup-oracle.sh) on each file right before ours and print both columns with the ratio." };
 
         var command = new Command("bench", "Benchmark the CPU inference engine like llama-bench (pp/tg tokens per second).")
         {
-            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, vsLlamaCpp, backend, device, dtype, shape, batches, trainStep, peakTflops,
+            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, kv, kvBudget, kvInFlight, vsLlamaCpp, backend, device, dtype, shape, batches, trainStep, peakTflops,
         };
 
         command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
@@ -133,6 +136,14 @@ public static class BenchCommand
                     }
                 }
 
+                if (parse.GetValue(kv))
+                {
+                    foreach (var file in files)
+                    {
+                        PrintKv(file, threadCounts[0], path, parse.GetValue(kvBudget), parse.GetValue(kvInFlight), repetitions);
+                    }
+                }
+
                 if (comparison.Count > 0)
                 {
                     Console.WriteLine();
@@ -152,6 +163,31 @@ public static class BenchCommand
             }
         });
         return command;
+    }
+
+    private static void PrintKv(string file, int threads, KernelPath path, int budgetMiB, int inFlight, int repetitions)
+    {
+        var name = Path.GetFileNameWithoutExtension(file);
+        var options = new ModelOptions { Threads = threads, Kernels = path };
+        using (var engine = Alpaca.Inference.Engine.Load(file, options with { ContextLength = 64 }))
+        {
+            var context = engine.Model.Config.ContextLength;
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"KV cache of {name}: budget {budgetMiB} MiB, context {context}, {inFlight} tokens in flight per sequence, blocks of 16"));
+            Console.WriteLine("| cache type | KV bytes/token | sequences, whole context each (before) | sequences, paged (after) |");
+            Console.WriteLine("|---|---:|---:|---:|");
+            foreach (var c in KvBench.Capacity(engine, budgetMiB * 1024L * 1024L, context, inFlight))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Type} | {c.BytesPerToken:N0} | {c.WholeContextSequences} | {c.PagedSequences} |"));
+            }
+        }
+
+        var ttft = KvBench.Ttft(file, options with { ContextLength = 1024 }, repetitions);
+        Console.WriteLine();
+        Console.WriteLine("| model | prompt tokens | preamble tokens | cached on a hit | TTFT cold ms | TTFT prefix hit ms | cut | preamble share |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {ttft.PromptTokens} | {ttft.PreambleTokens} | {ttft.CachedTokens} | {ttft.ColdMs:F1} | {ttft.HitMs:F1} | {100 * (1 - (ttft.HitMs / ttft.ColdMs)):F0}% | {100.0 * ttft.PreambleTokens / ttft.PromptTokens:F0}% |"));
     }
 
     private static void Print(string model, double sizeMiB, int threads, BenchResult r, long? bytesPerToken, double? gbps)

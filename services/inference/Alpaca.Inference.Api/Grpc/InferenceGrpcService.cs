@@ -121,7 +121,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
         try
         {
-            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength, request.Backend, request.Device, request.Dtype, request.ChatTemplate.Length > 0 ? request.ChatTemplate : null), context.CancellationToken);
+            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength, request.Backend, request.Device, request.Dtype, request.ChatTemplate.Length > 0 ? request.ChatTemplate : null, request.KvCacheType.Length > 0 ? request.KvCacheType : null), context.CancellationToken);
             return new LoadModelResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) };
         }
         catch (InferenceException e)

@@ -1,6 +1,7 @@
 using Alpaca.Contracts.V1;
 using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Models;
+using Alpaca.Inference.Model;
 using Alpaca.ServiceDefaults;
 
 namespace Alpaca.Inference.Api.Grpc;
@@ -45,6 +46,18 @@ internal static class LoadModelValidation
         if (request.Device.Length > 64 || request.Dtype.Length > 16)
         {
             throw GrpcErrors.InvalidArgument("device or dtype is too long (e.g. device \"cuda:0\", dtype \"bf16\").");
+        }
+
+        if (request.KvCacheType.Length > 0)
+        {
+            try
+            {
+                KvCacheTypes.Parse(request.KvCacheType);
+            }
+            catch (ArgumentException e)
+            {
+                throw GrpcErrors.InvalidArgument($"kv_cache_type: {e.Message}");
+            }
         }
 
         if (request.ContextLength < 0 || request.ContextLength > limits.MaxLoadContextLength)

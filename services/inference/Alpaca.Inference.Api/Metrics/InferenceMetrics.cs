@@ -43,6 +43,10 @@ public sealed class InferenceMetrics : IDisposable
         GenerationTokens = _meter.CreateCounter<long>("alpaca_generation_tokens", "{token}", "Generated tokens.");
         PromptTokens = _meter.CreateCounter<long>("alpaca_prompt_tokens", "{token}", "Prompt tokens processed.");
         RequestSuccess = _meter.CreateCounter<long>("alpaca_request_success", "{request}", "Finished requests by finished_reason (stop, length, abort).");
+        PrefixCacheQueries = _meter.CreateCounter<long>("alpaca_prefix_cache_queries", "{token}", "Prompt tokens of admitted requests looked up in the prefix cache.");
+        PrefixCacheHits = _meter.CreateCounter<long>("alpaca_prefix_cache_hits", "{token}", "Prompt tokens served from the prefix cache (not prefilled).");
+        PrefixCacheRequests = _meter.CreateCounter<long>("alpaca_prefix_cache_requests", "{request}", "Admitted requests by prefix-cache result (hit, miss).");
+        Preemptions = _meter.CreateCounter<long>("alpaca_num_preemptions", "{sequence}", "Running sequences preempted (KV blocks given up, recomputed later) when the KV block pool ran out.");
         RequestRejected = _meter.CreateCounter<long>("alpaca_request_rejected", "{request}", "Requests refused at submission by reason (queue_full, draining).");
     }
 
@@ -65,6 +69,14 @@ public sealed class InferenceMetrics : IDisposable
     internal Counter<long> RequestSuccess { get; }
 
     internal Counter<long> RequestRejected { get; }
+
+    internal Counter<long> PrefixCacheQueries { get; }
+
+    internal Counter<long> PrefixCacheHits { get; }
+
+    internal Counter<long> PrefixCacheRequests { get; }
+
+    internal Counter<long> Preemptions { get; }
 
     /// <summary>The scheduler hooks for one model (its measurements carry <c>model_name</c>).</summary>
     public ISchedulerObserver ObserverFor(string modelName) => new ModelObserver(this, modelName);

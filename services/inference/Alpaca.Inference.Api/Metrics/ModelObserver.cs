@@ -38,6 +38,15 @@ internal sealed class ModelObserver(InferenceMetrics metrics, string modelName) 
         metrics.EndToEnd.Record(endToEnd.TotalSeconds, _model);
     }
 
+    public void PrefixLookup(int promptTokens, int cachedTokens)
+    {
+        metrics.PrefixCacheQueries.Add(promptTokens, _model);
+        metrics.PrefixCacheHits.Add(cachedTokens, _model);
+        metrics.PrefixCacheRequests.Add(1, _model, new("result", cachedTokens > 0 ? "hit" : "miss"));
+    }
+
+    public void Preempted(int cachedTokens) => metrics.Preemptions.Add(1, _model);
+
     public void Rejected(SubmitOutcome outcome) =>
         metrics.RequestRejected.Add(1, _model, new("reason", outcome == SubmitOutcome.QueueFull ? "queue_full" : "draining"));
 

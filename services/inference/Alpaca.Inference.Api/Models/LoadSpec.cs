@@ -5,4 +5,4 @@ namespace Alpaca.Inference.Api.Models;
 /// backend "cpu" or "torch" and the torch backend's device and dtype, and the chat format choice
 /// (<see cref="Alpaca.Llm.Chat.ModelChat"/>; null = the model's own template, else Alpaca).
 /// </summary>
-public sealed record LoadSpec(string Path, string? Name = null, bool MakeDefault = false, int Threads = 0, int ContextLength = 0, string? Backend = null, string? Device = null, string? DType = null, string? ChatTemplate = null);
+public sealed record LoadSpec(string Path, string? Name = null, bool MakeDefault = false, int Threads = 0, int ContextLength = 0, string? Backend = null, string? Device = null, string? DType = null, string? ChatTemplate = null, string? KvCacheType = null);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Alpaca.Inference.Model;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
 
@@ -49,24 +50,28 @@ public static class MemoryBudget
         return null;
     }
 
-    /// <summary>Weights (the GGUF's tensor data, which the engine maps or packs at about its size) and the KV cache at full occupancy.</summary>
-    public static Footprint Estimate(string ggufPath, int contextLength, int slots)
+    /// <summary>Weights (the GGUF's tensor data, which the engine maps or packs at about its size) and the default KV block pool at full occupancy.</summary>
+    public static Footprint Estimate(string ggufPath, int contextLength, int slots) =>
+        Estimate(ggufPath, new ModelOptions { ContextLength = contextLength, MaxSequences = slots });
+
+    /// <summary>Weights and the KV block pool these options ask for, at full occupancy.</summary>
+    public static Footprint Estimate(string ggufPath, ModelOptions options)
     {
         using var file = GgufFile.Open(ggufPath);
         var config = LlamaConfig.FromGguf(file);
-        var context = contextLength > 0 ? contextLength : config.ContextLength;
-        // As KvCache allocates: keys and values, fp32 elements, positions rounded up to 16 per row.
-        long positions = (context + 15) / 16 * 16;
-        var kv = 2L * config.NLayers * Math.Max(1, slots) * config.NKvHeads * config.HeadDim * positions * sizeof(float);
-        return new Footprint(file.FileSize - file.DataOffset, kv, config.NLayers, config.NKvHeads, config.HeadDim, context, Math.Max(1, slots));
+        var context = options.ContextLength > 0 ? options.ContextLength : config.ContextLength;
+        // As the engine allocates: the block pool, in the cache's element type.
+        var positions = (long)KvLayout.Blocks(options, context) * KvLayout.BlockTokens(options, context);
+        var kv = positions * KvCacheTypes.BytesPerToken(options.KvCacheType, config.NLayers, config.NKvHeads, config.HeadDim);
+        return new Footprint(file.FileSize - file.DataOffset, kv, config.NLayers, config.NKvHeads, config.HeadDim, context, Math.Max(1, options.MaxSequences), positions, KvCacheTypes.Name(options.KvCacheType));
     }
 
-    public sealed record Footprint(long WeightBytes, long KvCacheBytes, int Layers, int KvHeads, int HeadDim, int ContextLength, int Slots)
+    public sealed record Footprint(long WeightBytes, long KvCacheBytes, int Layers, int KvHeads, int HeadDim, int ContextLength, int Slots, long Positions, string KvCacheType)
     {
         public long TotalBytes => WeightBytes + KvCacheBytes;
 
         /// <summary>The numbers behind <see cref="KvCacheBytes"/>, for an error a reader can act on.</summary>
         public string Describe() => string.Create(CultureInfo.InvariantCulture,
-            $"weights {WeightBytes:N0} B + KV cache {KvCacheBytes:N0} B (context {ContextLength} × {Layers} layers × {KvHeads} KV heads × head dim {HeadDim} × 2 (K and V) × 4 B × {Slots} slots) = {TotalBytes:N0} B");
+            $"weights {WeightBytes:N0} B + KV cache {KvCacheBytes:N0} B ({Positions:N0} positions (context {ContextLength} × {Slots} slots, or KvCacheTokens) × {Layers} layers × {KvHeads} KV heads × head dim {HeadDim} × 2 (K and V), {KvCacheType}) = {TotalBytes:N0} B");
     }
 }

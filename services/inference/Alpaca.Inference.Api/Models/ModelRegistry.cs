@@ -131,6 +131,10 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             Threads = spec.Threads > 0 ? spec.Threads : options.Threads,
             MaxSequences = Math.Max(1, options.MaxSequences),
             ContextLength = spec.ContextLength > 0 ? spec.ContextLength : options.ContextLength,
+            KvCacheType = KvCacheTypes.Parse(spec.KvCacheType ?? options.KvCacheType),
+            KvBlockTokens = options.KvBlockTokens,
+            KvCacheTokens = options.KvCacheTokens,
+            PrefixCaching = options.PrefixCaching,
         };
 
         // The host budget covers CPU-engine models; a torch model checks its device budget itself at load.
@@ -224,7 +228,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         MemoryBudget.Footprint footprint;
         try
         {
-            footprint = MemoryBudget.Estimate(path, modelOptions.ContextLength, modelOptions.MaxSequences);
+            footprint = MemoryBudget.Estimate(path, modelOptions);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Inference.Model;
 using Alpaca.Inference.Serving;
 using Alpaca.Llm.Chat;
 
@@ -46,6 +47,7 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
             WeightBytes = model.WeightBytes,
             IsDefault = isDefault,
             ChatTemplate = Chat.DefaultKind,
+            KvCacheType = model is Transformer cpu ? KvCacheTypes.Name(cpu.KvStorage.Type) : string.Empty,
         };
     }
 }

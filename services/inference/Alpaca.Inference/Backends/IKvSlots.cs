@@ -1,9 +1,11 @@
 namespace Alpaca.Inference.Backends;
 
 /// <summary>
-/// The KV slots of a backend as the scheduler sees them: a sequence claims a slot, the forward pass grows
-/// its length as it writes positions, and freeing it makes room for the next request. Where the keys and
-/// values live (native memory, device memory) is the backend's business.
+/// The KV cache of a backend as the scheduler sees them: a sequence claims a slot, gets blocks of
+/// <see cref="BlockTokens"/> positions from one pool as it grows (<see cref="TryReserve"/>), may start
+/// from a cached prefix (<see cref="AttachPrefix"/>), and freeing it returns its blocks. Where the keys
+/// and values live (native memory, device memory) is the backend's business; a contiguous cache is one
+/// block of a whole context per slot. <see cref="SlotTable"/> is the implementation.
 /// </summary>
 public interface IKvSlots
 {
@@ -13,11 +15,24 @@ public interface IKvSlots
     /// <summary>Positions per sequence.</summary>
     int ContextLength { get; }
 
-    /// <summary>Claims a free slot (length 0), or throws when all are in use.</summary>
+    /// <summary>Positions per block.</summary>
+    int BlockTokens { get; }
+
+    /// <summary>Blocks in the pool.</summary>
+    int Blocks { get; }
+
+    /// <summary>Blocks a sequence can get now (free, or cached and evictable).</summary>
+    int FreeBlocks { get; }
+
+    /// <summary>True when full blocks are kept for reuse by later sequences with the same prefix.</summary>
+    bool PrefixCaching { get; }
+
+    /// <summary>Claims a free slot (length 0, no blocks), or throws when all are in use.</summary>
     int Allocate();
 
     bool TryAllocate(out int slot);
 
+    /// <summary>Frees the slot and releases its blocks (full ones stay cached for reuse).</summary>
     void Free(int slot);
 
     bool IsAllocated(int slot);
@@ -27,4 +42,14 @@ public interface IKvSlots
 
     /// <summary>Forgets positions ≥ <paramref name="length"/>.</summary>
     void Truncate(int slot, int length);
+
+    /// <summary>Gives the sequence blocks for positions below <paramref name="length"/>; false (taking none) when the pool has too few.</summary>
+    bool TryReserve(int slot, int length);
+
+    /// <summary>
+    /// For an empty sequence: attaches the longest run of cached whole blocks that begins
+    /// <paramref name="tokens"/> and covers at most <paramref name="maxTokens"/> of them; returns the
+    /// positions it now holds (0 without prefix caching or a hit).
+    /// </summary>
+    int AttachPrefix(int slot, IReadOnlyList<int> tokens, int maxTokens);
 }

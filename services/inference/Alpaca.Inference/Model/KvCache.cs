@@ -1,148 +1,201 @@
-using Alpaca.Inference.Backends;
+using System.Runtime.CompilerServices;
 using Alpaca.Inference.Kernels;
 
 namespace Alpaca.Inference.Model;
 
 /// <summary>
-/// Keys and values of every layer for up to <see cref="Slots"/> sequences. Values are rounded to fp16 as
-/// llama.cpp's default fp16 cache stores them (so our attention rounds where llama.cpp's does) but kept
-/// as floats, so attention never converts: twice the memory of an fp16 cache for no conversion work.
-/// Keys are stored transposed per KV head, [layer][slot][kv_head][head_dim][position], so the scores of
-/// 16 positions come out of one vector of FMAs with no horizontal sums; values are
-/// [layer][slot][kv_head][position][head_dim], so the weighted sum is whole-row FMAs. A sequence owns a slot from <see cref="Allocate"/> to
-/// <see cref="Free"/>; its length grows as the forward pass writes positions (a batch may also restart a
-/// sequence at an earlier position, which truncates it there). Pages are committed on first write.
+/// The storage of the paged KV cache: one pool of blocks of <see cref="BlockTokens"/> positions, laid out
+/// [layer][block][kv_head][offset][head_dim] for keys and for values, in <see cref="Type"/>. Which
+/// sequence holds which block is the <see cref="Backends.SlotTable"/>'s business; this class only encodes
+/// rows in (<see cref="Store"/>) and decodes a sequence's rows out (<see cref="Gather"/>), so attention
+/// runs on floats whatever the element type. Pages are committed on first write.
 /// </summary>
-public sealed unsafe class KvCache : IKvSlots, IDisposable
+public sealed unsafe class KvCache : IDisposable
 {
     private readonly NativeBuffer _keys;
     private readonly NativeBuffer _values;
-    private readonly int[] _lengths;
-    private readonly bool[] _inUse;
-    private readonly object _gate = new();
+    private readonly int _rowBytes;
+    private readonly int _group;
 
-    public KvCache(int layers, int slots, int contextLength, int kvHeads, int headDim)
+    public KvCache(int layers, int blocks, int blockTokens, int kvHeads, int headDim, KvCacheType type = KvCacheType.F16)
     {
-        if (slots <= 0 || contextLength <= 0)
+        if (blocks <= 0 || blockTokens <= 0)
         {
-            throw new ArgumentException($"A KV cache needs at least one slot and one position (slots {slots}, context {contextLength}).");
+            throw new ArgumentException($"A KV cache needs at least one block of one position (blocks {blocks}, block tokens {blockTokens}).");
+        }
+
+        if (type == KvCacheType.Q8_0 && headDim % KvCacheTypes.Q8Group(headDim) != 0)
+        {
+            throw new ArgumentException($"A q8_0 KV cache needs a head dimension that is a multiple of 32 (it is {headDim}).");
         }
 
         Layers = layers;
-        Slots = slots;
-        ContextLength = contextLength;
+        Blocks = blocks;
+        BlockTokens = blockTokens;
         KvHeads = kvHeads;
         HeadDim = headDim;
-        PositionStride = (contextLength + 15) / 16 * 16;
-        var floats = (long)layers * slots * kvHeads * headDim * PositionStride;
-        _keys = new NativeBuffer(floats * sizeof(float), zero: false);
-        _values = new NativeBuffer(floats * sizeof(float), zero: false);
-        _lengths = new int[slots];
-        _inUse = new bool[slots];
+        Type = type;
+        _rowBytes = KvCacheTypes.RowBytes(type, headDim);
+        _group = KvCacheTypes.Q8Group(headDim);
+        var bytes = (long)layers * blocks * kvHeads * blockTokens * _rowBytes;
+        _keys = new NativeBuffer(bytes, zero: false);
+        _values = new NativeBuffer(bytes, zero: false);
     }
 
     public int Layers { get; }
 
-    public int Slots { get; }
+    public int Blocks { get; }
 
-    public int ContextLength { get; }
+    public int BlockTokens { get; }
 
     public int KvHeads { get; }
 
     public int HeadDim { get; }
 
-    /// <summary>Positions per key row: the context length rounded up to 16 (whole vectors of scores).</summary>
-    public int PositionStride { get; }
+    public KvCacheType Type { get; }
 
     public long Bytes => _keys.Bytes + _values.Bytes;
 
-    /// <summary>Claims a free slot (length 0), or throws when all are in use.</summary>
-    public int Allocate()
+    /// <summary>Keys and values of one position over all layers and KV heads.</summary>
+    public long BytesPerToken => KvCacheTypes.BytesPerToken(Type, Layers, KvHeads, HeadDim);
+
+    /// <summary>True when attention should round the query and the probabilities to fp16 as llama.cpp does with a non-f32 cache.</summary>
+    public bool RoundsToHalf => Type != KvCacheType.F32;
+
+    /// <summary>Encodes one position's key and value row of one KV head (head_dim floats each).</summary>
+    public void Store(int layer, int block, int offset, int kvHead, float* key, float* value)
     {
-        lock (_gate)
+        var row = Row(layer, block, offset, kvHead);
+        Encode(_keys.Pointer + row, key);
+        Encode(_values.Pointer + row, value);
+    }
+
+    /// <summary>
+    /// Decodes positions 0..n-1 of a sequence (block table <paramref name="table"/>) for one KV head: keys
+    /// transposed, dimension d of position p at <c>keys[d·stride + p]</c>, values at <c>values[p·head_dim + d]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Gather(int layer, int[] table, int n, int kvHead, float* keys, int stride, float* values)
+    {
+        var hd = HeadDim;
+        var b = BlockTokens;
+        for (var start = 0; start < n; start += b)
         {
-            for (var s = 0; s < Slots; s++)
+            var block = table[start / b];
+            var count = Math.Min(b, n - start);
+            for (var o = 0; o < count; o++)
             {
-                if (!_inUse[s])
+                var row = Row(layer, block, o, kvHead);
+                var p = start + o;
+                var v = values + ((long)p * hd);
+                Decode(_keys.Pointer + row, v);
+                for (var d = 0; d < hd; d++)
                 {
-                    _inUse[s] = true;
-                    _lengths[s] = 0;
-                    return s;
+                    keys[((long)d * stride) + p] = v[d];
                 }
+
+                Decode(_values.Pointer + row, v);
             }
         }
-
-        throw new InvalidOperationException($"All {Slots} KV cache slots are in use.");
     }
 
-    public bool TryAllocate(out int slot)
+    /// <summary>One element as stored (decoded), for the plain reference attention.</summary>
+    public float Key(int layer, int block, int offset, int kvHead, int d) => Element(_keys.Pointer + Row(layer, block, offset, kvHead), d);
+
+    public float Value(int layer, int block, int offset, int kvHead, int d) => Element(_values.Pointer + Row(layer, block, offset, kvHead), d);
+
+    /// <summary>Copies every layer's keys and values of one block into another (copy on write of a shared prefix block).</summary>
+    public void CopyBlock(int from, int to)
     {
-        lock (_gate)
+        var blockBytes = (long)KvHeads * BlockTokens * _rowBytes;
+        for (var l = 0; l < Layers; l++)
         {
-            for (var s = 0; s < Slots; s++)
-            {
-                if (!_inUse[s])
+            var src = Row(l, from, 0, 0);
+            var dst = Row(l, to, 0, 0);
+            Buffer.MemoryCopy(_keys.Pointer + src, _keys.Pointer + dst, blockBytes, blockBytes);
+            Buffer.MemoryCopy(_values.Pointer + src, _values.Pointer + dst, blockBytes, blockBytes);
+        }
+    }
+
+    private long Row(int layer, int block, int offset, int kvHead) =>
+        (((((long)layer * Blocks) + block) * KvHeads + kvHead) * BlockTokens + offset) * _rowBytes;
+
+    private void Encode(byte* dst, float* x)
+    {
+        var hd = HeadDim;
+        switch (Type)
+        {
+            case KvCacheType.F32:
+                Buffer.MemoryCopy(x, dst, hd * sizeof(float), hd * sizeof(float));
+                break;
+            case KvCacheType.F16:
+                var h = (ushort*)dst;
+                for (var d = 0; d < hd; d++)
                 {
-                    _inUse[s] = true;
-                    _lengths[s] = 0;
-                    slot = s;
-                    return true;
+                    h[d] = Fp16.ToBits(x[d]);
                 }
-            }
-        }
 
-        slot = -1;
-        return false;
+                break;
+            default:
+                // ggml's quantize_row_q8_0: scale = max|x| / 127 (kept as fp16), q = round(x / scale).
+                var q = (sbyte*)dst;
+                var scales = (ushort*)(dst + hd);
+                for (var g = 0; g < hd / _group; g++)
+                {
+                    var amax = 0f;
+                    for (var i = 0; i < _group; i++)
+                    {
+                        amax = MathF.Max(amax, MathF.Abs(x[(g * _group) + i]));
+                    }
+
+                    var scale = amax / 127f;
+                    var inv = scale != 0 ? 1f / scale : 0f;
+                    for (var i = 0; i < _group; i++)
+                    {
+                        q[(g * _group) + i] = (sbyte)MathF.Round(x[(g * _group) + i] * inv);
+                    }
+
+                    scales[g] = Fp16.ToBits(scale);
+                }
+
+                break;
+        }
     }
 
-    public void Free(int slot)
+    private void Decode(byte* src, float* x)
     {
-        lock (_gate)
+        var hd = HeadDim;
+        switch (Type)
         {
-            CheckSlot(slot);
-            _inUse[slot] = false;
-            _lengths[slot] = 0;
+            case KvCacheType.F32:
+                Buffer.MemoryCopy(src, x, hd * sizeof(float), hd * sizeof(float));
+                break;
+            case KvCacheType.F16:
+                var h = (ushort*)src;
+                for (var d = 0; d < hd; d++)
+                {
+                    x[d] = HalfVectors.HalfToFloat(h[d]);
+                }
+
+                break;
+            default:
+                var q = (sbyte*)src;
+                var scales = (ushort*)(src + hd);
+                for (var d = 0; d < hd; d++)
+                {
+                    x[d] = q[d] * HalfVectors.HalfToFloat(scales[d / _group]);
+                }
+
+                break;
         }
     }
 
-    public bool IsAllocated(int slot) => (uint)slot < (uint)Slots && _inUse[slot];
-
-    /// <summary>Positions of the sequence in the slot that are filled.</summary>
-    public int Length(int slot)
+    private float Element(byte* row, int d) => Type switch
     {
-        CheckSlot(slot);
-        return _lengths[slot];
-    }
-
-    /// <summary>Forgets positions ≥ <paramref name="length"/>.</summary>
-    public void Truncate(int slot, int length)
-    {
-        CheckSlot(slot);
-        if (length < 0 || length > _lengths[slot])
-        {
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"Slot {slot} holds {_lengths[slot]} positions.");
-        }
-
-        _lengths[slot] = length;
-    }
-
-    internal void SetLength(int slot, int length) => _lengths[slot] = length;
-
-    /// <summary>Keys of one KV head, transposed: dimension d of position p at <c>[d·PositionStride + p]</c>.</summary>
-    public float* Keys(int layer, int slot, int kvHead) => _keys.As<float>() + HeadOffset(layer, slot, kvHead);
-
-    /// <summary>Values of one KV head: dimension d of position p at <c>[p·HeadDim + d]</c>.</summary>
-    public float* Values(int layer, int slot, int kvHead) => _values.As<float>() + HeadOffset(layer, slot, kvHead);
-
-    private long HeadOffset(int layer, int slot, int kvHead) => (((long)layer * Slots + slot) * KvHeads + kvHead) * HeadDim * PositionStride;
-
-    private void CheckSlot(int slot)
-    {
-        if (!IsAllocated(slot))
-        {
-            throw new ArgumentException($"KV cache slot {slot} is not allocated.", nameof(slot));
-        }
-    }
+        KvCacheType.F32 => ((float*)row)[d],
+        KvCacheType.F16 => (float)BitConverter.UInt16BitsToHalf(((ushort*)row)[d]),
+        _ => ((sbyte*)row)[d] * (float)BitConverter.UInt16BitsToHalf(((ushort*)(row + HeadDim))[d / _group]),
+    };
 
     public void Dispose()
     {

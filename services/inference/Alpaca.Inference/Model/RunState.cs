@@ -13,7 +13,7 @@ internal sealed unsafe class RunState : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public RunState(LlamaWeights weights, KernelPath path, int maxTokens, KvCache cache, int threads)
+    public RunState(LlamaWeights weights, KernelPath path, int maxTokens, int contextLength, int threads)
     {
         var c = weights.Config;
         var n = maxTokens;
@@ -61,7 +61,7 @@ internal sealed unsafe class RunState : IDisposable
         for (var t = 0; t < threads; t++)
         {
             MatMulScratch[t] = Floats(matMulFloats);
-            AttentionScratch[t] = Floats(AttentionStep.ScratchFloats(cache));
+            AttentionScratch[t] = Floats(AttentionStep.ScratchFloats(contextLength, c.HeadDim));
         }
     }
 

@@ -69,9 +69,11 @@ public sealed unsafe class Transformer : IEngineBackend
         _ropeHalf = weights.RopeDim / 2;
 
         var context = options.ContextLength > 0 ? options.ContextLength : _config.ContextLength;
-        Cache = new KvCache(_config.NLayers, Math.Max(1, options.MaxSequences), context, _config.NKvHeads, _config.HeadDim);
+        Cache = KvLayout.Table(options, context);
+        KvStorage = new KvCache(_config.NLayers, Cache.Blocks, Cache.BlockTokens, _config.NKvHeads, _config.HeadDim, options.KvCacheType);
+        Cache.BlockCopier = KvStorage.CopyBlock;
         _pool = new WorkerPool(options.Threads);
-        _state = new RunState(weights, _path, _maxTokens, Cache, _pool.ThreadCount);
+        _state = new RunState(weights, _path, _maxTokens, context, _pool.ThreadCount);
         _runs = new SequenceRuns(_maxTokens, Cache.Slots);
         _blocks = weights.Layers.Select(layer => new BlockPlan(layer, _state)).ToArray();
         _outputNorm = _state.Pin(weights.OutputNorm);
@@ -80,14 +82,18 @@ public sealed unsafe class Transformer : IEngineBackend
 
         _matmul = new MatMulStep(_path, _state.MatMulScratch);
         _tokenStep = new TokenStep(_path);
-        _attention = new AttentionStep(Cache, _state, _runs, _config.NHeads, _config.NKvHeads, _config.HeadDim, weights.RopeDim);
+        _attention = new AttentionStep(KvStorage, Cache, _state, _runs, _config.NHeads, _config.NKvHeads, _config.HeadDim, weights.RopeDim);
     }
 
     public LlamaConfig Config => _config;
 
     public LlamaWeights Weights => _weights;
 
-    public KvCache Cache { get; }
+    /// <summary>Slots, block tables and the prefix cache: the bookkeeping of <see cref="KvStorage"/>.</summary>
+    public SlotTable Cache { get; }
+
+    /// <summary>The keys and values themselves, in blocks.</summary>
+    public KvCache KvStorage { get; }
 
     IKvSlots IEngineBackend.Cache => Cache;
 
@@ -138,6 +144,7 @@ public sealed unsafe class Transformer : IEngineBackend
     public void Forward(Batch batch)
     {
         BatchValidation.Check(batch, Cache, _config.VocabSize);
+        Cache.Prepare(batch);
         _logitRows = batch.LogitCount;
         if (_logits.Length < _logitRows * _config.VocabSize)
         {
@@ -149,6 +156,12 @@ public sealed unsafe class Transformer : IEngineBackend
         {
             var count = Math.Min(_maxTokens, batch.Count - start);
             logitRow = ForwardChunk(batch, start, count, logitRow);
+        }
+
+        // Only a completed pass extends the sequences (and offers their full blocks to the prefix cache).
+        for (var i = 0; i < batch.Count; i++)
+        {
+            Cache.Commit(batch.Sequences[i], batch.Positions[i], batch.Tokens[i]);
         }
     }
 
@@ -185,7 +198,7 @@ public sealed unsafe class Transformer : IEngineBackend
         return logitRow + m;
     }
 
-    // x = token_embedding[token]; each token's RoPE angles for its position; the sequence grows to it.
+    // x = token_embedding[token]; each token's RoPE angles for its position.
     private void Embed(Batch batch, int start, int n)
     {
         var dim = _config.Dim;
@@ -197,9 +210,6 @@ public sealed unsafe class Transformer : IEngineBackend
             _state.Sequences[i] = seq;
             _weights.TokenEmbedding.Lookup(batch.Tokens[start + i], new Span<float>(_state.Hidden + (long)i * dim, dim));
             ReferenceOps.RopeCosSin(pos, _weights.RopeDim, _config.RopeTheta, new Span<float>(_state.RopeCos + i * _ropeHalf, _ropeHalf), new Span<float>(_state.RopeSin + i * _ropeHalf, _ropeHalf), _weights.RopeFreqFactors);
-
-            // Sequence order is validated: this token extends (or restarts) its sequence here.
-            Cache.SetLength(seq, pos + 1);
         }
     }
 
@@ -346,6 +356,6 @@ public sealed unsafe class Transformer : IEngineBackend
     {
         _state.Dispose();
         _pool.Dispose();
-        Cache.Dispose();
+        KvStorage.Dispose();
     }
 }

@@ -12,7 +12,8 @@ namespace Alpaca.Inference.Serving;
 /// <item>The wait queue is bounded: one request more than <see cref="SchedulerOptions.MaxQueue"/> (not counting
 /// those a free slot takes at the next step) is refused, with a retry hint of about one request's time.</item>
 /// <item>Draining (a hot swap or unload) refuses new requests; accepted ones still run.</item>
-/// <item>Slots go first come, first served, whoever sent the request.</item>
+/// <item>Slots go first come, first served, whoever sent the request, while the KV block pool can hold the prompt;
+/// a request reuses the longest cached prefix of its prompt.</item>
 /// <item>A request whose caller cancelled or whose deadline passed ends, queued or running.</item>
 /// </list>
 /// Submission is thread-safe; <see cref="TakeArrivals"/>, <see cref="Reap"/> and <see cref="Admit"/> run on the decode loop.
@@ -148,18 +149,42 @@ internal sealed class AdmissionQueue(int maxQueue, IKvSlots cache)
         }
     }
 
-    // First come, first served: the oldest waiting request gets the next free slot, whoever sent it.
+    // First come, first served: the oldest waiting request gets the next free slot, whoever sent it, once
+    // the block pool can hold its whole prompt (after any cached prefix) and its first new token.
     public void Admit(List<Sequence> running, ISchedulerObserver? observer)
     {
         while (_waiting.First is { } node && cache.TryAllocate(out var slot))
         {
+            var sequence = node.Value;
+            var resumed = sequence.Preemptions > 0;
+
+            // A fresh prompt keeps at least its last token to compute (its logits give the first token);
+            // a resumed one only feeds its last generated token next, so all of its history may be cached.
+            var cached = cache.AttachPrefix(slot, sequence.History, sequence.Generated == 0 ? sequence.Prefill - 1 : sequence.Prefill);
+            if (!cache.TryReserve(slot, sequence.Prefill + 1))
+            {
+                cache.Free(slot);
+                break;
+            }
+
             _waiting.RemoveFirst();
             Interlocked.Decrement(ref _queued);
-            var sequence = node.Value;
             sequence.Slot = slot;
+            sequence.Cached = cached;
             running.Add(sequence);
-            observer?.Admitted(Stopwatch.GetElapsedTime(sequence.SubmittedAt), sequence.Request.PromptTokens.Count);
+            if (!resumed)
+            {
+                observer?.Admitted(Stopwatch.GetElapsedTime(sequence.SubmittedAt), sequence.Request.PromptTokens.Count);
+                observer?.PrefixLookup(sequence.Request.PromptTokens.Count, cached);
+            }
         }
+    }
+
+    /// <summary>A preempted sequence waits again, ahead of every later request (it was admitted before them).</summary>
+    public void Requeue(Sequence sequence)
+    {
+        _waiting.AddFirst(sequence);
+        Interlocked.Increment(ref _queued);
     }
 
     /// <summary>After each step: the free slots the queue bound counts.</summary>

@@ -126,12 +126,13 @@ internal sealed class BatchStep
 
             if (s.Prefilling)
             {
-                var prompt = s.Request.PromptTokens;
-                var n = Math.Min(budget, prompt.Count - s.Cached);
-                var completes = s.Cached + n == prompt.Count;
+                // A resumed (preempted) sequence re-prefills its history without sampling: its last
+                // token goes in as a decode step next, as it would have without the preemption.
+                var n = Math.Min(budget, s.Prefill - s.Cached);
+                var completes = s.Cached + n == s.Prefill && s.Generated == 0;
                 for (var i = 0; i < n; i++)
                 {
-                    _batch.Add(prompt[s.Cached + i], s.Cached + i, s.Slot, logits: completes && i == n - 1);
+                    _batch.Add(s.TokenAt(s.Cached + i), s.Cached + i, s.Slot, logits: completes && i == n - 1);
                 }
 
                 budget -= n;

@@ -9,7 +9,8 @@ namespace Alpaca.Inference.Serving;
 /// one decode-loop thread owns the model; at every step it
 /// <list type="number">
 /// <item>drops sequences that were cancelled or passed their deadline (their KV slot is free for this very step),</item>
-/// <item>admits waiting requests first come, first served while KV cache slots are free,</item>
+/// <item>admits waiting requests first come, first served while KV cache slots and blocks are free (reusing cached prefixes),</item>
+/// <item>gives every decoding sequence a block for its next position, preempting the newest when the pool runs out,</item>
 /// <item>runs one batched step: a token for every decoding sequence plus a chunk of prompt tokens, one
 /// forward pass, then sampling, stop checks and streaming per sequence.</item>
 /// </list>
@@ -69,8 +70,14 @@ public sealed class ContinuousBatchScheduler : IDisposable
     /// <summary>Sequences holding a KV slot.</summary>
     public int Running { get; private set; }
 
-    /// <summary>Filled KV positions over all positions of all slots, 0..1.</summary>
+    /// <summary>KV blocks held by running sequences over all blocks, 0..1.</summary>
     public double KvCacheUsage { get; private set; }
+
+    /// <summary>Sequences preempted (their KV blocks given up, to be recomputed) so far.</summary>
+    public long Preemptions { get; private set; }
+
+    /// <summary>Most sequences running at once so far.</summary>
+    public int PeakRunning { get; private set; }
 
     /// <summary>Steps (forward passes) run so far.</summary>
     public long Steps { get; private set; }
@@ -147,6 +154,7 @@ public sealed class ContinuousBatchScheduler : IDisposable
                 continue;
             }
 
+            ReserveDecodeBlocks();
             try
             {
                 _step.Run(_running, _retire);
@@ -160,6 +168,41 @@ public sealed class ContinuousBatchScheduler : IDisposable
             Steps++;
             Publish(_step.BatchTokens, _step.ForwardTime);
         }
+    }
+
+    // Every decoding sequence needs a block for its next position; when the pool has none left the newest
+    // running sequence gives its blocks up (vLLM's preemption by recompute) until the older ones fit.
+    private void ReserveDecodeBlocks()
+    {
+        for (var i = 0; i < _running.Count; i++)
+        {
+            var s = _running[i];
+            if (s.Prefilling)
+            {
+                continue; // admission reserved its whole prefill
+            }
+
+            while (!_model.Cache.TryReserve(s.Slot, s.Cached + 1))
+            {
+                var victim = _running[^1];
+                Preempt(victim);
+                if (ReferenceEquals(victim, s))
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    private void Preempt(Sequence s)
+    {
+        _running.Remove(s);
+        var lost = s.Cached;
+        _model.Cache.Free(s.Slot);
+        s.Preempt();
+        _admission.Requeue(s);
+        Preemptions++;
+        _observer?.Preempted(lost);
     }
 
     // The engine failed (a bug, or memory): fail every running request rather than the process.
@@ -193,14 +236,12 @@ public sealed class ContinuousBatchScheduler : IDisposable
     private void Publish(int batchTokens, TimeSpan forward)
     {
         Running = _running.Count;
+        PeakRunning = Math.Max(PeakRunning, Running);
         _admission.SetFreeSlots(_model.Cache.Slots - _running.Count);
-        long used = 0;
-        foreach (var s in _running)
-        {
-            used += s.Cached;
-        }
 
-        KvCacheUsage = (double)used / ((long)_model.Cache.Slots * _model.Cache.ContextLength);
+        // Blocks held by running sequences (cached, unheld blocks are reusable, so they count as free).
+        var cache = _model.Cache;
+        KvCacheUsage = (double)(cache.Blocks - cache.FreeBlocks) / cache.Blocks;
         _observer?.Step(_running.Count, Waiting, KvCacheUsage, batchTokens, forward);
     }
 

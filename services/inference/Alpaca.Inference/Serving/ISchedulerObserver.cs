@@ -23,4 +23,14 @@ public interface ISchedulerObserver
 
     /// <summary>State after each step (and when idle, with no tokens): the forward pass's share of the step is <paramref name="forward"/>.</summary>
     void Step(int running, int waiting, double kvCacheUsage, int batchTokens, TimeSpan forward);
+
+    /// <summary>At admission of a new request: <paramref name="cachedTokens"/> of its <paramref name="promptTokens"/> came from the prefix cache (0: a miss).</summary>
+    void PrefixLookup(int promptTokens, int cachedTokens)
+    {
+    }
+
+    /// <summary>A running sequence gave up its KV blocks to others and will be recomputed (<paramref name="cachedTokens"/> positions lost).</summary>
+    void Preempted(int cachedTokens)
+    {
+    }
 }

@@ -17,6 +17,7 @@ internal sealed class Sequence
         Sampler.Accept(request.PromptTokens);
         Detokenizer = tokenizer.CreateStreamingDetokenizer();
         Stops = new StopWatcher(request.Stop);
+        Prefill = request.PromptTokens.Count;
         SubmittedAt = Stopwatch.GetTimestamp();
     }
 
@@ -43,8 +44,36 @@ internal sealed class Sequence
     /// <summary>Prompt tokens put in the current step's batch.</summary>
     public int Scheduled { get; set; }
 
-    /// <summary>True while prompt tokens remain to be processed.</summary>
-    public bool Prefilling => Cached < Request.PromptTokens.Count;
+    /// <summary>
+    /// Tokens to prefill before decoding: the prompt, or after a preemption the prompt and every generated
+    /// token but the last (which is fed back as a decode step, as it would have been).
+    /// </summary>
+    public int Prefill { get; set; }
+
+    /// <summary>True while prompt (or, resumed, history) tokens remain to be processed.</summary>
+    public bool Prefilling => Cached < Prefill;
+
+    /// <summary>Generated token ids, in order (what a resumed sequence re-prefills).</summary>
+    public List<int> Output { get; } = [];
+
+    /// <summary>Times this sequence lost its KV blocks to a preemption.</summary>
+    public int Preemptions { get; set; }
+
+    /// <summary>Token <paramref name="index"/> of the sequence so far: prompt, then output.</summary>
+    public int TokenAt(int index) => index < Request.PromptTokens.Count ? Request.PromptTokens[index] : Output[index - Request.PromptTokens.Count];
+
+    /// <summary>Prompt and output as one list (the prefix-cache lookup key).</summary>
+    public IReadOnlyList<int> History => Output.Count == 0 ? Request.PromptTokens : [.. Request.PromptTokens, .. Output];
+
+    /// <summary>Drops the sequence's KV state: it will re-prefill its history and continue where it was.</summary>
+    public void Preempt()
+    {
+        Slot = -1;
+        Cached = 0;
+        Scheduled = 0;
+        Prefill = Request.PromptTokens.Count + Math.Max(0, Generated - 1);
+        Preemptions++;
+    }
 
     /// <summary>The last sampled token, fed to the model at position <see cref="Cached"/> next step.</summary>
     public int NextInput { get; set; } = -1;

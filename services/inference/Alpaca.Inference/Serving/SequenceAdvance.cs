@@ -47,6 +47,7 @@ internal sealed class SequenceAdvance(ITextTokenizer tokenizer, int contextLengt
         s.Sampler.Accept(token);
         s.Generated++;
         s.NextInput = token;
+        s.Output.Add(token);
 
         var now = Stopwatch.GetTimestamp();
         if (s.Generated == 1)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Alpaca.Inference.Backends;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Threading;
 
@@ -8,17 +9,21 @@ namespace Alpaca.Inference.Model.Steps;
 /// <summary>
 /// RoPE, KV cache write and causal grouped-query attention in one parallel step. A chunk is one
 /// sequence's tokens in this batch (a whole prompt, or one decode token) × one KV head: it rotates
-/// and stores that head's keys and values for those tokens, then, for every query head sharing the
+/// and stores that head's keys and values for those tokens into the sequence's blocks, decodes the
+/// sequence's keys (transposed) and values into thread scratch, then, for every query head sharing the
 /// KV head, rotates the queries and attends — token at position p to positions 0..p of its sequence.
 /// Chunks touch disjoint cache rows and disjoint query slices, so they need no ordering among
-/// themselves, and the cache rows a chunk writes are hot when it reads them.
+/// themselves. The gather makes attention independent of the block layout and the element type (f16,
+/// f32, q8_0); <see cref="ReferenceAttention"/> is the plain version it is tested against.
 /// <para>Numerics follow llama.cpp's default (non-flash) attention: keys and values are stored as fp16
 /// values, the query is rounded to fp16 for its product with the keys, scores are scaled by
-/// 1/√head_dim and soft-maxed, and the probabilities are rounded to fp16 for the product with values.</para>
+/// 1/√head_dim and soft-maxed, and the probabilities are rounded to fp16 for the product with values
+/// (with an f32 cache nothing is rounded).</para>
 /// </summary>
 internal sealed unsafe class AttentionStep : IParallelWork
 {
     private readonly KvCache _cache;
+    private readonly SlotTable _slots;
     private readonly float*[] _scratch;
     private readonly int _kvHeads;
     private readonly int _headDim;
@@ -47,9 +52,10 @@ internal sealed unsafe class AttentionStep : IParallelWork
     /// <paramref name="runs"/>; writes <see cref="RunState.AttentionOutput"/>. The scratch is
     /// <see cref="RunState.AttentionScratch"/> (<see cref="ScratchFloats"/> floats per thread).
     /// </summary>
-    public AttentionStep(KvCache cache, RunState state, SequenceRuns runs, int heads, int kvHeads, int headDim, int ropeDim)
+    public AttentionStep(KvCache cache, SlotTable slots, RunState state, SequenceRuns runs, int heads, int kvHeads, int headDim, int ropeDim)
     {
         _cache = cache;
+        _slots = slots;
         _scratch = state.AttentionScratch;
         _kvHeads = kvHeads;
         _headDim = headDim;
@@ -71,7 +77,11 @@ internal sealed unsafe class AttentionStep : IParallelWork
         _output = state.AttentionOutput;
     }
 
-    public static int ScratchFloats(KvCache cache) => cache.PositionStride + cache.HeadDim;
+    /// <summary>Positions per transposed key row in scratch: the context rounded up to 16 (whole vectors of scores).</summary>
+    public static int Stride(int contextLength) => (contextLength + 15) / 16 * 16;
+
+    /// <summary>A query copy, one head's scores, and one sequence's decoded keys and values.</summary>
+    public static long ScratchFloats(int contextLength, int headDim) => headDim + Stride(contextLength) + (2L * Stride(contextLength) * headDim);
 
     public int Chunks => _runCount * _kvHeads;
 
@@ -90,13 +100,13 @@ internal sealed unsafe class AttentionStep : IParallelWork
         var kvHead = chunk % _kvHeads;
         int first = _runStarts[run], end = _runStarts[run + 1];
         var seq = _sequences[_runTokens[first]];
-        var keys = _cache.Keys(_layer, seq, kvHead);
-        var values = _cache.Values(_layer, seq, kvHead);
-        var stride = _cache.PositionStride;
+        var table = _slots.Table(seq);
+        var blockTokens = _cache.BlockTokens;
         var half = _ropeDim / 2;
         var hd = _headDim;
 
-        // Rotate and store this head's keys (transposed) and values, rounded as an fp16 cache holds them.
+        // Rotate and store this head's keys and values in the sequence's blocks (encoding rounds them as
+        // the cache type holds them).
         for (var i = first; i < end; i++)
         {
             var t = _runTokens[i];
@@ -104,23 +114,19 @@ internal sealed unsafe class AttentionStep : IParallelWork
             var k = _k + (long)t * _kvDim + kvHead * hd;
             var v = _v + (long)t * _kvDim + kvHead * hd;
             VectorOps.Rope(k, 1, hd, _ropeDim, _cos + (long)t * half, _sin + (long)t * half);
-            Fp16.RoundInPlace(k, hd);
-            Fp16.RoundInPlace(v, hd);
-            Buffer.MemoryCopy(v, values + (long)pos * hd, hd * sizeof(float), hd * sizeof(float));
+            _cache.Store(_layer, table[pos / blockTokens], pos % blockTokens, kvHead, k, v);
         }
 
-        for (var d = 0; d < hd; d++)
-        {
-            var row = keys + (long)d * stride;
-            for (var i = first; i < end; i++)
-            {
-                var t = _runTokens[i];
-                row[_positions[t]] = _k[(long)t * _kvDim + kvHead * hd + d];
-            }
-        }
-
+        // A run's positions increase, so its last token sees the most.
+        var n = _positions[_runTokens[end - 1]] + 1;
+        var stride = Stride(n);
         var q = _scratch[thread];
         var scores = q + hd;
+        var keys = scores + Stride(_slots.ContextLength);
+        var values = keys + ((long)stride * hd);
+        _cache.Gather(_layer, table, n, kvHead, keys, stride, values);
+
+        var round = _cache.RoundsToHalf;
         for (var h = kvHead * _group; h < (kvHead + 1) * _group; h++)
         {
             for (var i = first; i < end; i++)
@@ -129,22 +135,27 @@ internal sealed unsafe class AttentionStep : IParallelWork
                 var qh = _q + (long)t * _qDim + h * hd;
                 VectorOps.Rope(qh, 1, hd, _ropeDim, _cos + (long)t * half, _sin + (long)t * half);
                 Buffer.MemoryCopy(qh, q, hd * sizeof(float), hd * sizeof(float));
-                Fp16.RoundInPlace(q, hd);
-                Attend(q, keys, values, _positions[t] + 1, scores, _output + (long)t * _qDim + h * hd);
+                if (round)
+                {
+                    Fp16.RoundInPlace(q, hd);
+                }
+
+                Attend(q, keys, stride, values, hd, _scale, round, _positions[t] + 1, scores, _output + (long)t * _qDim + h * hd);
             }
         }
     }
 
+    /// <summary>
+    /// One query head over n positions of decoded keys (transposed, row stride <paramref name="stride"/>, a
+    /// multiple of 16) and values ([position][head_dim]).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Attend(float* q, float* keys, float* values, int n, float* scores, float* output)
+    internal static void Attend(float* q, float* keys, int stride, float* values, int hd, float scaleFactor, bool roundToHalf, int n, float* scores, float* output)
     {
-        var stride = _cache.PositionStride;
-        var hd = _headDim;
-
         // Scores of 16 positions at a time: Σ_d q[d]·K[d][j..j+16], four dimensions per step in four
-        // independent accumulators. Lanes past n read unwritten cache (rows are padded to 16) and are
+        // independent accumulators. Lanes past n read unwritten scratch (rows are padded to 16) and are
         // never used.
-        var scale = Vector512.Create(_scale);
+        var scale = Vector512.Create(scaleFactor);
         for (var j = 0; j < n; j += 16)
         {
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -167,7 +178,10 @@ internal sealed unsafe class AttentionStep : IParallelWork
         }
 
         VectorOps.Softmax(scores, n);
-        Fp16.RoundInPlace(scores, n);
+        if (roundToHalf)
+        {
+            Fp16.RoundInPlace(scores, n);
+        }
 
         new Span<float>(output, hd).Clear();
         for (var j = 0; j < n; j++)
