@@ -26,8 +26,10 @@ public static class AuthServiceExtensions
         options.AppApiToken ??= builder.Configuration["APP_API_TOKEN"];
         builder.Services.AddSingleton(options);
         builder.Services.TryAddSingleton(sp => new ApiKeyStore(KeyStateStore(sp, builder.Configuration, options), options.Pepper));
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        var authentication = builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        JwtBearerSetup.Add(authentication, options.Jwt);
+        builder.Services.TryAddSingleton(sp => new TokenQuotas(options, sp.GetService<TimeProvider>()));
         builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthRefusals>();
         builder.Services.AddAuthorization(o =>
         {

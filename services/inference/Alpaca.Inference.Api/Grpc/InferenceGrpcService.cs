@@ -190,7 +190,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
     {
         try
         {
-            return runner.Start(GrpcMapping.ToSpec(request, context.Deadline), context.CancellationToken);
+            return runner.Start(GrpcMapping.ToSpec(request, context.Deadline), context.CancellationToken, context.GetHttpContext().User);
         }
         catch (InferenceException e)
         {
