@@ -24,12 +24,10 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
     /// <paramref name="caller"/> (the authenticated key or token) is refused while its generated-tokens quota is
     /// spent (<see cref="TokenQuotas"/>), and charged with what this generation produced when it is read out.
     /// </remarks>
-    public StartedGeneration Start(GenerationSpec spec, CancellationToken cancellation, ClaimsPrincipal? caller = null)
+    public async Task<StartedGeneration> StartAsync(GenerationSpec spec, CancellationToken cancellation, ClaimsPrincipal? caller = null)
     {
-        // A model may be swapped between resolving it and submitting (its scheduler then says Draining):
-        // resolve again, which finds the new one.
         CheckSizes(spec, limits);
-        if (quotas?.RetryAfter(caller) is { } wait)
+        if (quotas is not null && await quotas.RetryAfterAsync(caller).ConfigureAwait(false) is { } wait)
         {
             throw new InferenceException(
                 InferenceErrorKind.QuotaExhausted,
@@ -37,6 +35,13 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
                 wait);
         }
 
+        return Start(spec, cancellation, quotas is null || caller is null ? null : tokens => quotas.ChargeAsync(caller, tokens));
+    }
+
+    private StartedGeneration Start(GenerationSpec spec, CancellationToken cancellation, Func<int, ValueTask>? charge)
+    {
+        // A model may be swapped between resolving it and submitting (its scheduler then says Draining):
+        // resolve again, which finds the new one.
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var model = registry.Resolve(spec.Model);
@@ -44,7 +49,7 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
             switch (model.Scheduler.TrySubmit(request, cancellation, out var handle))
             {
                 case SubmitOutcome.Accepted:
-                    return new StartedGeneration(model, handle!, quotas is null || caller is null ? null : tokens => quotas.Charge(caller, tokens));
+                    return new StartedGeneration(model, handle!, charge);
                 case SubmitOutcome.QueueFull:
                     var retry = model.Scheduler.RetryAfter;
                     throw new InferenceException(

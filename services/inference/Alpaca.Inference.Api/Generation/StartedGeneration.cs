@@ -5,7 +5,7 @@ namespace Alpaca.Inference.Api.Generation;
 
 /// <summary>A generation accepted by a model's scheduler.</summary>
 /// <remarks><paramref name="charge"/> receives the tokens generated, once, when reading ends (finished, failed or abandoned).</remarks>
-public sealed class StartedGeneration(ServedModel model, SequenceHandle handle, Action<int>? charge = null)
+public sealed class StartedGeneration(ServedModel model, SequenceHandle handle, Func<int, ValueTask>? charge = null)
 {
     public ServedModel Model { get; } = model;
 
@@ -48,7 +48,10 @@ public sealed class StartedGeneration(ServedModel model, SequenceHandle handle, 
         }
         finally
         {
-            charge?.Invoke(generated >= 0 ? generated : streamed);
+            if (charge is not null)
+            {
+                await charge(generated >= 0 ? generated : streamed).ConfigureAwait(false);
+            }
         }
     }
 
