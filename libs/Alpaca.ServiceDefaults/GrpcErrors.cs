@@ -18,7 +18,9 @@ public static class GrpcErrors
 
     public static RpcException ResourceExhausted(string message, TimeSpan retryAfter)
     {
-        var trailers = new Metadata { { "retry-after-ms", ((long)retryAfter.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        // retry-after-ms for our clients; grpc-retry-pushback-ms is what gRPC's own retry policy honours (gRFC A6).
+        var ms = ((long)retryAfter.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var trailers = new Metadata { { "retry-after-ms", ms }, { "grpc-retry-pushback-ms", ms } };
         return new RpcException(new Status(StatusCode.ResourceExhausted, message), trailers);
     }
 }

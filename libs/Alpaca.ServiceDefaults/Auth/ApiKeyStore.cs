@@ -22,6 +22,9 @@ public sealed record ApiKeyRecord
 
     public DateTimeOffset? RevokedAt { get; init; }
 
+    /// <summary>This key's generated tokens per minute (null: <c>Alpaca:Auth:TokensPerMinute</c>; 0: unlimited).</summary>
+    public int? TokensPerMinute { get; init; }
+
     public bool Has(ApiScope scope) => RevokedAt is null && (Scopes.Contains(scope) || Scopes.Contains(ApiScope.Admin));
 }
 
@@ -41,9 +44,14 @@ public sealed class ApiKeyStore(IStateStore store, string? pepper = null, TimePr
     private byte[]? _pepper = string.IsNullOrEmpty(pepper) ? null : Encoding.UTF8.GetBytes(pepper);
 
     /// <summary>Creates a key; the returned plain key is the only time it is seen.</summary>
-    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string name, IReadOnlyList<ApiScope> scopes, CancellationToken cancellationToken = default)
+    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string name, IReadOnlyList<ApiScope> scopes, CancellationToken cancellationToken = default) =>
+        await CreateAsync(name, scopes, tokensPerMinute: null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Creates a key with its own generated-tokens-per-minute quota (null: the configured default).</summary>
+    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string name, IReadOnlyList<ApiScope> scopes, int? tokensPerMinute, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokensPerMinute ?? 0, nameof(tokensPerMinute));
         if (scopes.Count == 0)
         {
             throw new ArgumentException("A key needs at least one scope.", nameof(scopes));
@@ -58,6 +66,7 @@ public sealed class ApiKeyStore(IStateStore store, string? pepper = null, TimePr
             Scopes = [.. scopes.Distinct()],
             Hash = await HashAsync(key, cancellationToken).ConfigureAwait(false),
             CreatedAt = _time.GetUtcNow(),
+            TokensPerMinute = tokensPerMinute,
         };
         await store.SetJsonAsync(KeysPrefix + id, record, cancellationToken).ConfigureAwait(false);
         return (record, key);

@@ -31,6 +31,9 @@ public static class ApiScopes
     /// <summary>Claim type carrying the caller's key id (the rate limiter's partition).</summary>
     public const string KeyIdClaimType = "alpaca:key_id";
 
+    /// <summary>Claim type carrying the key's own generated-tokens-per-minute quota (absent: the configured default).</summary>
+    public const string TokensPerMinuteClaimType = "alpaca:tokens_per_minute";
+
     /// <summary>Policy for any authenticated caller (the gateway's routes; the backend checks the scope).</summary>
     public const string AuthenticatedPolicy = "alpaca:authenticated";
 

@@ -33,6 +33,15 @@ public sealed class AuthOptions
     /// <summary>Dapr's app API token (<c>APP_API_TOKEN</c>); when set, the Dapr app channel requires <c>dapr-api-token</c>.</summary>
     public string? AppApiToken { get; set; }
 
+    /// <summary>JWT bearer tokens from an identity provider, beside API keys (off unless <c>Jwt:Issuer</c> is set).</summary>
+    public JwtOptions Jwt { get; set; } = new();
+
+    /// <summary>
+    /// Generated tokens per minute a caller may use (its key's own <c>TokensPerMinute</c> wins); 0 = unlimited.
+    /// Counted by the inference service from what it generated (docs/security.md, "Token quotas").
+    /// </summary>
+    public int TokensPerMinute { get; set; }
+
     /// <summary>True on the gateway: clients call it without the service credential, which it adds when proxying.</summary>
     public bool IsEdge { get; set; }
 

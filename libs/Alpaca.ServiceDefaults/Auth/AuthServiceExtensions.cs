@@ -25,9 +25,15 @@ public static class AuthServiceExtensions
         builder.Configuration.GetSection(AuthOptions.Section).Bind(options);
         options.AppApiToken ??= builder.Configuration["APP_API_TOKEN"];
         builder.Services.AddSingleton(options);
+        builder.Services.TryAddSingleton(new AuthRedis(new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(Redis(builder.Configuration)))));
         builder.Services.TryAddSingleton(sp => new ApiKeyStore(KeyStateStore(sp, builder.Configuration, options), options.Pepper));
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        var authentication = builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        JwtBearerSetup.Add(authentication, options.Jwt);
+        // Quotas are shared where keys are (Redis: every replica counts into one bucket per key).
+        builder.Services.TryAddSingleton(sp => IsRedis(builder.Configuration, options)
+            ? new TokenQuotas(options, sp.GetService<TimeProvider>(), SharedRedis(sp, builder.Configuration), builder.Configuration["Alpaca:State:Prefix"] ?? "alpaca:")
+            : new TokenQuotas(options, sp.GetService<TimeProvider>()));
         builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthRefusals>();
         builder.Services.AddAuthorization(o =>
         {
@@ -83,15 +89,20 @@ public static class AuthServiceExtensions
     // platform's shared store) or a folder of their own (Alpaca:Auth:Path).
     private static IStateStore KeyStateStore(IServiceProvider services, IConfiguration configuration, AuthOptions options)
     {
-        var kind = options.Store ?? configuration["Alpaca:State:Store"] ?? "local";
-        if (string.Equals(kind, "redis", StringComparison.OrdinalIgnoreCase))
+        if (IsRedis(configuration, options))
         {
-            var redis = services.GetService<IConnectionMultiplexer>() ?? ConnectionMultiplexer.Connect(Redis(configuration));
-            return new RedisStateStore(redis, configuration["Alpaca:State:Prefix"] ?? "alpaca:");
+            return new RedisStateStore(SharedRedis(services, configuration), configuration["Alpaca:State:Prefix"] ?? "alpaca:");
         }
 
         return new LocalFolderStateStore(options.Path, services.GetService<ILogger<LocalFolderStateStore>>());
     }
+
+    private static bool IsRedis(IConfiguration configuration, AuthOptions options) =>
+        string.Equals(options.Store ?? configuration["Alpaca:State:Store"] ?? "local", "redis", StringComparison.OrdinalIgnoreCase);
+
+    // The host's own connection when it has one (a service with Redis state), else one for auth, made once.
+    private static IConnectionMultiplexer SharedRedis(IServiceProvider services, IConfiguration configuration) =>
+        services.GetService<IConnectionMultiplexer>() ?? services.GetRequiredService<AuthRedis>().Connection.Value;
 
     private static ConfigurationOptions Redis(IConfiguration configuration)
     {
@@ -101,6 +112,9 @@ public static class AuthServiceExtensions
         return options;
     }
 }
+
+/// <summary>The Redis connection of a host that has none of its own (the gateway): keys and quotas share it.</summary>
+internal sealed record AuthRedis(Lazy<IConnectionMultiplexer> Connection);
 
 /// <summary>Sends <c>Authorization: Bearer KEY</c> on every request (CLI, tests, peers calling as a caller).</summary>
 public sealed class BearerKeyHandler(string? key, HttpMessageHandler? inner = null) : DelegatingHandler(inner ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true })

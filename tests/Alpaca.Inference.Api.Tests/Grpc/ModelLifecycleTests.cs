@@ -142,4 +142,34 @@ public sealed class ModelLifecycleTests
         Assert.Equal("fine-tune-1", info.Name);
         Assert.True(info.IsDefault);
     }
+    // Issue 12: a published model (a training job's output, maybe from a hostile teacher's data) is loaded,
+    // but it replaces what callers naming no model are served only when the operator chose that.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AutoDefaultPublished_decides_whether_a_published_model_becomes_the_default(bool autoDefault)
+    {
+        await using var server = await InferenceServer.StartAsync(model: TestModels.Tiny(), extra: new Dictionary<string, string?>
+        {
+            ["Alpaca:Inference:AutoLoadPublished"] = "true",
+            ["Alpaca:Inference:AutoDefaultPublished"] = autoDefault ? "true" : "false",
+        });
+        await server.Registry.WhenReadyAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("tiny", (await server.Client.GetModelInfoAsync(new GetModelInfoRequest())).Info.Name);
+
+        await server.Services.GetRequiredService<IEventBus>().PublishAsync(new ModelPublished { ModelName = "published-1", GgufPath = TestModels.Tiny(seed: 3), JobId = "job-p", Quantization = "Q8_0" });
+        var watch = Stopwatch.StartNew();
+        ModelInfo? published = null;
+        while (published is not { State: ModelState.Ready })
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "timed out waiting for the published model to load");
+            await Task.Delay(20);
+            published = (await server.Client.ListModelsAsync(new ListModelsRequest())).Models.FirstOrDefault(m => m.Name == "published-1");
+        }
+
+        var served = (await server.Client.GetModelInfoAsync(new GetModelInfoRequest())).Info;
+        Assert.Equal(autoDefault ? "published-1" : "tiny", served.Name);
+        Assert.True(served.IsDefault);
+        Assert.Equal(autoDefault, published.IsDefault);
+    }
 }

@@ -17,6 +17,7 @@ public static class ManifestTypes
         ["apps/v1/Deployment"] = typeof(V1Deployment),
         ["apps/v1/StatefulSet"] = typeof(V1StatefulSet),
         ["policy/v1/PodDisruptionBudget"] = typeof(V1PodDisruptionBudget),
+        ["networking.k8s.io/v1/NetworkPolicy"] = typeof(V1NetworkPolicy),
         ["autoscaling/v2/HorizontalPodAutoscaler"] = typeof(V2HorizontalPodAutoscaler),
         ["dapr.io/v1alpha1/Component"] = typeof(CustomResource),
         ["dapr.io/v1alpha1/Configuration"] = typeof(CustomResource),

@@ -13,7 +13,7 @@ namespace Alpaca.Platform.Tests.Deployment;
 /// models and checked: images from the build's list, Dapr ids and ports matching the services'
 /// configuration, probes and resources on every container, GPUs only where something runs on them.
 /// </summary>
-public sealed class RenderedManifestTests
+public sealed partial class RenderedManifestTests
 {
     private static readonly string K8s = Path.Combine(RepoPaths.Root, "k8s");
 

@@ -20,6 +20,7 @@ public static class KeysCommand
         var pepper = new Option<string?>("--pepper") { Description = "The platform's Alpaca:Auth:Pepper, when it sets one (default: $Alpaca__Auth__Pepper)." };
         var name = new Option<string>("--name") { Description = "What the key is for.", Required = true };
         var scopes = new Option<string>("--scopes") { Description = "Comma-separated: inference, data, training, admin.", Required = true };
+        var tokensPerMinute = new Option<int?>("--tokens-per-minute") { Description = "This key's generated-token quota per minute (default: the platform's Alpaca:Auth:TokensPerMinute; 0 = unlimited)." };
         var id = new Argument<string>("id") { Description = "Key id (alpaca keys list)." };
 
         ApiKeyStore Store(ParseResult parse)
@@ -31,7 +32,7 @@ public static class KeysCommand
             return new ApiKeyStore(store, p);
         }
 
-        var create = new Command("create", "Create a key and print it once (only its hash is kept).") { name, scopes };
+        var create = new Command("create", "Create a key and print it once (only its hash is kept).") { name, scopes, tokensPerMinute };
         create.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             IReadOnlyList<ApiScope> list;
@@ -45,18 +46,25 @@ public static class KeysCommand
                 return 2;
             }
 
-            var (record, key) = await Store(parse).CreateAsync(parse.GetValue(name)!, list, ct);
-            Console.Error.WriteLine($"created key {record.Id} ({record.Name}: {string.Join(",", record.Scopes.Select(s => s.Name()))}); it is shown only now");
+            if (parse.GetValue(tokensPerMinute) is < 0)
+            {
+                Console.Error.WriteLine("alpaca keys create: --tokens-per-minute must be 0 (unlimited) or more.");
+                return 2;
+            }
+
+            var (record, key) = await Store(parse).CreateAsync(parse.GetValue(name)!, list, parse.GetValue(tokensPerMinute), ct);
+            var quota = record.TokensPerMinute is { } q ? $", {q} tokens/min" : "";
+            Console.Error.WriteLine($"created key {record.Id} ({record.Name}: {string.Join(",", record.Scopes.Select(s => s.Name()))}{quota}); it is shown only now");
             Console.WriteLine($"api-key: {key}");
             return 0;
         });
 
-        var list = new Command("list", "List keys: id, name, scopes, created, last used, revoked.");
+        var list = new Command("list", "List keys: id, name, scopes, tokens per minute, created, last used, revoked.");
         list.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             foreach (var k in (await Store(parse).ListAsync(ct)).OrderBy(k => k.CreatedAt))
             {
-                Console.WriteLine($"{k.Id}\t{k.Name}\t{string.Join(",", k.Scopes.Select(s => s.Name()))}\tcreated {k.CreatedAt:u}\tlast-used {k.LastUsedAt?.ToString("u") ?? "never"}\t{(k.RevokedAt is { } r ? $"revoked {r:u}" : "active")}");
+                Console.WriteLine($"{k.Id}\t{k.Name}\t{string.Join(",", k.Scopes.Select(s => s.Name()))}\ttpm {k.TokensPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}\tcreated {k.CreatedAt:u}\tlast-used {k.LastUsedAt?.ToString("u") ?? "never"}\t{(k.RevokedAt is { } r ? $"revoked {r:u}" : "active")}");
             }
 
             return 0;

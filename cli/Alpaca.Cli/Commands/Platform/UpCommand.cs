@@ -21,9 +21,10 @@ public static class UpCommand
         var device = new Option<string?>("--device") { Description = "With --backend torch: cpu, cuda or cuda:N (a CUDA build: -p:TorchSharpBackend=cuda)." };
         var dtype = new Option<string?>("--dtype") { Description = "With --backend torch: bf16, f16, f32 or auto (bf16 on CUDA, f32 on CPU)." };
         var insecure = new Option<bool>("--insecure-no-auth") { Description = "Turn authentication off: anyone who reaches a port acts as admin. Never on a shared machine." };
+        var teachers = new Option<string[]>(EmbeddedTeachers.OptionName) { Description = EmbeddedTeachers.Help, AllowMultipleArgumentsPerToken = false };
         var command = new Command("up", "Start every Alpaca service and the gateway in this process (Ctrl+C stops them).")
         {
-            port, httpPort, redis, state, model, insecure, backend, device, dtype,
+            port, httpPort, redis, state, model, insecure, backend, device, dtype, teachers,
         };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
@@ -55,6 +56,23 @@ public static class UpCommand
                 return 2;
             }
 
+            Dictionary<string, string?> generator;
+            try
+            {
+                generator = EmbeddedTeachers.Settings(parse.GetValue(teachers) ?? []);
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine($"alpaca up: {ex.Message}");
+                return 2;
+            }
+
+            var services = new Dictionary<string, IReadOnlyDictionary<string, string?>> { [Alpaca.Generator.Api.GeneratorModule.Name] = generator };
+            if (modelPath is not null)
+            {
+                services[InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath, backendName, parse.GetValue(device), parse.GetValue(dtype));
+            }
+
             var options = new EmbeddedPlatformOptions
             {
                 GatewayPort = parse.GetValue(port),
@@ -62,9 +80,7 @@ public static class UpCommand
                 Redis = parse.GetValue(redis),
                 StateDirectory = parse.GetValue(state)!,
                 InsecureNoAuth = parse.GetValue(insecure),
-                ServiceSettings = modelPath is null
-                    ? new Dictionary<string, IReadOnlyDictionary<string, string?>>()
-                    : new Dictionary<string, IReadOnlyDictionary<string, string?>> { [InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath, backendName, parse.GetValue(device), parse.GetValue(dtype)) },
+                ServiceSettings = services,
             };
 
             if (await PlatformLauncher.TryStartAsync("up", options, ct) is not { } platform)

@@ -1,10 +1,12 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Text;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Sampling;
 using Alpaca.Inference.Serving;
 using Alpaca.Llm.Chat;
 using Alpaca.Llm.Prompts;
+using Alpaca.ServiceDefaults.Auth;
 
 namespace Alpaca.Inference.Api.Generation;
 
@@ -13,16 +15,33 @@ namespace Alpaca.Inference.Api.Generation;
 /// tokenizes, validates every field with a message that names it, and submits. The size limits
 /// (<see cref="GenerationLimits"/>) are checked first, before the model is even resolved.
 /// </summary>
-public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits limits)
+public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits limits, TokenQuotas? quotas = null)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Starts a generation; <paramref name="cancellation"/> (the caller's disconnect) frees its slot within one step.</summary>
-    public StartedGeneration Start(GenerationSpec spec, CancellationToken cancellation)
+    /// <remarks>
+    /// <paramref name="caller"/> (the authenticated key or token) is refused while its generated-tokens quota is
+    /// spent (<see cref="TokenQuotas"/>), and charged with what this generation produced when it is read out.
+    /// </remarks>
+    public async Task<StartedGeneration> StartAsync(GenerationSpec spec, CancellationToken cancellation, ClaimsPrincipal? caller = null)
+    {
+        CheckSizes(spec, limits);
+        if (quotas is not null && await quotas.RetryAfterAsync(caller).ConfigureAwait(false) is { } wait)
+        {
+            throw new InferenceException(
+                InferenceErrorKind.QuotaExhausted,
+                $"This key's generated-token quota is used up (tokens per minute); retry in {Math.Ceiling(wait.TotalMilliseconds):F0} ms.",
+                wait);
+        }
+
+        return Start(spec, cancellation, quotas is null || caller is null ? null : tokens => quotas.ChargeAsync(caller, tokens));
+    }
+
+    private StartedGeneration Start(GenerationSpec spec, CancellationToken cancellation, Func<int, ValueTask>? charge)
     {
         // A model may be swapped between resolving it and submitting (its scheduler then says Draining):
         // resolve again, which finds the new one.
-        CheckSizes(spec, limits);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var model = registry.Resolve(spec.Model);
@@ -30,7 +49,7 @@ public sealed class GenerationRunner(ModelRegistry registry, GenerationLimits li
             switch (model.Scheduler.TrySubmit(request, cancellation, out var handle))
             {
                 case SubmitOutcome.Accepted:
-                    return new StartedGeneration(model, handle!);
+                    return new StartedGeneration(model, handle!, charge);
                 case SubmitOutcome.QueueFull:
                     var retry = model.Scheduler.RetryAfter;
                     throw new InferenceException(

@@ -7,6 +7,9 @@ public enum InferenceErrorKind
     NotFound,
     FailedPrecondition,
     ResourceExhausted,
+
+    /// <summary>The caller's generated-tokens quota is spent (RESOURCE_EXHAUSTED / 429, like a full queue, with its own code).</summary>
+    QuotaExhausted,
 }
 
 /// <summary>A refused request. gRPC maps it to the status of the same name; HTTP to 400/404/503/429.</summary>

@@ -4,7 +4,8 @@ using Alpaca.Inference.Serving;
 namespace Alpaca.Inference.Api.Generation;
 
 /// <summary>A generation accepted by a model's scheduler.</summary>
-public sealed class StartedGeneration(ServedModel model, SequenceHandle handle)
+/// <remarks><paramref name="charge"/> receives the tokens generated, once, when reading ends (finished, failed or abandoned).</remarks>
+public sealed class StartedGeneration(ServedModel model, SequenceHandle handle, Func<int, ValueTask>? charge = null)
 {
     public ServedModel Model { get; } = model;
 
@@ -17,17 +18,39 @@ public sealed class StartedGeneration(ServedModel model, SequenceHandle handle)
     public async IAsyncEnumerable<IReadOnlyList<SequenceEvent>> ReadBatchesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var reader = Handle.Events;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        // The finish event's count is what the sequence generated; a caller that went away first is charged
+        // for the tokens it was sent.
+        int streamed = 0, generated = -1;
+        try
         {
-            var batch = new List<SequenceEvent>();
-            while (reader.TryRead(out var e))
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                batch.Add(e);
-            }
+                var batch = new List<SequenceEvent>();
+                while (reader.TryRead(out var e))
+                {
+                    batch.Add(e);
+                    switch (e)
+                    {
+                        case SequenceDelta d:
+                            streamed += d.Tokens.Count;
+                            break;
+                        case SequenceFinished f:
+                            generated = f.CompletionTokens;
+                            break;
+                    }
+                }
 
-            if (batch.Count > 0)
+                if (batch.Count > 0)
+                {
+                    yield return batch;
+                }
+            }
+        }
+        finally
+        {
+            if (charge is not null)
             {
-                yield return batch;
+                await charge(generated >= 0 ? generated : streamed).ConfigureAwait(false);
             }
         }
     }

@@ -75,7 +75,7 @@ internal static class GrpcMapping
     {
         InferenceErrorKind.InvalidArgument => GrpcErrors.InvalidArgument(e.Message),
         InferenceErrorKind.NotFound => GrpcErrors.NotFound(e.Message),
-        InferenceErrorKind.ResourceExhausted => GrpcErrors.ResourceExhausted(e.Message, e.RetryAfter ?? TimeSpan.FromSeconds(1)),
+        InferenceErrorKind.ResourceExhausted or InferenceErrorKind.QuotaExhausted => GrpcErrors.ResourceExhausted(e.Message, e.RetryAfter ?? TimeSpan.FromSeconds(1)),
         _ => GrpcErrors.FailedPrecondition(e.Message),
     };
 }

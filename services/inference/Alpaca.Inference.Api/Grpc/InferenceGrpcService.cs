@@ -16,7 +16,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 {
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
-        var started = Start(request, context);
+        var started = await StartAsync(request, context);
         var tokenizer = started.Model.Engine.Tokenizer;
         await foreach (var batch in started.ReadBatchesAsync(context.CancellationToken))
         {
@@ -37,7 +37,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
     public override async Task<CompleteResponse> Complete(CompleteRequest request, ServerCallContext context)
     {
-        var started = Start(request.Request ?? new GenerateRequest(), context);
+        var started = await StartAsync(request.Request ?? new GenerateRequest(), context);
         var tokenizer = started.Model.Engine.Tokenizer;
         var response = new CompleteResponse();
         var text = new System.Text.StringBuilder();
@@ -186,11 +186,11 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
         return shown;
     }
 
-    private StartedGeneration Start(GenerateRequest request, ServerCallContext context)
+    private async Task<StartedGeneration> StartAsync(GenerateRequest request, ServerCallContext context)
     {
         try
         {
-            return runner.Start(GrpcMapping.ToSpec(request, context.Deadline), context.CancellationToken);
+            return await runner.StartAsync(GrpcMapping.ToSpec(request, context.Deadline), context.CancellationToken, context.GetHttpContext().User);
         }
         catch (InferenceException e)
         {

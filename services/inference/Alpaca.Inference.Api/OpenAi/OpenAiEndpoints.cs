@@ -60,7 +60,7 @@ public static class OpenAiEndpoints
                 request = chat ? OpenAiRequest.Chat(body.RootElement) : OpenAiRequest.Completion(body.RootElement);
             }
 
-            started = runner.Start(request.Spec, http.RequestAborted);
+            started = await runner.StartAsync(request.Spec, http.RequestAborted, http.User);
         }
         catch (InferenceException e)
         {

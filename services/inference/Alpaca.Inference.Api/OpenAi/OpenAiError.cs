@@ -14,6 +14,7 @@ internal static class OpenAiError
             InferenceErrorKind.InvalidArgument => (StatusCodes.Status400BadRequest, "invalid_request_error", (string?)null),
             InferenceErrorKind.NotFound => (StatusCodes.Status404NotFound, "invalid_request_error", "model_not_found"),
             InferenceErrorKind.ResourceExhausted => (StatusCodes.Status429TooManyRequests, "rate_limit_error", "queue_full"),
+            InferenceErrorKind.QuotaExhausted => (StatusCodes.Status429TooManyRequests, "rate_limit_error", "tokens_per_minute_exceeded"),
             _ => (StatusCodes.Status503ServiceUnavailable, "service_unavailable", "model_not_ready"),
         };
         return (status, Body(e.Message, type, e.Param, code));
