@@ -1,0 +1,28 @@
+using Alpaca.Generator.Runs;
+using Alpaca.State;
+
+namespace Alpaca.Generator.Api.Runs;
+
+/// <summary>
+/// The <see cref="IRunStore"/> a replica runs one run through while it holds the run's lease: the checkpoint
+/// (progress, pending round, status) and every kept-log append are fenced by the lease's token, so once another
+/// replica has taken the run over, this holder's late writes are refused (<see cref="RunLeaseLostException"/>)
+/// instead of doubling records or rolling the new owner's progress back. Reads are plain.
+/// </summary>
+public sealed class FencedRunStore(StateRunStore store, HeldLease held) : IRunStore
+{
+    public HeldLease Lease => held;
+
+    public Task<StoredRun?> LoadAsync(string runId, CancellationToken cancellationToken = default) => store.LoadAsync(runId, cancellationToken);
+
+    public Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
+        store.CreateAsync(spec, checkpoint, held, cancellationToken);
+
+    public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
+        store.SaveCheckpointAsync(runId, checkpoint, held, cancellationToken);
+
+    public Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default) =>
+        store.AppendKeptAsync(runId, records, held, cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default) => store.ListRunIdsAsync(cancellationToken);
+}
