@@ -54,18 +54,6 @@ public sealed class HeldLease : IAsyncDisposable
         return false;
     }
 
-    /// <summary>A fenced append to <paramref name="listKey"/>; false when a newer lease exists (this holder is deposed).</summary>
-    public async Task<bool> AppendAsync(string listKey, ReadOnlyMemory<byte> item, CancellationToken cancellationToken = default)
-    {
-        if (await _store.AppendIfFencedAsync(listKey, item, Lease, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            return true;
-        }
-
-        Depose("a fenced append was refused");
-        return false;
-    }
-
     private async Task HeartbeatAsync()
     {
         var every = _ttl / 3;

@@ -106,7 +106,7 @@ public sealed class RunManager(
 
             // The request first: a run whose checkpoint exists can always be resumed.
             await requests.SaveAsync(id, request.Spec, cancellationToken).ConfigureAwait(false);
-            await store.CreateAsync(spec, checkpoint, held, cancellationToken).ConfigureAwait(false);
+            await store.CreateAsync(spec, checkpoint, held.Lease, cancellationToken).ConfigureAwait(false);
             var entry = new RunEntry(id, request.Spec, now, spec.OutputDir, RunMapper.FromCheckpoint(id, request.Spec, checkpoint, spec.OutputDir));
             _runs[id] = entry;
             if (_slots.Wait(0))

@@ -75,43 +75,43 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
     public Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
         CreateAsync(spec, checkpoint, null, cancellationToken);
 
-    /// <summary>Creates the run; with <paramref name="held"/> (the run's lease) the spec and checkpoint writes are fenced.</summary>
-    public async Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, HeldLease? held, CancellationToken cancellationToken = default)
+    /// <summary>Creates the run; with <paramref name="lease"/> (the run's lease) the spec and checkpoint writes are fenced.</summary>
+    public async Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, StateLease? lease, CancellationToken cancellationToken = default)
     {
         // Spec first and the checkpoint last: until the checkpoint exists the run does not, and creating it
         // again starts from an empty log.
         await state.DeleteAsync(Key(spec.RunId, "kept"), cancellationToken).ConfigureAwait(false);
-        await SetAsync(spec.RunId, Key(spec.RunId, "spec"), JsonSerializer.SerializeToUtf8Bytes(spec, Json), held, cancellationToken).ConfigureAwait(false);
-        await SaveCheckpointAsync(spec.RunId, checkpoint, held, cancellationToken).ConfigureAwait(false);
+        await SetAsync(spec.RunId, Key(spec.RunId, "spec"), JsonSerializer.SerializeToUtf8Bytes(spec, Json), lease, cancellationToken).ConfigureAwait(false);
+        await SaveCheckpointAsync(spec.RunId, checkpoint, lease, cancellationToken).ConfigureAwait(false);
     }
 
     public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
         SaveCheckpointAsync(runId, checkpoint, null, cancellationToken);
 
-    /// <summary>Replaces the checkpoint; with <paramref name="held"/> fenced (refused: <see cref="RunLeaseLostException"/>).</summary>
-    public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, HeldLease? held, CancellationToken cancellationToken = default) =>
-        SetAsync(runId, Key(runId, "checkpoint"), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json), held, cancellationToken);
+    /// <summary>Replaces the checkpoint; with <paramref name="lease"/> fenced (refused: <see cref="RunLeaseLostException"/>).</summary>
+    public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, StateLease? lease, CancellationToken cancellationToken = default) =>
+        SetAsync(runId, Key(runId, "checkpoint"), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json), lease, cancellationToken);
 
     public Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default) =>
         AppendKeptAsync(runId, records, null, cancellationToken);
 
     /// <summary>
-    /// Appends kept records; with <paramref name="held"/> each append is fenced, so a deposed holder adds nothing
+    /// Appends kept records; with <paramref name="lease"/> each append is fenced, so a deposed holder adds nothing
     /// after the replica that took over has read the log (refused: <see cref="RunLeaseLostException"/>).
     /// </summary>
-    public async Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, HeldLease? held, CancellationToken cancellationToken = default)
+    public async Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, StateLease? lease, CancellationToken cancellationToken = default)
     {
         foreach (var record in records)
         {
             // Not cancellable half way: a round's records should land together whenever possible.
             var bytes = JsonSerializer.SerializeToUtf8Bytes(record, Json);
-            if (held is null)
+            if (lease is null)
             {
                 await state.AppendAsync(Key(runId, "kept"), bytes, CancellationToken.None).ConfigureAwait(false);
             }
-            else if (!await held.AppendAsync(Key(runId, "kept"), bytes, CancellationToken.None).ConfigureAwait(false))
+            else if (await state.AppendIfFencedAsync(Key(runId, "kept"), bytes, lease, CancellationToken.None).ConfigureAwait(false) is null)
             {
-                throw new RunLeaseLostException(runId, held.Lease);
+                throw new RunLeaseLostException(runId, lease);
             }
         }
     }
@@ -129,15 +129,15 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
             .ToList();
     }
 
-    private async Task SetAsync(string runId, string key, byte[] value, HeldLease? held, CancellationToken cancellationToken)
+    private async Task SetAsync(string runId, string key, byte[] value, StateLease? lease, CancellationToken cancellationToken)
     {
-        if (held is null)
+        if (lease is null)
         {
             await state.SetAsync(key, value, cancellationToken).ConfigureAwait(false);
         }
-        else if (!await held.SetAsync(key, value, cancellationToken).ConfigureAwait(false))
+        else if (!await state.SetIfFencedAsync(key, value, lease, cancellationToken).ConfigureAwait(false))
         {
-            throw new RunLeaseLostException(runId, held.Lease);
+            throw new RunLeaseLostException(runId, lease);
         }
     }
 
