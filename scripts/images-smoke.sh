@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container smoke test: runs the gateway and inference images (built by scripts/images.sh) with
-# Debian's podman, and calls health and a completion through the gateway container. Not part of the
-# default test run (it needs root, podman and minutes); see docs/deployment.md.
+# Debian's podman, and calls health and a completion through the gateway container. scripts/test.sh runs it
+# after the test suite through scripts/test-images.sh (needs root and podman); see docs/deployment.md.
 #
 #   scripts/images-smoke.sh [--build]     --build first runs scripts/images.sh --only gateway,inference
 #
