@@ -8,7 +8,7 @@
 # completion). Exit 3: this machine cannot build or run containers at all (no root, no Debian mirror for the
 # first base build, podman cannot start even the bare base image); the line "images: ENVIRONMENT: ..." says
 # exactly what failed, and scripts/test.sh reports it without failing the suite.
-# ALPACA_IMAGES=0 skips the step (says so, exit 4, not counted); ALPACA_IMAGES_BUDGET (seconds, default 300) bounds the image
+# ALPACA_IMAGES=0 skips the step (says so, exit 4, not counted); ALPACA_IMAGES_BUDGET (seconds, default 480) bounds the image
 # build plus the smoke test once the bases are cached; past it the step fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exec sudo -n -E env "PATH=$PATH" "HOME=$HOME" bash "$0" "$@"
 fi
 
-budget=${ALPACA_IMAGES_BUDGET:-300}
+budget=${ALPACA_IMAGES_BUDGET:-480}
 cache=${ALPACA_IMAGE_CACHE:-$HOME/.cache/alpaca/images}
 layout="$cache/base-oci"
 log=$(mktemp -d)
