@@ -19,8 +19,8 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 # Alpaca.Console.Tests drive Debian's chromium (/usr/bin/chromium) with Playwright; no browser is downloaded.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-# scripts/images.sh and scripts/images-smoke.sh (docs/deployment.md): only with --images, since the
-# default test run builds no image.
+# scripts/images.sh and scripts/images-smoke.sh (docs/deployment.md): only with --images, which
+# scripts/test-images.sh (the test run's last step) passes, so that its failure to install is reported apart.
 if [ "${1:-}" = "--images" ]; then
   for tool in debootstrap umoci skopeo podman runc; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)

@@ -28,7 +28,21 @@ arm64_passed=$(sed -n 's/^kernel conformance: \([0-9]*\) passed.*/\1/p' <<<"$arm
 arm64_failed=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$arm64_summary")
 [ -n "$arm64_summary" ] || { echo "arm64 conformance: no result (see $arm64_log)"; arm64_passed=0; arm64_failed=1; }
 
-passed=${arm64_passed}; failed=${arm64_failed}
+# The gateway and inference images built onto the cached Debian bases and run with podman: health and a
+# completion through the gateway container (scripts/test-images.sh; docs/deployment.md "In CI"). A machine that
+# cannot build or run containers at all is reported, not counted as a failure; a broken image is a failure.
+images_log=artifacts/images.log
+bash scripts/test-images.sh 2>&1 | tee "$images_log"
+images_status=${PIPESTATUS[0]}
+case $images_status in
+  0) images_passed=1 images_failed=0 ;;
+  4) images_passed=0 images_failed=0 ;;
+  3) images_passed=0 images_failed=0
+     echo "images: NOT RUN on this machine: $(sed -n 's/^images: ENVIRONMENT: //p' "$images_log" | tail -1)" ;;
+  *) images_passed=0 images_failed=1 ;;
+esac
+
+passed=$((arm64_passed + images_passed)); failed=$((arm64_failed + images_failed))
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)

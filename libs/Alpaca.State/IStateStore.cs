@@ -58,6 +58,13 @@ public interface IStateStore
     /// </summary>
     Task<bool> SetIfFencedAsync(string key, ReadOnlyMemory<byte> value, StateLease lease, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends to <paramref name="listKey"/> only while <paramref name="lease"/> carries the newest fencing token of
+    /// its lease key, check and append in one step (the list counterpart of <see cref="SetIfFencedAsync"/>, for
+    /// append-only logs such as a generation run's kept records); the list's new length, or null when refused.
+    /// </summary>
+    Task<long?> AppendIfFencedAsync(string listKey, ReadOnlyMemory<byte> item, StateLease lease, CancellationToken cancellationToken = default);
+
     /// <summary>Keys (not lists) that start with a prefix, in ordinal order.</summary>
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken = default);
 }

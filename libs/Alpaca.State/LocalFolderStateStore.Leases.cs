@@ -108,6 +108,20 @@ public sealed partial class LocalFolderStateStore
         }
     }
 
+    public async Task<long?> AppendIfFencedAsync(string listKey, ReadOnlyMemory<byte> item, StateLease lease, CancellationToken cancellationToken = default)
+    {
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var folderLock = await LockFolderAsync(cancellationToken).ConfigureAwait(false);
+            return LastToken(lease.Key) != lease.FencingToken ? null : AppendLocked(listKey, item.Span);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     private long LastToken(string key)
     {
         var fencePath = PathOf(key, FenceSuffix);

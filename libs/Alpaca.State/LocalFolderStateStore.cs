@@ -159,26 +159,32 @@ public sealed partial class LocalFolderStateStore : IStateStore, IDisposable
 
     public async Task<long> AppendAsync(string listKey, ReadOnlyMemory<byte> item, CancellationToken cancellationToken = default)
     {
-        var path = PathOf(listKey, ListSuffix);
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var offsets = LoadOffsets(listKey, path);
-            var header = new byte[8];
-            BinaryPrimitives.WriteInt32LittleEndian(header, item.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), Crc32.HashToUInt32(item.Span));
-            using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-            var offset = stream.Position;
-            stream.Write(header);
-            stream.Write(item.Span);
-            stream.Flush(flushToDisk: true);
-            offsets.Add(offset);
-            return offsets.Count;
+            return AppendLocked(listKey, item.Span);
         }
         finally
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>Appends one framed record and fsyncs; the caller holds <c>_lock</c>.</summary>
+    private long AppendLocked(string listKey, ReadOnlySpan<byte> item)
+    {
+        var path = PathOf(listKey, ListSuffix);
+        var offsets = LoadOffsets(listKey, path);
+        var header = new byte[8];
+        BinaryPrimitives.WriteInt32LittleEndian(header, item.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), Crc32.HashToUInt32(item));
+        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        var offset = stream.Position;
+        stream.Write(header);
+        stream.Write(item);
+        stream.Flush(flushToDisk: true);
+        offsets.Add(offset);
+        return offsets.Count;
     }
 
     public async Task<IReadOnlyList<byte[]>> ReadListAsync(string listKey, long start = 0, long count = long.MaxValue, CancellationToken cancellationToken = default)

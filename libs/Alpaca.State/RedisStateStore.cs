@@ -61,6 +61,12 @@ public sealed class RedisStateStore : IStateStore
     public async Task<bool> SetIfFencedAsync(string key, ReadOnlyMemory<byte> value, StateLease lease, CancellationToken cancellationToken = default) =>
         (long)await Db.ScriptEvaluateAsync(FencedSetScript, [Fence(lease.Key), Kv(key)], [lease.FencingToken, value]).ConfigureAwait(false) == 1;
 
+    public async Task<long?> AppendIfFencedAsync(string listKey, ReadOnlyMemory<byte> item, StateLease lease, CancellationToken cancellationToken = default)
+    {
+        var length = (long)await Db.ScriptEvaluateAsync(FencedAppendScript, [Fence(lease.Key), List(listKey)], [lease.FencingToken, item]).ConfigureAwait(false);
+        return length < 0 ? null : length;
+    }
+
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         await Db.KeyDeleteAsync([Kv(key), List(key)]).ConfigureAwait(false) > 0;
 
@@ -129,6 +135,11 @@ public sealed class RedisStateStore : IStateStore
         if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end
         redis.call('SET', KEYS[2], ARGV[2])
         return 1
+        """;
+
+    private const string FencedAppendScript = """
+        if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return -1 end
+        return redis.call('RPUSH', KEYS[2], ARGV[2])
         """;
 
     internal static void ValidateLease(string owner, TimeSpan ttl)

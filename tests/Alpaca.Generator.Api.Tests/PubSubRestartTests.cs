@@ -1,14 +1,10 @@
-using System.Globalization;
 using Alpaca.Contracts.V1;
-using Alpaca.Dedup.Api;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.Generator.Runs;
 using Alpaca.State;
 using Alpaca.TestSupport;
 using Alpaca.TestSupport.Teacher;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
 using StackExchange.Redis;
 
 namespace Alpaca.Generator.Api.Tests;
@@ -29,21 +25,10 @@ public sealed class PubSubRestartTests(RedisServer redis) : IClassFixture<RedisS
     public async Task A_generator_killed_with_rounds_at_the_dedup_service_resumes_to_exactly_the_target()
     {
         var dedupPort = FreePort.Next();
-        await using var dedup = await StartDedupAsync(dedupPort);
+        await using var dedup = await DedupHost.StartAsync(redis.Address, dedupPort);
         var plan = new ReplyPlan(seed: 47, target: Target, batch: 5, extraRounds: 40);
         await using var teacher = new TeacherServer(plan, delay: TimeSpan.FromMilliseconds(80));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Alpaca:Generator:DedupMode"] = "pubsub",
-            ["Alpaca:Generator:DedupAddress"] = $"http://127.0.0.1:{dedupPort}",
-            ["Alpaca:Generator:DecisionTimeout"] = "00:00:03",
-            ["Alpaca:Messaging:Redis:PollInterval"] = "00:00:00.010",
-            ["Alpaca:Messaging:Redis:ClaimIdleTime"] = "00:00:02",
-            ["Alpaca:Messaging:Redis:ClaimInterval"] = "00:00:00.500",
-            // The kill may land inside a decision handler: its processing lease then blocks that decision for
-            // one TTL after the restart (the default 30 s is most of this test's budget).
-            ["Alpaca:Messaging:ProcessingLease"] = "00:00:03",
-        };
+        var settings = DedupHost.PubSubGeneratorSettings(dedupPort);
 
         IReadOnlyList<KeptRecord> keptAtKill;
         await using (var first = await GeneratorProcess.StartAsync(null, redis.Address, settings))
@@ -70,24 +55,6 @@ public sealed class PubSubRestartTests(RedisServer redis) : IClassFixture<RedisS
     }
 
     private StateRunStore Store() => new(new RedisStateStore(ConnectionMultiplexer.Connect(redis.Address), "alpaca:"));
-
-    private async Task<WebApplication> StartDedupAsync(int grpcPort)
-    {
-        var app = DedupModule.Instance.Build(new Dictionary<string, string?>
-        {
-            ["Alpaca:Service:BindAddress"] = "127.0.0.1",
-            ["Alpaca:Service:GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
-            // A service on its own, called directly: these tests are not about authentication (tests/Alpaca.Platform.Tests/Auth are).
-            ["Alpaca:Auth:Enabled"] = "false",
-            ["Alpaca:Service:HttpPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-            ["Alpaca:Redis"] = redis.Address,
-            ["Alpaca:State:Store"] = "redis",
-            ["Alpaca:Messaging:Transport"] = "redis",
-            ["Alpaca:Messaging:Redis:PollInterval"] = "00:00:00.010",
-        });
-        await app.StartAsync();
-        return app;
-    }
 
     public void Dispose() => _dir.Dispose();
 }

@@ -102,5 +102,10 @@ public sealed class StateRunStoreTests(RedisServer redis) : IClassFixture<RedisS
         public Task<bool> ReleaseLeaseAsync(StateLease lease, CancellationToken cancellationToken = default) => inner.ReleaseLeaseAsync(lease, cancellationToken);
 
         public Task<bool> SetIfFencedAsync(string key, ReadOnlyMemory<byte> value, StateLease lease, CancellationToken cancellationToken = default) => inner.SetIfFencedAsync(key, value, lease, cancellationToken);
+
+        public Task<long?> AppendIfFencedAsync(string listKey, ReadOnlyMemory<byte> item, StateLease lease, CancellationToken cancellationToken = default) =>
+            listKey.EndsWith("/kept", StringComparison.Ordinal) && FailAtAppend > 0 && ++_appends > FailAtAppend
+                ? throw new IOException("simulated crash while appending kept records")
+                : inner.AppendIfFencedAsync(listKey, item, lease, cancellationToken);
     }
 }

@@ -47,6 +47,11 @@ public sealed class GeneratorHost : IAsyncDisposable
             ["Alpaca:Generator:PauseDelay"] = "00:00:00.200",
             ["Alpaca:Generator:RetryBaseDelay"] = "00:00:00.050",
             ["Alpaca:Generator:ExportInterval"] = "00:00:00.500",
+            // A killed process's run leases block its runs for one TTL after a restart (the default 30 s is
+            // most of a test's budget); claims are looked for often.
+            ["Alpaca:Generator:LeaseTtl"] = "00:00:02",
+            ["Alpaca:Generator:RunPollInterval"] = "00:00:00.200",
+            ["Alpaca:Generator:DecisionPollInterval"] = "00:00:00.100",
         };
 
         // The tests' loopback teachers and temp folders, allowed explicitly (the defaults refuse them).

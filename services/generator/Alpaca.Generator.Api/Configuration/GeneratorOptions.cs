@@ -36,6 +36,21 @@ public sealed class GeneratorOptions
     /// <summary>How often regen.json and alpaca_data.json are rewritten while a run is going.</summary>
     public TimeSpan ExportInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// TTL of a run's lease (<c>generator/runs/{id}</c>), renewed every third of it: how long a killed replica's
+    /// runs wait before another replica resumes them. Every write of a run is fenced by the lease's token.
+    /// </summary>
+    public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a replica looks for runs to claim (queued, or left by a dead holder) and for cancel requests.</summary>
+    public TimeSpan RunPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often a round waiting for dedup decisions rereads the durable inbox: a decision may be handled by
+    /// another replica (replicas share one consumer group), which records it there.
+    /// </summary>
+    public TimeSpan DecisionPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Base delay of the teacher client's per-request back-off.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 

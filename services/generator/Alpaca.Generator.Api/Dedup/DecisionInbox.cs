@@ -11,6 +11,9 @@ namespace Alpaca.Generator.Api.Dedup;
 /// acknowledged, because the dedup service publishes a decision under a stable event id
 /// (<c>{namespace}/{candidate}</c>) that the messaging layer delivers to us only once: after a restart the
 /// pending round's answers, and the kept records resubmitted to rebuild the namespace, are found here.
+/// Replicas share one consumer group, so a decision may be handled by a replica that does not run the
+/// namespace's run: it only appends it to the durable list (nothing kept in memory), and the replica holding
+/// the run picks it up from there (<see cref="RefreshAsync"/>, polled while a round waits).
 /// </summary>
 public sealed class DecisionInbox(IStateStore state)
 {
@@ -38,7 +41,15 @@ public sealed class DecisionInbox(IStateStore state)
     /// <summary>Records a decision durably (once per candidate id) and wakes whoever waits for it.</summary>
     public async Task RecordAsync(string ns, DedupVerdict verdict, CancellationToken cancellationToken)
     {
-        var box = await LoadedAsync(ns, cancellationToken).ConfigureAwait(false);
+        if (!_boxes.TryGetValue(ns, out var box))
+        {
+            // No run of this namespace waits here (it runs on another replica, or nowhere yet): record it for
+            // whoever holds the run. A duplicate (a redelivery) is harmless: loading keeps the first per id.
+            await state.AppendAsync(ListKey(ns), JsonSerializer.SerializeToUtf8Bytes(verdict, Json), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        box = await LoadedAsync(ns, cancellationToken).ConfigureAwait(false);
         await box.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -51,6 +62,38 @@ public sealed class DecisionInbox(IStateStore state)
             if (box.Waiters.Remove(verdict.CandidateId, out var waiter))
             {
                 waiter.TrySetResult(known);
+            }
+        }
+        finally
+        {
+            box.Lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads the decisions appended to the durable list since this replica last looked (by other replicas'
+    /// handlers) and wakes the rounds waiting for them.
+    /// </summary>
+    public async Task RefreshAsync(string ns, CancellationToken cancellationToken)
+    {
+        if (!_boxes.TryGetValue(ns, out var box) || !box.Loaded)
+        {
+            return;
+        }
+
+        await box.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var items = await state.ReadListAsync(ListKey(ns), box.ReadCount, cancellationToken: cancellationToken).ConfigureAwait(false);
+            box.ReadCount += items.Count;
+            foreach (var item in items)
+            {
+                var verdict = JsonSerializer.Deserialize<DedupVerdict>(item, Json)!;
+                box.Decided.TryAdd(verdict.CandidateId, verdict);
+                if (box.Waiters.Remove(verdict.CandidateId, out var waiter))
+                {
+                    waiter.TrySetResult(box.Decided[verdict.CandidateId]);
+                }
             }
         }
         finally
@@ -99,11 +142,15 @@ public sealed class DecisionInbox(IStateStore state)
         {
             if (!box.Loaded)
             {
-                foreach (var item in await state.ReadListAsync(ListKey(ns), cancellationToken: cancellationToken).ConfigureAwait(false))
+                var items = await state.ReadListAsync(ListKey(ns), cancellationToken: cancellationToken).ConfigureAwait(false);
+                foreach (var item in items)
                 {
                     var verdict = JsonSerializer.Deserialize<DedupVerdict>(item, Json)!;
                     box.Decided.TryAdd(verdict.CandidateId, verdict);
                 }
+
+                // This replica's own appends are read again later by RefreshAsync; TryAdd makes that harmless.
+                box.ReadCount = items.Count;
 
                 box.Loaded = true;
             }
@@ -125,5 +172,8 @@ public sealed class DecisionInbox(IStateStore state)
         public Dictionary<string, TaskCompletionSource<DedupVerdict>> Waiters { get; } = new(StringComparer.Ordinal);
 
         public volatile bool Loaded;
+
+        /// <summary>Items of the durable list already read into <see cref="Decided"/>.</summary>
+        public long ReadCount;
     }
 }

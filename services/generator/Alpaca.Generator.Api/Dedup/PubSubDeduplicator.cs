@@ -18,6 +18,8 @@ namespace Alpaca.Generator.Api.Dedup;
 /// <item>the round completes when every candidate has its decision. Candidates still undecided after
 /// <see cref="GeneratorOptions.DecisionTimeout"/> are published again: the dedup service answers ids it
 /// already decided from its log, so a resend can never decide a candidate twice.</item>
+/// <item>while it waits, the round rereads the durable inbox every <see cref="GeneratorOptions.DecisionPollInterval"/>:
+/// replicas share one consumer group, so another replica's handler may have recorded a decision for this run.</item>
 /// </list>
 /// </summary>
 public sealed class PubSubDeduplicator(
@@ -77,13 +79,19 @@ public sealed class PubSubDeduplicator(
             }
 
             await publisher.PublishAsync(runNamespace, missing, withExtras, cancellationToken).ConfigureAwait(false);
-            try
+            var resendAt = DateTimeOffset.UtcNow + options.DecisionTimeout;
+            while (!waits.All(w => w.IsCompleted) && DateTimeOffset.UtcNow < resendAt)
             {
-                await Task.WhenAll(waits).WaitAsync(options.DecisionTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // Loop: publish what is still missing.
+                try
+                {
+                    var slice = TimeSpan.FromTicks(Math.Min(options.DecisionPollInterval.Ticks, Math.Max(1, (resendAt - DateTimeOffset.UtcNow).Ticks)));
+                    await Task.WhenAll(waits).WaitAsync(slice, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Decisions handled by another replica are only in the durable inbox: look there.
+                    await inbox.RefreshAsync(runNamespace, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
     }

@@ -5,7 +5,8 @@ namespace Alpaca.Generator.Api.Runs;
 
 /// <summary>
 /// One run as the manager holds it: the request, the latest snapshot, the task running it in this
-/// process (if any), and the watchers of WatchRun. Watchers get the latest snapshot, not every one: a slow
+/// process (if any; only while this replica holds the run's lease), and the watchers of WatchRun. A run held
+/// by another replica is refreshed here from the stored checkpoint. Watchers get the latest snapshot, not every one: a slow
 /// client skips intermediate states (a channel of one, oldest dropped) but always sees the final one.
 /// </summary>
 internal sealed class RunEntry(string id, RunSpec request, DateTimeOffset createdAt, string outputDir, Run snapshot)
@@ -27,6 +28,9 @@ internal sealed class RunEntry(string id, RunSpec request, DateTimeOffset create
     public Task? Task { get; set; }
 
     public volatile bool CancelRequested;
+
+    /// <summary>The stored checkpoint's <c>updated_at</c> last published from the store (runs held by another replica).</summary>
+    public DateTimeOffset? StoredUpdatedAt { get; set; }
 
     public Run Snapshot
     {

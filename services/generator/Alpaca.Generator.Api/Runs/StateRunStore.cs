@@ -72,26 +72,52 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
         return kept;
     }
 
-    public async Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
+    public Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
+        CreateAsync(spec, checkpoint, null, cancellationToken);
+
+    /// <summary>Creates the run; with <paramref name="lease"/> (the run's lease) the spec and checkpoint writes are fenced.</summary>
+    public async Task CreateAsync(SelfInstructRunSpec spec, RunCheckpoint checkpoint, StateLease? lease, CancellationToken cancellationToken = default)
     {
         // Spec first and the checkpoint last: until the checkpoint exists the run does not, and creating it
         // again starts from an empty log.
         await state.DeleteAsync(Key(spec.RunId, "kept"), cancellationToken).ConfigureAwait(false);
-        await state.SetAsync(Key(spec.RunId, "spec"), JsonSerializer.SerializeToUtf8Bytes(spec, Json), cancellationToken).ConfigureAwait(false);
-        await SaveCheckpointAsync(spec.RunId, checkpoint, cancellationToken).ConfigureAwait(false);
+        await SetAsync(spec.RunId, Key(spec.RunId, "spec"), JsonSerializer.SerializeToUtf8Bytes(spec, Json), lease, cancellationToken).ConfigureAwait(false);
+        await SaveCheckpointAsync(spec.RunId, checkpoint, lease, cancellationToken).ConfigureAwait(false);
     }
 
     public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default) =>
-        state.SetAsync(Key(runId, "checkpoint"), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json), cancellationToken);
+        SaveCheckpointAsync(runId, checkpoint, null, cancellationToken);
 
-    public async Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default)
+    /// <summary>Replaces the checkpoint; with <paramref name="lease"/> fenced (refused: <see cref="RunLeaseLostException"/>).</summary>
+    public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, StateLease? lease, CancellationToken cancellationToken = default) =>
+        SetAsync(runId, Key(runId, "checkpoint"), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json), lease, cancellationToken);
+
+    public Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default) =>
+        AppendKeptAsync(runId, records, null, cancellationToken);
+
+    /// <summary>
+    /// Appends kept records; with <paramref name="lease"/> each append is fenced, so a deposed holder adds nothing
+    /// after the replica that took over has read the log (refused: <see cref="RunLeaseLostException"/>).
+    /// </summary>
+    public async Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, StateLease? lease, CancellationToken cancellationToken = default)
     {
         foreach (var record in records)
         {
             // Not cancellable half way: a round's records should land together whenever possible.
-            await state.AppendAsync(Key(runId, "kept"), JsonSerializer.SerializeToUtf8Bytes(record, Json), CancellationToken.None).ConfigureAwait(false);
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(record, Json);
+            if (lease is null)
+            {
+                await state.AppendAsync(Key(runId, "kept"), bytes, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (await state.AppendIfFencedAsync(Key(runId, "kept"), bytes, lease, CancellationToken.None).ConfigureAwait(false) is null)
+            {
+                throw new RunLeaseLostException(runId, lease);
+            }
         }
     }
+
+    /// <summary>The key of a run's lease (apart from its values, see <see cref="IStateStore.TryAcquireLeaseAsync"/>).</summary>
+    public static string LeaseKey(string runId) => StateKey.Join("generator", "runs", runId);
 
     public async Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default)
     {
@@ -101,6 +127,18 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
             .Where(id => !id.Contains('/', StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
+    }
+
+    private async Task SetAsync(string runId, string key, byte[] value, StateLease? lease, CancellationToken cancellationToken)
+    {
+        if (lease is null)
+        {
+            await state.SetAsync(key, value, cancellationToken).ConfigureAwait(false);
+        }
+        else if (!await state.SetIfFencedAsync(key, value, lease, cancellationToken).ConfigureAwait(false))
+        {
+            throw new RunLeaseLostException(runId, lease);
+        }
     }
 
     private async Task<T?> ReadAsync<T>(string key, CancellationToken cancellationToken)

@@ -56,6 +56,13 @@ public sealed class GenerationRun
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// Fires when this process no longer owns the run (a replica that lost the run's lease): from then on it
+    /// must not rewrite the exports either, which the replica that took over owns (the store refuses its
+    /// fenced writes; files have no fence, so they are checked here).
+    /// </summary>
+    public CancellationToken Deposed { get; init; }
+
     /// <summary>Raised after every change (on the run's own flow; keep handlers short).</summary>
     public event Action<RunProgress>? ProgressChanged;
 
@@ -391,6 +398,7 @@ public sealed class GenerationRun
     /// <summary>Rewrites regen.json and alpaca_data.json from the kept log; returns the dataset's SHA-256.</summary>
     private string Export()
     {
+        Deposed.ThrowIfCancellationRequested();
         var (regen, dataset, sha) = DatasetFiles.Write(_spec.OutputDir, _kept);
         (_regenPath, _datasetPath, _lastExport) = (regen, dataset, _time.GetUtcNow());
         return sha;

@@ -1,0 +1,128 @@
+using Alpaca.Contracts.V1;
+using Alpaca.Generator.Api.Runs;
+using Alpaca.Generator.Api.Tests.Support;
+using Alpaca.Generator.Dedup;
+using Alpaca.Generator.Prompts;
+using Alpaca.Generator.Runs;
+using Alpaca.Generator.Seeds;
+using Alpaca.Generator.Teacher;
+using Alpaca.State;
+using Alpaca.TestSupport;
+using Alpaca.TestSupport.Teacher;
+using StackExchange.Redis;
+
+namespace Alpaca.Generator.Api.Tests;
+
+/// <summary>
+/// Generator replicas share runs through leases in the state store: a run is worked on only under its lease, and
+/// every write of it is fenced by the lease's token. Against the real stores (a local folder and redis-server) and
+/// real generator processes on one Redis.
+/// </summary>
+public sealed class RunLeaseTests(RedisServer redis) : IClassFixture<RedisServer>, IDisposable
+{
+    private readonly TempDir _dir = new("alpaca-gen-lease");
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("redis")]
+    public async Task A_deposed_holders_late_kept_and_checkpoint_writes_are_refused(string kind)
+    {
+        IStateStore state = kind == "local"
+            ? new LocalFolderStateStore(_dir.File("state"))
+            : new RedisStateStore(await ConnectionMultiplexer.ConnectAsync(redis.Address), $"test-{Guid.NewGuid():N}:");
+        var store = new StateRunStore(state);
+        var spec = new SelfInstructRunSpec
+        {
+            RunId = "fenced",
+            Seeds = SeedTaskReader.Read(RepoPaths.Data("seed_tasks.jsonl")),
+            PromptText = PromptTemplate.Default.Text,
+            NumInstructions = 10,
+            OutputDir = _dir.File("out"),
+            Seed = 1,
+        };
+        var now = DateTimeOffset.UtcNow;
+        var checkpoint = new RunCheckpoint { Status = RunStatus.Running, CreatedAt = now, UpdatedAt = now };
+
+        // Replica A holds the run (no heartbeat here: A is about to be paused past its TTL).
+        var a = await state.TryAcquireLeaseAsync(StateRunStore.LeaseKey("fenced"), "gen-a/1", TimeSpan.FromMilliseconds(300));
+        Assert.NotNull(a);
+        var asA = new FencedRunStore(store, () => a);
+        await asA.CreateAsync(spec, checkpoint);
+        await asA.AppendKeptAsync("fenced", [Record("r0.p0.s0")]);
+        await asA.SaveCheckpointAsync("fenced", checkpoint with { NextRound = 1 });
+
+        // A's lease expires; replica B takes the run over and goes on from the durable state.
+        await Task.Delay(600);
+        var b = await state.TryAcquireLeaseAsync(StateRunStore.LeaseKey("fenced"), "gen-b/2", TimeSpan.FromMinutes(1));
+        Assert.NotNull(b);
+        Assert.True(b.FencingToken > a.FencingToken);
+        var asB = new FencedRunStore(store, () => b);
+        Assert.Single((await asB.LoadAsync("fenced"))!.Kept);
+        await asB.AppendKeptAsync("fenced", [Record("r1.p0.s0")]);
+        await asB.SaveCheckpointAsync("fenced", checkpoint with { NextRound = 2, Counters = new RunCounters { Kept = 2 } });
+
+        // A wakes up with its round in hand: the same candidate (a duplicate, had it landed) and a stale checkpoint are refused.
+        await Assert.ThrowsAsync<RunLeaseLostException>(() => asA.AppendKeptAsync("fenced", [Record("r1.p0.s0")]));
+        await Assert.ThrowsAsync<RunLeaseLostException>(() => asA.SaveCheckpointAsync("fenced", checkpoint with { NextRound = 1, Status = RunStatus.Failed }));
+
+        // The whole run loop on A's store stops at its first write, before it asks the teacher anything.
+        using var teacher = new OpenAiTeacherClient(new TeacherOptions { BaseUrl = new Uri("http://127.0.0.1:9/v1"), Model = "t", Retry = new RetryPolicy { MaxRetries = 0 } });
+        await Assert.ThrowsAsync<RunLeaseLostException>(() => new GenerationRun(asA, teacher, new InProcessDeduplicator()).RunAsync(spec));
+
+        var stored = await store.LoadAsync("fenced");
+        Assert.Equal(["r0.p0.s0", "r1.p0.s0"], stored!.Kept.Select(k => k.CandidateId));
+        Assert.Equal(RunStatus.Running, stored.Checkpoint.Status);
+        Assert.Equal(2, stored.Checkpoint.NextRound);
+        Assert.Equal(2, stored.Checkpoint.Counters.Kept);
+        (state as IDisposable)?.Dispose();
+    }
+
+    [Fact]
+    public async Task Two_replicas_share_a_run_and_when_the_holder_is_killed_the_other_finishes_it_with_exactly_the_target()
+    {
+        const int target = 120;
+        var dedupPort = FreePort.Next();
+        await using var dedup = await DedupHost.StartAsync(redis.Address, dedupPort);
+        var plan = new ReplyPlan(seed: 53, target: target, batch: 5, extraRounds: 40);
+        await using var teacher = new TeacherServer(plan, delay: TimeSpan.FromMilliseconds(80));
+        var settings = DedupHost.PubSubGeneratorSettings(dedupPort);
+
+        // Two replicas on one Redis: one consumer group, so the run's decisions reach either of them.
+        await using var holder = await GeneratorProcess.StartAsync(null, redis.Address, settings);
+        await using var other = await GeneratorProcess.StartAsync(null, redis.Address, settings);
+        await holder.Client.StartRunAsync(new StartRunRequest { RunId = "replicas", Spec = GrpcRunKit.Spec(teacher.BaseUrl, target, _dir.File("out"), concurrency: 2, extras: true) });
+        var before = await GrpcRunKit.WaitForKeptAsync(holder.Client, "replicas", target / 3, TimeSpan.FromSeconds(60));
+        Assert.True(before.State == RunState.Running, $"{before.State}: {before.Error}\n{holder.Log}");
+
+        // The other replica knows the run from the shared store but has not touched it while its holder lives.
+        var seen = (await other.Client.GetRunAsync(new GetRunRequest { RunId = "replicas" })).Run;
+        Assert.Equal(RunState.Running, seen.State);
+        Assert.DoesNotContain("resumes it", other.Log, StringComparison.Ordinal);
+
+        await holder.KillAsync();
+        var keptAtKill = await Store().LoadKeptAsync("replicas");
+        Assert.InRange(keptAtKill.Count, target / 3, target - 1);
+
+        // Its lease expires (2 s) and the other replica resumes the run from the durable state.
+        var run = (await GrpcRunKit.WatchToEndAsync(other.Client, "replicas", TimeSpan.FromSeconds(60)))[^1];
+        Assert.True(run.State == RunState.Succeeded, $"{run.State}: {run.Error}\n{other.Log}");
+        Assert.Contains("resumes it", other.Log, StringComparison.Ordinal);
+
+        var kept = await Store().LoadKeptAsync("replicas");
+        Assert.Equal(target, kept.Count);
+        Assert.Equal(target, kept.Select(k => k.CandidateId).Distinct().Count());
+        Assert.Equal(keptAtKill.Select(k => k.CandidateId), kept.Take(keptAtKill.Count).Select(k => k.CandidateId));
+        var instructions = AlpacaRecords.Instructions(run.DatasetPath);
+        Assert.Equal(target, instructions.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(instructions, i => Assert.Contains(i, plan.AllKeepable));
+
+        // Exactly the dedup engine's extras for the kept log in order: no candidate was decided twice or out of order.
+        GrpcRunKit.AssertExtrasMatchTheEngine(run.RegenPath, instructions);
+    }
+
+    private static KeptRecord Record(string id) => new(id, $"Instruction {id} for the fencing test", "", "output");
+
+    private StateRunStore Store() => new(new RedisStateStore(ConnectionMultiplexer.Connect(redis.Address), "alpaca:"));
+
+    public void Dispose() => _dir.Dispose();
+}
