@@ -151,14 +151,20 @@ public sealed partial class RenderedManifestTests
 
     [Theory]
     [MemberData(nameof(Overlays))]
-    public void Trainer_and_generator_never_run_two_pods_in_a_rollout(string overlay)
+    public void The_trainer_rolls_out_one_pod_at_a_time_and_generator_replicas_share_the_runs(string overlay)
     {
         var deployments = Render(overlay).OfType<V1Deployment>().ToDictionary(d => d.Metadata.Name);
-        foreach (var name in new[] { "trainer", "generator" })
-        {
-            Assert.Equal("Recreate", deployments[name].Spec.Strategy?.Type);
-            Assert.Equal(1, deployments[name].Spec.Replicas);
-        }
+        // The trainer holds a GPU: a rolling update would ask for a second one.
+        Assert.Equal("Recreate", deployments["trainer"].Spec.Strategy?.Type);
+        Assert.Equal(1, deployments["trainer"].Spec.Replicas);
+
+        // Generator runs are leased and fenced: pods overlap in a rollout and never all go at once.
+        var generator = deployments["generator"].Spec;
+        Assert.Equal("RollingUpdate", generator.Strategy?.Type);
+        Assert.Equal("0", generator.Strategy?.RollingUpdate?.MaxUnavailable?.Value);
+        Assert.Equal(overlay == "overlays/dev" ? 1 : 2, generator.Replicas);
+        var pdb = Assert.Single(Render(overlay).OfType<V1PodDisruptionBudget>(), p => p.Metadata.Name == "generator");
+        Assert.Equal("1", pdb.Spec.MinAvailable?.Value);
     }
 
     [Fact]
