@@ -10,7 +10,7 @@ public sealed class BatchingTests
     [Fact]
     public void Mixed_batches_give_each_sequence_its_single_sequence_logits()
     {
-        using var engine = BothBackends.Torch(TinyGguf.Path(GgmlType.F32));
+        using var engine = BothBackends.Torch(TestModels.Tiny(GgmlType.F32));
         var model = engine.Model;
         var prompts = new[] { BothBackends.Prompt(9, 1), BothBackends.Prompt(5, 2), BothBackends.Prompt(14, 3) };
         var next = new[] { 17, 33, 250 };
@@ -55,7 +55,7 @@ public sealed class BatchingTests
     [Fact]
     public void Decoding_allocates_no_tensor_that_outlives_its_step()
     {
-        using var engine = BothBackends.Torch(TinyGguf.Path(GgmlType.Q8_0));
+        using var engine = BothBackends.Torch(TestModels.Tiny(GgmlType.Q8_0));
         var model = engine.Model;
         int a = model.Cache.Allocate(), b = model.Cache.Allocate();
         var batch = new Batch();
@@ -79,7 +79,7 @@ public sealed class BatchingTests
     [Fact]
     public void A_bad_batch_is_refused_before_the_cache_changes()
     {
-        using var engine = BothBackends.Torch(TinyGguf.Path(GgmlType.F32), slots: 2);
+        using var engine = BothBackends.Torch(TestModels.Tiny(GgmlType.F32), slots: 2);
         var model = engine.Model;
         var s = model.Cache.Allocate();
         var batch = new Batch();

@@ -20,7 +20,7 @@ public sealed class LogitParityTests(ITestOutputHelper output)
     [InlineData(GgmlType.Q4_0, 1e-1, 5e-2)]
     public void Logits_match_the_cpu_engine(GgmlType type, double ofScale, double rms)
     {
-        var path = TinyGguf.Path(type);
+        var path = TestModels.Tiny(type);
         using var cpu = BothBackends.Cpu(path);
         using var torch = BothBackends.Torch(path);
         var prompt = BothBackends.Prompt(20);
@@ -60,8 +60,8 @@ public sealed class LogitParityTests(ITestOutputHelper output)
     {
         // The GGUF → HF converter permutes q/k to rotate-half order independently of the torch loader's
         // inverse permutation: equal logits prove both layouts and the safetensors path.
-        using var gguf = BothBackends.Torch(TinyGguf.Path(GgmlType.F32));
-        using var hf = TorchModelLoader.Load(TinyGguf.HfFolder(), new TorchBackendOptions { Device = TestSetup.Device, DType = "f32", MaxSequences = 1 });
+        using var gguf = BothBackends.Torch(TestModels.Tiny(GgmlType.F32));
+        using var hf = TorchModelLoader.Load(TestModels.HfFolder(), new TorchBackendOptions { Device = TestSetup.Device, DType = "f32", MaxSequences = 1 });
         var prompt = BothBackends.Prompt(12, seed: 5);
         var batch = new Batch();
         batch.AddSequence(prompt, 0, gguf.Model.Cache.Allocate(), logitsForAll: true);

@@ -19,7 +19,7 @@ public sealed class SchedulerTests
     [Fact]
     public async Task Greedy_continuations_of_an_F32_model_are_the_cpu_engines()
     {
-        var path = TinyGguf.Path(GgmlType.F32);
+        var path = TestModels.Tiny(GgmlType.F32);
         using var cpu = BothBackends.Cpu(path);
         using var torch = BothBackends.Torch(path);
         using var onCpu = new ContinuousBatchScheduler(cpu);
@@ -37,7 +37,7 @@ public sealed class SchedulerTests
     [Fact]
     public async Task Requests_decoded_together_equal_requests_decoded_alone()
     {
-        using var torch = BothBackends.Torch(TinyGguf.Path(GgmlType.Q8_0), slots: 4);
+        using var torch = BothBackends.Torch(TestModels.Tiny(GgmlType.Q8_0), slots: 4);
         var prompts = Enumerable.Range(1, 4).Select(i => BothBackends.Prompt(4 + (i * 5), 10 + i)).ToArray();
         int[][] alone;
         using (var one = new ContinuousBatchScheduler(torch, new SchedulerOptions { PrefillChunkTokens = 8 }))

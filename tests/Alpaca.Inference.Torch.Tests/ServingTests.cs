@@ -21,8 +21,8 @@ public sealed class ServingTests
     [Fact]
     public async Task The_service_serves_a_torch_model_over_grpc_and_the_openai_api_and_swaps_backends()
     {
-        var path = TinyGguf.Path(GgmlType.F32);
-        await using var server = await TorchServer.StartAsync(path);
+        var path = TestModels.Tiny(GgmlType.F32);
+        await using var server = await TestSetup.StartTorchServerAsync(path);
 
         var models = await server.Client.ListModelsAsync(new ListModelsRequest());
         var model = Assert.Single(models.Models);
@@ -49,7 +49,7 @@ public sealed class ServingTests
         Assert.Equal(onTorch.Tokens.Select(t => t.Id), onCpu.Tokens.Select(t => t.Id));
 
         // And back to torch, on a quantized file this time (dequantized at load).
-        var q8 = await server.Client.LoadModelAsync(new LoadModelRequest { Name = "tiny", Path = TinyGguf.Path(GgmlType.Q8_0), Backend = "torch", Device = "cpu", Dtype = "f32" });
+        var q8 = await server.Client.LoadModelAsync(new LoadModelRequest { Name = "tiny", Path = TestModels.Tiny(GgmlType.Q8_0), Backend = "torch", Device = TestSetup.Device, Dtype = "f32" });
         Assert.Equal(("torch", "F32"), (q8.Info.Backend, q8.Info.Quantization));
         Assert.Equal(16, (await server.Client.CompleteAsync(Greedy("Once upon a time", 16))).Tokens.Count);
         var listed = await server.Client.ListModelsAsync(new ListModelsRequest());
@@ -59,8 +59,8 @@ public sealed class ServingTests
     [Fact]
     public async Task A_torch_model_chats_in_its_own_template_and_ends_its_turn_as_the_cpu_engine_does()
     {
-        var path = TinyGguf.Chat();
-        await using var server = await TorchServer.StartAsync(path);
+        var path = TestModels.Chat(key: "chatml-f32", type: GgmlType.F32);
+        await using var server = await TestSetup.StartTorchServerAsync(path);
         var info = Assert.Single((await server.Client.ListModelsAsync(new ListModelsRequest())).Models);
         Assert.Equal(("torch", "model"), (info.Backend, info.ChatTemplate));
 
@@ -79,7 +79,7 @@ public sealed class ServingTests
     }
 
     // The reply's text, finish reason and token counts.
-    private static async Task<(string? Text, string? Finish, int Prompt, int Completion)> ChatAsync(TorchServer server, string json)
+    private static async Task<(string? Text, string? Finish, int Prompt, int Completion)> ChatAsync(InferenceServer server, string json)
     {
         using var response = await server.HttpClient.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
         var body = await response.Content.ReadAsStringAsync();
@@ -94,9 +94,9 @@ public sealed class ServingTests
     [Fact]
     public async Task An_unknown_backend_is_an_invalid_argument()
     {
-        await using var server = await TorchServer.StartAsync(TinyGguf.Path(GgmlType.Q4_0));
+        await using var server = await TestSetup.StartTorchServerAsync(TestModels.Tiny(GgmlType.Q4_0));
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
-            await server.Client.LoadModelAsync(new LoadModelRequest { Name = "x", Path = TinyGguf.Path(GgmlType.Q4_0), Backend = "tpu" }));
+            await server.Client.LoadModelAsync(new LoadModelRequest { Name = "x", Path = TestModels.Tiny(GgmlType.Q4_0), Backend = "tpu" }));
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
     }
 }

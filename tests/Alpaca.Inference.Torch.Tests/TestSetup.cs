@@ -18,6 +18,15 @@ internal static class TestSetup
     /// <summary>How the service labels <see cref="Device"/> (ListModels, metrics): "cpu" or "cuda:N".</summary>
     public static string DeviceLabel => Device == "cpu" ? "cpu" : Device.Contains(':', StringComparison.Ordinal) ? Device : "cuda:0";
 
+    /// <summary>The real inference host (<see cref="InferenceServer"/>) with the torch backend as its default, in f32 on <see cref="Device"/>.</summary>
+    public static Task<InferenceServer> StartTorchServerAsync(string model) =>
+        InferenceServer.StartAsync(model, extra: new Dictionary<string, string?>
+        {
+            ["Alpaca:Inference:Backend"] = "torch",
+            ["Alpaca:Inference:Device"] = Device,
+            ["Alpaca:Inference:DType"] = "f32",
+        });
+
     [ModuleInitializer]
     internal static void Initialize() => TorchRuntime.Initialize(threads: 2);
 }

@@ -1,12 +1,13 @@
 using System.Globalization;
 using Alpaca.Contracts.V1;
+using Alpaca.Inference.Api;
 using Alpaca.Inference.Api.Models;
 using Alpaca.TestSupport;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Alpaca.Inference.Api.Tests;
+namespace Alpaca.Inference.TestSupport;
 
 /// <summary>
 /// The real inference host (the same <see cref="InferenceModule"/> that <c>alpaca up</c> runs) on free
@@ -88,7 +89,7 @@ public sealed class InferenceServer : IAsyncDisposable
             var server = new InferenceServer(app, state, grpc, http);
             if (model is not null)
             {
-                await server.Registry.WhenReadyAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                await server.Registry.WhenReadyAsync().WaitAsync(TimeSpan.FromSeconds(60));
             }
 
             return server;

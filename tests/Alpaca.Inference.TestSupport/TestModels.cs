@@ -1,9 +1,10 @@
+using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Tensors;
 using Alpaca.Llm.Tokenizers;
 using Alpaca.TestSupport;
 
-namespace Alpaca.Inference.Api.Tests;
+namespace Alpaca.Inference.TestSupport;
 
 /// <summary>Random-weight GGUF models written once per test run by the formats library's factory (nothing downloaded).</summary>
 public static class TestModels
@@ -18,6 +19,10 @@ public static class TestModels
     /// <summary>dim 64, 2 layers, GQA, vocab 384 (byte fallback), context 512 (an Alpaca template fits), Q8_0.</summary>
     public static string Tiny(int seed = 99) => Write($"tiny-{seed}", TinyModelFactory.Tiny(context: 512), seed);
 
+    /// <summary>The same shape in another weight type (the torch backend's parity tests take each of F32/F16/Q8_0/Q4_0).</summary>
+    public static string Tiny(GgmlType type, int seed = 99, int context = 512) =>
+        Write($"tiny-{type}-{seed}-{context}", TinyModelFactory.Tiny(context: context), seed, type: type);
+
     /// <summary>Wider (dim 256, 4 layers) with a 2048-token context: streams that run for seconds, long enough to be cancelled, expired or swapped under.</summary>
     public static string Long(int seed = 7) => Write($"long-{seed}", TinyModelFactory.Tiny(dim: 256, layers: 4, heads: 4, kvHeads: 2, ffn: 768, context: 2048), seed);
 
@@ -26,7 +31,7 @@ public static class TestModels
         "{{ bos_token }}{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
     /// <summary>As <see cref="Tiny"/>, with &lt;|im_start|&gt; and &lt;|im_end|&gt; control tokens and a chat template (<see cref="ChatMlTemplate"/> unless given).</summary>
-    public static string Chat(string? template = ChatMlTemplate, string key = "chatml")
+    public static string Chat(string? template = ChatMlTemplate, string key = "chatml", GgmlType type = GgmlType.Q8_0)
     {
         var config = TinyModelFactory.Tiny(context: 512);
         var vocab = LlamaVocabulary.CreateByteFallback(config.VocabSize);
@@ -34,17 +39,33 @@ public static class TestModels
         var types = (TokenType[])vocab.Types.Clone();
         (tokens[^2], types[^2]) = ("<|im_start|>", TokenType.Control);
         (tokens[^1], types[^1]) = ("<|im_end|>", TokenType.Control);
-        return Write(key, config, 11, vocab with { Tokens = tokens, Types = types, ChatTemplate = template });
+        return Write(key, config, 11, vocab with { Tokens = tokens, Types = types, ChatTemplate = template }, type);
     }
 
-    private static string Write(string key, LlamaConfig config, int seed, LlamaVocabulary? vocabulary = null)
+    /// <summary>The F32 <see cref="Tiny(GgmlType, int, int)"/> model as a Hugging Face folder (safetensors, config.json, tokenizer) by the GGUF → HF converter.</summary>
+    public static string HfFolder()
+    {
+        var gguf = Tiny(GgmlType.F32);
+        lock (Gate)
+        {
+            var folder = Dir.File("tiny-hf");
+            if (!Directory.Exists(folder))
+            {
+                ModelConverter.Convert(gguf, folder, "f32");
+            }
+
+            return folder;
+        }
+    }
+
+    private static string Write(string key, LlamaConfig config, int seed, LlamaVocabulary? vocabulary = null, GgmlType type = GgmlType.Q8_0)
     {
         lock (Gate)
         {
             if (!Paths.TryGetValue(key, out var path))
             {
                 path = Dir.File($"{key}.gguf");
-                TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = seed, InitStd = 0.08f, Name = key, Vocabulary = vocabulary }, GgmlType.Q8_0);
+                TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = seed, InitStd = 0.08f, Name = key, Vocabulary = vocabulary }, type);
                 Paths[key] = path;
             }
 
