@@ -23,6 +23,25 @@ public static class TestModels
     public static string Tiny(GgmlType type, int seed = 99, int context = 512) =>
         Write($"tiny-{type}-{seed}-{context}", TinyModelFactory.Tiny(context: context), seed, type: type);
 
+    /// <summary>
+    /// Llama 3.2's shape at the tiny size: tied embeddings (no output.weight), θ = 500000 and llama3 rope
+    /// scaling (factor 32 over a pre-training context of 32, written as rope_freqs.weight); with
+    /// <paramref name="scaled"/> false, the same weights without the scaling (to show a test sees it).
+    /// Linear scaling (Mistral/SmolLM-style `rope.scaling.type = linear`) with <paramref name="linear"/>.
+    /// </summary>
+    public static string Llama32(GgmlType type, bool scaled = true, double? linear = null)
+    {
+        var config = TinyModelFactory.Tiny(context: 512) with
+        {
+            TiedEmbeddings = true,
+            RopeTheta = 500000f,
+            RopeScaling = scaled && linear is null ? new Llama3RopeScaling { Factor = 32, LowFreqFactor = 1, HighFreqFactor = 4, OriginalContextLength = 32 } : null,
+            RopeLinearFactor = linear,
+        };
+        var rope = linear is { } f ? FormattableString.Invariant($"linear{f}") : scaled ? "llama3" : "plain";
+        return Write($"llama32-{type}-{rope}", config, 21, type: type);
+    }
+
     /// <summary>Wider (dim 256, 4 layers) with a 2048-token context: streams that run for seconds, long enough to be cancelled, expired or swapped under.</summary>
     public static string Long(int seed = 7) => Write($"long-{seed}", TinyModelFactory.Tiny(dim: 256, layers: 4, heads: 4, kvHeads: 2, ffn: 768, context: 2048), seed);
 
