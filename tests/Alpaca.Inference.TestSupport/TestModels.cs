@@ -42,6 +42,27 @@ public static class TestModels
         return Write($"llama32-{type}-{rope}", config, 21, type: type);
     }
 
+    /// <summary>
+    /// A K-quant model as `alpaca convert --type RECIPE` writes it (q2_k … q6_k, q4_k_m, q5_k_m): dim 256 and
+    /// FFN 512, so every row is whole 256-weight super-blocks and the mixture applies to every tensor.
+    /// </summary>
+    public static string KQuant(string recipe)
+    {
+        lock (Gate)
+        {
+            var key = "kquant-" + recipe;
+            if (!Paths.TryGetValue(key, out var path))
+            {
+                path = Dir.File(key + ".gguf");
+                var config = TinyModelFactory.Tiny(dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, context: 512);
+                TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = 13, InitStd = 0.05f, Name = key }, WeightRecipe.Parse(recipe));
+                Paths[key] = path;
+            }
+
+            return path;
+        }
+    }
+
     /// <summary>Wider (dim 256, 4 layers) with a 2048-token context: streams that run for seconds, long enough to be cancelled, expired or swapped under.</summary>
     public static string Long(int seed = 7) => Write($"long-{seed}", TinyModelFactory.Tiny(dim: 256, layers: 4, heads: 4, kvHeads: 2, ffn: 768, context: 2048), seed);
 

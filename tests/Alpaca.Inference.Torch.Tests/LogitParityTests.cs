@@ -40,6 +40,17 @@ public sealed class LogitParityTests(ITestOutputHelper output)
         Assert.True(worst > 3 * ofScale * scale, $"rope scaling changes the logits by only {worst} (scale {scale})");
     }
 
+    [Theory]
+    // The K-quant files people download: dequantized at load (libs/Alpaca.Llm codecs) against the CPU
+    // engine's integer kernels, which quantize activations to Q8_K as llama.cpp does (as for Q8_0/Q4_0).
+    [InlineData("q4_k_m")]
+    [InlineData("q5_k_m")]
+    [InlineData("q6_k")]
+    [InlineData("q3_k")]
+    [InlineData("q2_k")]
+    public void A_k_quant_file_matches_the_cpu_engine(string recipe) =>
+        AssertParity(TestModels.KQuant(recipe), GgmlType.F32, 1e-1, 5e-2);
+
     [Fact]
     public void A_linearly_scaled_rope_matches_the_cpu_engine() =>
         AssertParity(TestModels.Llama32(GgmlType.F32, linear: 4.0), GgmlType.F32, 2e-3, 2e-3);
