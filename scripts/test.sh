@@ -49,5 +49,13 @@ for trx in "$results"/*.trx; do
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+# Name every failed test here, next to the closing line, so that the tail of a CI log says what failed.
+if [ "$failed" -ne 0 ] || [ "$status" -ne 0 ]; then
+  trx_files=("$results"/*.trx)
+  if [ -f "${trx_files[0]}" ]; then /usr/bin/python3 scripts/trx-failures.py "${trx_files[@]}" 2>&1 || true
+  else echo "FAILED: no test results in $results (dotnet test exited $status)"; fi
+  [ "$arm64_failed" -eq 0 ] || echo "FAILED arm64 conformance: ${arm64_failed} (see $arm64_log)"
+  [ "$images_failed" -eq 0 ] || echo "FAILED images: scripts/test-images.sh exited $images_status (see $images_log)"
+fi
 echo "tests: ${passed} passed, ${failed} failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
