@@ -3,10 +3,10 @@ using Alpaca.State;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Api.Jobs;
 using Alpaca.Trainer.Training;
-using GgufExportType = Alpaca.Trainer.Training.GgufExportType;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
+using GgufExportType = Alpaca.Trainer.Training.GgufExportType;
 
 namespace Alpaca.Trainer.Api.Tests.Jobs;
 
