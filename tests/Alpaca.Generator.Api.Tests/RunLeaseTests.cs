@@ -2,6 +2,7 @@ using Alpaca.Contracts.V1;
 using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Api.Tests.Support;
 using Alpaca.Generator.Dedup;
+using Alpaca.Generator.Export;
 using Alpaca.Generator.Prompts;
 using Alpaca.Generator.Runs;
 using Alpaca.Generator.Seeds;
@@ -77,6 +78,51 @@ public sealed class RunLeaseTests(RedisServer redis) : IClassFixture<RedisServer
         (state as IDisposable)?.Dispose();
     }
 
+    [Theory]
+    [InlineData("local")]
+    [InlineData("redis")]
+    public async Task A_deposed_holders_late_export_does_not_replace_the_new_holders_files(string kind)
+    {
+        IStateStore state = kind == "local"
+            ? new LocalFolderStateStore(_dir.File("state"))
+            : new RedisStateStore(await ConnectionMultiplexer.ConnectAsync(redis.Address), $"test-{Guid.NewGuid():N}:");
+        var store = new StateRunStore(state);
+        var outDir = _dir.File("export-out");
+
+        // A teacher that answers nothing for a long while: replica A's run sits in its first round.
+        await using var teacher = new TeacherServer(new ReplyPlan(seed: 5, target: 10, batch: 5), delay: TimeSpan.FromMinutes(5));
+        var runSpec = new SelfInstructRunSpec
+        {
+            RunId = "export-fenced",
+            Seeds = SeedTaskReader.Read(RepoPaths.Data("seed_tasks.jsonl")),
+            PromptText = PromptTemplate.Default.Text,
+            NumInstructions = 10,
+            OutputDir = outDir,
+            Seed = 1,
+        };
+        var a = await state.TryAcquireLeaseAsync(StateRunStore.LeaseKey("export-fenced"), "gen-a/1", TimeSpan.FromMinutes(1));
+        Assert.NotNull(a);
+        using var teacherClient = new OpenAiTeacherClient(new TeacherOptions { BaseUrl = new Uri(teacher.BaseUrl), Model = "t", Retry = new RetryPolicy { MaxRetries = 0 } });
+        using var stopA = new CancellationTokenSource();
+        var runA = new GenerationRun(new FencedRunStore(store, () => a), teacherClient, new InProcessDeduplicator()).RunAsync(runSpec, stopA.Token);
+        await WaitUntilAsync(() => teacher.Requests > 0, TimeSpan.FromSeconds(60));
+
+        // A is frozen past its lease (freed here as an expiry would); B takes the run over and exports its dataset.
+        Assert.True(await state.ReleaseLeaseAsync(a));
+        var b = await state.TryAcquireLeaseAsync(StateRunStore.LeaseKey("export-fenced"), "gen-b/2", TimeSpan.FromMinutes(1));
+        Assert.NotNull(b);
+        await new FencedRunStore(store, () => b).ConfirmExportAsync("export-fenced", "b");
+        DatasetFiles.Write(outDir, [Record("r0.p0.s0"), Record("r1.p0.s0")]);
+        var bFiles = (File.ReadAllText(Path.Combine(outDir, DatasetFiles.DatasetFileName)), File.ReadAllText(Path.Combine(outDir, DatasetFiles.RegenFileName)));
+
+        // A thaws and is stopped: a stopped run brings its exports up to date, which for A is refused, so B's files stay.
+        await stopA.CancelAsync();
+        await Assert.ThrowsAsync<RunLeaseLostException>(() => runA);
+        Assert.Equal(bFiles, (File.ReadAllText(Path.Combine(outDir, DatasetFiles.DatasetFileName)), File.ReadAllText(Path.Combine(outDir, DatasetFiles.RegenFileName))));
+        Assert.Equal([DatasetFiles.DatasetFileName, DatasetFiles.RegenFileName], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        (state as IDisposable)?.Dispose();
+    }
+
     [Fact]
     public async Task Two_replicas_share_a_run_and_when_the_holder_is_killed_the_other_finishes_it_with_exactly_the_target()
     {
@@ -118,6 +164,16 @@ public sealed class RunLeaseTests(RedisServer redis) : IClassFixture<RedisServer
 
         // Exactly the dedup engine's extras for the kept log in order: no candidate was decided twice or out of order.
         GrpcRunKit.AssertExtrasMatchTheEngine(run.RegenPath, instructions);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"condition not met within {timeout}");
+            await Task.Delay(20);
+        }
     }
 
     private static KeptRecord Record(string id) => new(id, $"Instruction {id} for the fencing test", "", "output");

@@ -100,5 +100,8 @@ public sealed class CrashingStore(FileRunStore inner, int crashAtAppend, CrashPo
         _crashed |= crashNow;
     }
 
+    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) =>
+        inner.ConfirmExportAsync(runId, datasetSha256, cancellationToken);
+
     public Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default) => inner.ListRunIdsAsync(cancellationToken);
 }

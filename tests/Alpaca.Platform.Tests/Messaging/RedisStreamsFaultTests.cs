@@ -155,14 +155,16 @@ public sealed class RedisStreamsFaultTests(RedisServer redis) : IClassFixture<Re
     public async Task A_handler_slower_than_the_claim_time_runs_once_across_replicas_and_is_not_dead_lettered()
     {
         // Both replicas share one state store (Redis), as pods of one service do. The processing lease's TTL is
-        // a fifth of the handler's time: only its heartbeat (renewed every TTL/3) keeps the second run out.
+        // half the handler's time: only its heartbeat (renewed every TTL/3) keeps the second run out. Not shorter:
+        // with 600 ms a stall of 400 ms (GC, or a CI machine running every test assembly on 2 cores) let the
+        // lease lapse, and the second run was the machine's fault, not the dispatcher's.
         var mux = await ConnectionMultiplexer.ConnectAsync(redis.Address);
         _disposables.Add(mux);
         var state = new RedisStateStore(mux, _prefix + "state:");
         var extra = new Dictionary<string, string?>
         {
             ["Alpaca:Messaging:ProcessingLease"] = "00:00:10",
-            ["Alpaca:Messaging:ProcessingLeases:ProbeHandler"] = "00:00:00.600",
+            ["Alpaca:Messaging:ProcessingLeases:ProbeHandler"] = "00:00:01.500",
         };
         var (a, probeA) = await StartAsync("svc-slow", maxDeliveries: 3, extra, state);
         var (_, probeB) = await StartAsync("svc-slow", maxDeliveries: 3, extra, state);
@@ -216,7 +218,9 @@ public sealed class RedisStreamsFaultTests(RedisServer redis) : IClassFixture<Re
     [Fact]
     public async Task A_processed_record_expires_after_its_retention_and_a_later_redelivery_runs_again()
     {
-        var (a, probe) = await StartAsync("svc-ttl", extra: new() { ["Alpaca:Messaging:ProcessedRetention"] = "00:00:01" });
+        // Retention 3 s: the redelivery below must reach the handler within it. With 1 s a consumer that stalled
+        // for a second (a loaded CI machine) ran it again and failed a correct dispatcher.
+        var (a, probe) = await StartAsync("svc-ttl", extra: new() { ["Alpaca:Messaging:ProcessedRetention"] = "00:00:03" });
         var bus = a.Services.GetRequiredService<IEventBus>();
         await bus.PublishAsync(MessagingHost.Event("r"), eventId: "evt-ttl");
         await bus.PublishAsync(MessagingHost.Event("r"), eventId: "evt-ttl"); // within retention: skipped
@@ -224,7 +228,11 @@ public sealed class RedisStreamsFaultTests(RedisServer redis) : IClassFixture<Re
         await probe.WaitForAsync(p => p.Handled.Any(h => h.EventId == "evt-marker"), TimeSpan.FromSeconds(15));
         Assert.Equal(1, probe.Handled.Count(h => h.EventId == "evt-ttl"));
 
-        await Task.Delay(2000);
+        // Once the processed record has expired (waited for, not slept on), a redelivery runs the handler again
+        // (a wrong key here would not wait, and the redelivery would then be skipped: the last wait times out).
+        var state = a.Services.GetRequiredService<IStateStore>();
+        var processed = StateKey.Join("messaging", "processed", "svc-ttl", nameof(ProbeHandler), EventIdKey.Encode("evt-ttl"));
+        await probe.WaitForAsync(_ => state.GetAsync(processed).GetAwaiter().GetResult() is null, TimeSpan.FromSeconds(15));
         await bus.PublishAsync(MessagingHost.Event("r"), eventId: "evt-ttl");
         await probe.WaitForAsync(p => p.Handled.Count(h => h.EventId == "evt-ttl") == 2, TimeSpan.FromSeconds(15));
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Alpaca.State;
 using Alpaca.TestSupport;
@@ -88,14 +89,25 @@ public sealed class StateLeaseTests(RedisServer redis) : IClassFixture<RedisServ
     [MemberData(nameof(Stores))]
     public async Task A_value_with_an_expiry_reads_and_lists_until_it_expires_and_then_is_gone(string kind)
     {
+        // The checks of the live value must all run within its expiry: 2 s, not the 400 ms this once had, which a
+        // loaded CI machine (every test assembly at once on 2 cores, a first call's JIT) could spend on the first
+        // four calls, failing a correct store.
         var store = Create(kind);
-        await store.SetWithExpiryAsync("seen/e1", "one"u8.ToArray(), TimeSpan.FromMilliseconds(400));
+        var expiry = TimeSpan.FromSeconds(2);
+        await store.SetWithExpiryAsync("seen/e1", "one"u8.ToArray(), expiry);
+        var written = Stopwatch.StartNew(); // the value expires at most `expiry` after this
         await store.SetWithExpiryAsync("seen/e2", "two"u8.ToArray(), TimeSpan.FromMinutes(5));
         Assert.Equal("one", Encoding.UTF8.GetString((await store.GetAsync("seen/e1"))!));
         Assert.False(await store.SetIfAbsentAsync("seen/e1", "again"u8.ToArray()));
         Assert.Equal(["seen/e1", "seen/e2"], await store.ListKeysAsync("seen/"));
 
-        await Task.Delay(900);
+        // Just past the expiry (both stores count in milliseconds), however long the checks above took.
+        var left = expiry - written.Elapsed + TimeSpan.FromMilliseconds(20);
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left);
+        }
+
         Assert.Null(await store.GetAsync("seen/e1"));
         Assert.Equal(["seen/e2"], await store.ListKeysAsync("seen/"));
         Assert.True(await store.SetIfAbsentAsync("seen/e1", "new"u8.ToArray()));
@@ -106,13 +118,16 @@ public sealed class StateLeaseTests(RedisServer redis) : IClassFixture<RedisServ
     [Fact]
     public async Task The_local_folder_sweeps_expired_values_off_the_disk()
     {
+        // The long-lived value first: a new store's first expiring write also sweeps (then not again for ten
+        // minutes), and when that first write was one of the 100 ms values, a loaded machine could take 100 ms
+        // between computing its expiry and that sweep, sweeping it there, so the purge below found 4, not 5.
         using var store = new LocalFolderStateStore(Path.Combine(_dir.Path, "sweep"));
+        await store.SetWithExpiryAsync("messaging/processed/kept", new byte[] { 1 }, TimeSpan.FromMinutes(5));
         for (var i = 0; i < 5; i++)
         {
             await store.SetWithExpiryAsync($"messaging/processed/e{i}", new byte[] { 1 }, TimeSpan.FromMilliseconds(100));
         }
 
-        await store.SetWithExpiryAsync("messaging/processed/kept", new byte[] { 1 }, TimeSpan.FromMinutes(5));
         await Task.Delay(500);
         Assert.Equal(5, await store.PurgeExpiredAsync());
         var files = Directory.GetFiles(Path.Combine(store.Root, "messaging", "processed"));

@@ -2,16 +2,19 @@ using Alpaca.Contracts.V1;
 using Alpaca.State;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Api.Jobs;
+using Alpaca.Trainer.Training;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
+using GgufExportType = Alpaca.Trainer.Training.GgufExportType;
 
 namespace Alpaca.Trainer.Api.Tests.Jobs;
 
 /// <summary>
 /// Two replicas' job repositories on one store (a real local folder, a real redis-server): a deposed holder's
 /// progress write is refused with <see cref="JobLeaseLostException"/> and the new holder's record stays; a
-/// caller's cancel on a replica that does not run the job reaches the holder as a cancel request.
+/// caller's cancel on a replica that does not run the job reaches the holder as a cancel request; a deposed holder's
+/// export (trained for real on the tiny base) is refused before it is moved into the output folder.
 /// </summary>
 public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServer>, IDisposable
 {
@@ -69,6 +72,40 @@ public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServ
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task A_deposed_holders_export_is_refused_and_the_new_holders_files_stay(string kind)
+    {
+        var store = Create(kind);
+        var (replicaA, replicaB) = (Repository(store), Repository(store));
+        var now = Timestamp.FromDateTime(DateTime.UtcNow);
+        await replicaA.AddIfAbsentAsync(new Job { Id = "j-export", State = JobState.Running, Progress = new JobProgress(), CreatedAt = now, UpdatedAt = now });
+        var a = await HeldLease.TryAcquireAsync(store, JobRepository.LeaseKey("j-export"), "pod-a/1", TimeSpan.FromMinutes(1));
+        Assert.NotNull(a);
+
+        // pod-a is frozen past its lease (freed here as an expiry would); pod-b takes the job over and exports its model.
+        Assert.True(await store.ReleaseLeaseAsync(a.Lease));
+        await using var b = await HeldLease.TryAcquireAsync(store, JobRepository.LeaseKey("j-export"), "pod-b/2", TimeSpan.FromMinutes(1));
+        Assert.NotNull(b);
+        var output = _dir.File("out-" + kind);
+        var exportedByB = TrainingJob.Run(TinySpec(output, GgufExportType.F32) with
+        {
+            ConfirmExport = () => replicaB.ConfirmExportAsync("j-export", b).GetAwaiter().GetResult(),
+        });
+        var filesOfB = Snapshot(output);
+        Assert.Contains("model-f32.gguf", filesOfB.Keys);
+        Assert.Equal(Path.Combine(output, "model-f32.gguf"), exportedByB.GgufPath);
+
+        // pod-a thaws and finishes its own export (another GGUF type, so that any file of it would show): refused, nothing lands.
+        Assert.Throws<JobLeaseLostException>(() => TrainingJob.Run(TinySpec(output, GgufExportType.F16) with
+        {
+            ConfirmExport = () => replicaA.ConfirmExportAsync("j-export", a).GetAwaiter().GetResult(),
+        }));
+        Assert.True(a.Lost.IsCancellationRequested);
+        Assert.Equal(filesOfB, Snapshot(output));
+        await a.DisposeAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task A_cancel_on_a_replica_that_does_not_run_the_job_is_seen_by_the_one_that_does(string kind)
     {
         var store = Create(kind);
@@ -85,6 +122,26 @@ public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServ
         var (_, created) = await other.AddIfAbsentAsync(new Job { Id = "j2", State = JobState.Queued, CreatedAt = now, UpdatedAt = now });
         Assert.False(created);
     }
+
+    /// <summary>A one-step job on the built-in tiny base (seconds on a CPU).</summary>
+    private static TrainingJobSpec TinySpec(string output, GgufExportType gguf) => new()
+    {
+        BaseModel = "tiny",
+        DataPath = RepoPaths.Data("alpaca_data.json"),
+        OutputDir = output,
+        MaxRecords = 4,
+        Device = "cpu",
+        Threads = 1,
+        ExportGguf = gguf,
+        Hyperparameters = new TrainingHyperparameters { Epochs = 1, MaxLength = 64, GlobalBatchSize = 4, MicroBatchSize = 4, Precision = PrecisionMode.Float32 },
+    };
+
+    /// <summary>Every file of the export (not the resumable state or the tiny base) with its SHA-256.</summary>
+    private static Dictionary<string, string> Snapshot(string output) =>
+        Directory.GetFiles(output, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(output, f))
+            .Where(f => !f.StartsWith("checkpoints", StringComparison.Ordinal) && !f.StartsWith("base-tiny", StringComparison.Ordinal))
+            .ToDictionary(f => f, f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(output, f)))));
 
     public void Dispose()
     {

@@ -76,8 +76,9 @@ public sealed class MaxSimilaritySearch(SimilarityIndex index)
             }
 
             var postings = _probes[i];
-            for (var j = 0; j < postings.Count; j++)
+            for (var g = 0; g < postings.Count; g++)
             {
+                var j = postings.PositionAt(g);
                 var need = best - Margin;
                 if (2.0 * left < need * (m + j + left))
                 {
@@ -87,7 +88,7 @@ public sealed class MaxSimilaritySearch(SimilarityIndex index)
                 // For this group the positional bound passes an interval of lengths: 2(n − j) ≥ need·(m + n)
                 // from below, 2M ≥ need·(m + n) from above. Skip to the (conservatively lowered) start of the
                 // sorted part, stop past its end; then the short unsorted tail.
-                var group = postings[j];
+                var group = postings.GroupAt(g);
                 var first = need <= 0 ? 0 : group.FirstLongerThan((int)(((need * m) + (2 * j)) / (2 - need)) - 2);
                 counters.Bounded += first;
                 Scan(group.Sorted[first..], sorted: true, j, left, _restFrom[i], m, signature, ref best, ref bestPos, ref counters);

@@ -5,7 +5,8 @@ namespace Alpaca.Generator.Api.Runs;
 
 /// <summary>
 /// The <see cref="IRunStore"/> a replica runs one run through while it holds the run's lease: the checkpoint
-/// (progress, pending round, status) and every kept-log append are fenced by the lease's token, so once another
+/// (progress, pending round, status), every kept-log append and the confirmation before each export is renamed into
+/// place (<see cref="IRunStore.ConfirmExportAsync"/>) are fenced by the lease's token, so once another
 /// replica has taken the run over, this holder's late writes are refused (<see cref="RunLeaseLostException"/>)
 /// instead of doubling records or rolling the new owner's progress back. Reads are plain.
 /// <paramref name="lease"/> gives the lease as last renewed (<see cref="HeldLease.Lease"/>).
@@ -27,6 +28,9 @@ public sealed class FencedRunStore(StateRunStore store, Func<StateLease> lease) 
 
     public Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default) =>
         store.AppendKeptAsync(runId, records, lease(), cancellationToken);
+
+    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) =>
+        store.ConfirmExportAsync(runId, datasetSha256, lease(), cancellationToken);
 
     public Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default) => store.ListRunIdsAsync(cancellationToken);
 }

@@ -12,7 +12,9 @@ namespace Alpaca.Generator.Api.Runs;
 /// <list type="bullet">
 /// <item><c>generator/runs/{id}/spec</c>: the <see cref="SelfInstructRunSpec"/> (seeds and prompt text included), written once;</item>
 /// <item><c>generator/runs/{id}/checkpoint</c>: replaced as one value (counters and pending round change together); its presence means the run exists;</item>
-/// <item><c>generator/runs/{id}/kept</c>: the append-only kept log, one record per list item.</item>
+/// <item><c>generator/runs/{id}/kept</c>: the append-only kept log, one record per list item;</item>
+/// <item><c>generator/runs/{id}/export</c>: the SHA-256 of the last dataset export put in place (its fenced write is
+/// what lets a replica rename the export's files into place).</item>
 /// </list>
 /// The state store appends one item at a time, so a crash can leave only part of a round's records in the
 /// log; that round is still pending in the checkpoint and its replay appends the rest (ids already in the
@@ -116,6 +118,17 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
         }
     }
 
+    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) =>
+        ConfirmExportAsync(runId, datasetSha256, null, cancellationToken);
+
+    /// <summary>
+    /// Records the export about to be renamed into place (<c>generator/runs/{id}/export</c>: the dataset's SHA-256);
+    /// with <paramref name="lease"/> the write is fenced, and refused with <see cref="RunLeaseLostException"/> once
+    /// another replica holds a newer lease: the caller then deletes its staged files instead of renaming them.
+    /// </summary>
+    public Task ConfirmExportAsync(string runId, string datasetSha256, StateLease? lease, CancellationToken cancellationToken = default) =>
+        SetAsync(runId, Key(runId, "export"), JsonSerializer.SerializeToUtf8Bytes(new ExportRecord(datasetSha256, DateTimeOffset.UtcNow), Json), lease, cancellationToken);
+
     /// <summary>The key of a run's lease (apart from its values, see <see cref="IStateStore.TryAcquireLeaseAsync"/>).</summary>
     public static string LeaseKey(string runId) => StateKey.Join("generator", "runs", runId);
 
@@ -160,3 +173,6 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
         }
     }
 }
+
+/// <summary>The value of <c>generator/runs/{id}/export</c>.</summary>
+internal sealed record ExportRecord(string DatasetSha256, DateTimeOffset At);

@@ -22,13 +22,31 @@ public static class DatasetFiles
     /// <summary>Writes both files atomically; returns their paths and the SHA-256 (hex) of the dataset file.</summary>
     public static (string RegenPath, string DatasetPath, string DatasetSha256) Write(string outputDir, IReadOnlyList<KeptRecord> records)
     {
+        using var staged = Stage(outputDir, records);
+        var (regen, dataset) = staged.Commit();
+        return (regen, dataset, staged.DatasetSha256);
+    }
+
+    /// <summary>
+    /// Writes both files beside their targets without putting them in place (<see cref="StagedDataset.Commit"/>
+    /// does), so that a run can confirm it still holds the run's lease in between: a deposed replica's export
+    /// then never replaces the files of the replica that took the run over.
+    /// </summary>
+    public static StagedDataset Stage(string outputDir, IReadOnlyList<KeptRecord> records)
+    {
         Directory.CreateDirectory(outputDir);
-        var regenPath = Path.Combine(outputDir, RegenFileName);
-        var datasetPath = Path.Combine(outputDir, DatasetFileName);
-        AtomicFile.WriteAllText(regenPath, RegenJson(records));
         var dataset = Encoding.UTF8.GetBytes(AlpacaJson(records));
-        AtomicFile.WriteAllBytes(datasetPath, dataset);
-        return (regenPath, datasetPath, Convert.ToHexStringLower(SHA256.HashData(dataset)));
+        var regenFile = AtomicFile.Stage(Path.Combine(outputDir, RegenFileName), Encoding.UTF8.GetBytes(RegenJson(records)));
+        try
+        {
+            var datasetFile = AtomicFile.Stage(Path.Combine(outputDir, DatasetFileName), dataset);
+            return new StagedDataset(regenFile, datasetFile, Convert.ToHexStringLower(SHA256.HashData(dataset)));
+        }
+        catch
+        {
+            regenFile.Dispose();
+            throw;
+        }
     }
 
     public static string RegenJson(IReadOnlyList<KeptRecord> records)
@@ -80,4 +98,24 @@ public static class DatasetFiles
         ["input"] = input,
         ["output"] = output,
     };
+}
+
+/// <summary>regen.json and alpaca_data.json written but not in place yet (<see cref="DatasetFiles.Stage"/>).</summary>
+public sealed class StagedDataset(StagedFile regen, StagedFile dataset, string datasetSha256) : IDisposable
+{
+    public string DatasetSha256 { get; } = datasetSha256;
+
+    /// <summary>Renames both into place (regen.json first, as <see cref="DatasetFiles.Write"/> always did); returns their paths.</summary>
+    public (string RegenPath, string DatasetPath) Commit()
+    {
+        regen.Commit();
+        dataset.Commit();
+        return (regen.Path, dataset.Path);
+    }
+
+    public void Dispose()
+    {
+        regen.Dispose();
+        dataset.Dispose();
+    }
 }

@@ -62,6 +62,9 @@ public sealed class FileRunStore(string root) : IRunStore
         return Task.CompletedTask;
     }
 
+    /// <summary>One process owns a run folder (no leases here), so every export may go in place.</summary>
+    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
         AtomicFile.WriteAllText(Path.Combine(RunFolder(runId), CheckpointFile), JsonSerializer.Serialize(checkpoint, JsonDoc));

@@ -58,8 +58,9 @@ public sealed class GenerationRun
 
     /// <summary>
     /// Fires when this process no longer owns the run (a replica that lost the run's lease): from then on it
-    /// must not rewrite the exports either, which the replica that took over owns (the store refuses its
-    /// fenced writes; files have no fence, so they are checked here).
+    /// must not rewrite the exports either, which the replica that took over owns. Checked before each export is
+    /// written; the fenced <see cref="IRunStore.ConfirmExportAsync"/> before its rename refuses a holder that has not
+    /// noticed yet (paused past its lease's expiry).
     /// </summary>
     public CancellationToken Deposed { get; init; }
 
@@ -115,7 +116,7 @@ public sealed class GenerationRun
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Stopped, not finished: bring the exports up to date so the user has what was kept.
-                Export();
+                await ExportAsync().ConfigureAwait(false);
                 throw;
             }
         }
@@ -267,7 +268,7 @@ public sealed class GenerationRun
 
                 if (_time.GetUtcNow() - _lastExport >= _spec.ExportInterval)
                 {
-                    Export();
+                    await ExportAsync().ConfigureAwait(false);
                 }
             }
 
@@ -370,7 +371,7 @@ public sealed class GenerationRun
 
     private async Task<RunProgress> CompleteAsync(CancellationToken cancellationToken)
     {
-        var sha = Export();
+        var sha = await ExportAsync().ConfigureAwait(false);
         _checkpoint = _checkpoint with { DatasetId = $"ds-{_spec.RunId}", DatasetSha256 = sha };
         await SaveAsync(RunStatus.Succeeded, null).ConfigureAwait(false);
         await PublishAsync(cancellationToken).ConfigureAwait(false);
@@ -379,7 +380,7 @@ public sealed class GenerationRun
 
     private async Task<RunProgress> FailAsync(string reason, CancellationToken cancellationToken)
     {
-        Export();
+        await ExportAsync().ConfigureAwait(false);
         await SaveAsync(RunStatus.Failed, reason).ConfigureAwait(false);
         return Report();
     }
@@ -395,13 +396,20 @@ public sealed class GenerationRun
         await SaveAsync(_checkpoint.Status, _checkpoint.Error).ConfigureAwait(false);
     }
 
-    /// <summary>Rewrites regen.json and alpaca_data.json from the kept log; returns the dataset's SHA-256.</summary>
-    private string Export()
+    /// <summary>
+    /// Rewrites regen.json and alpaca_data.json from the kept log; returns the dataset's SHA-256. The files are
+    /// staged beside their targets and renamed into place only once the store confirms this run may still write
+    /// them (the lease's fencing token, <see cref="IRunStore.ConfirmExportAsync"/>): a replica deposed while it
+    /// wrote them deletes its copies and leaves the new holder's in place.
+    /// </summary>
+    private async Task<string> ExportAsync()
     {
         Deposed.ThrowIfCancellationRequested();
-        var (regen, dataset, sha) = DatasetFiles.Write(_spec.OutputDir, _kept);
+        using var staged = DatasetFiles.Stage(_spec.OutputDir, _kept);
+        await _store.ConfirmExportAsync(_spec.RunId, staged.DatasetSha256, CancellationToken.None).ConfigureAwait(false);
+        var (regen, dataset) = staged.Commit();
         (_regenPath, _datasetPath, _lastExport) = (regen, dataset, _time.GetUtcNow());
-        return sha;
+        return staged.DatasetSha256;
     }
 
     private (string Regen, string Dataset) Paths() =>

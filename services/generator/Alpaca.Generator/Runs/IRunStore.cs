@@ -22,6 +22,14 @@ public interface IRunStore
     /// <summary>Appends kept records durably (flushed to disk before the task completes).</summary>
     Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Called by the run right before it renames a new export (regen.json, alpaca_data.json, already written beside
+    /// their targets) into place: returns when the caller may still write the run's files and throws when it may not,
+    /// so that a replica deposed from the run's lease never replaces the export of the replica that took over
+    /// (<c>FencedRunStore</c>: a fenced write of the export's record). Stores without leases allow every export.
+    /// </summary>
+    Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default);
+
     /// <summary>Ids of every stored run.</summary>
     Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default);
 }

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Alpaca.Contracts.V1;
 using Alpaca.State;
+using Alpaca.Trainer.Training;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -162,6 +164,21 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
     /// <summary>The lease key of a job (leases live apart from values, so it is the record's own key).</summary>
     public static string LeaseKey(string id) => Key(id);
 
+    /// <summary>
+    /// The runner's confirmation that it may still put the job's export in place (<see cref="TrainingJobSpec.ConfirmExport"/>):
+    /// a fenced write of <c>trainer/job-exports/{id}</c> (who exported, with which token, when), refused with
+    /// <see cref="JobLeaseLostException"/> once another replica holds a newer lease, so a deposed holder's export is
+    /// deleted instead of replacing the new holder's files.
+    /// </summary>
+    public async Task ConfirmExportAsync(string id, HeldLease lease, CancellationToken cancellationToken = default)
+    {
+        var record = JsonSerializer.SerializeToUtf8Bytes(new { owner = lease.Lease.Owner, fencing_token = lease.Lease.FencingToken, at = DateTimeOffset.UtcNow });
+        if (!await lease.SetAsync(ExportKey(id), record, cancellationToken).ConfigureAwait(false))
+        {
+            throw new JobLeaseLostException(id, lease.Lease);
+        }
+    }
+
     /// <summary>Records a caller's cancel where the replica running the job reads it every step.</summary>
     public Task RequestCancelAsync(string id, CancellationToken cancellationToken = default) =>
         store.SetAsync(CancelKey(id), "1"u8.ToArray(), cancellationToken);
@@ -237,6 +254,8 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
     private static string Key(string id) => StateKey.Join("trainer", "jobs", id);
 
     private static string CancelKey(string id) => StateKey.Join("trainer", "job-cancels", id);
+
+    private static string ExportKey(string id) => StateKey.Join("trainer", "job-exports", id);
 
     private static byte[] Serialize(Job job) => System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(job));
 }

@@ -156,7 +156,11 @@ public sealed class JobRunner(
 
             await events.ProgressAsync(started, CancellationToken.None).ConfigureAwait(false);
             var dataPath = await validator.ResolveDataPathAsync(started.Spec, cancellation.Token).ConfigureAwait(false);
-            var spec = JobSpecMapper.ToTrainingSpec(started.Spec, dataPath, started.Spec.OutputDir, options.Value.Device, options.Value.Threads);
+            var spec = JobSpecMapper.ToTrainingSpec(started.Spec, dataPath, started.Spec.OutputDir, options.Value.Device, options.Value.Threads) with
+            {
+                // On the training thread, with the export staged: a holder deposed meanwhile is refused here and its files are deleted.
+                ConfirmExport = () => jobs.ConfirmExportAsync(job.Id, held, CancellationToken.None).GetAwaiter().GetResult(),
+            };
             logger.LogInformation("Job {JobId} running: base {Base}, data {Data}, output {Output}", job.Id, spec.BaseModel, spec.DataPath, spec.OutputDir);
 
             var result = await TrainingJob.RunAsync(

@@ -98,26 +98,30 @@ public static class TrainingJob
         phases?.Report(TrainingPhase.Saving);
         model.eval();
         var merge = spec.Lora?.MergeOnExport ?? false;
-        HfCheckpoint.Save(spec.OutputDir, model, bf16 ? ScalarType.BFloat16 : ScalarType.Float32, merge, baseModel.Tokenizer, baseDir, baseModel.ConfigJson, hp.MaxLength);
+
+        // Written apart and moved into the output folder only once spec.ConfirmExport allows it (StagedExport).
+        using var export = StagedExport.Create(spec.OutputDir);
+        HfCheckpoint.Save(export.Folder, model, bf16 ? ScalarType.BFloat16 : ScalarType.Float32, merge, baseModel.Tokenizer, baseDir, baseModel.ConfigJson, hp.MaxLength);
         string? adapterDir = null;
         if (spec.Lora is not null)
         {
             adapterDir = spec.AdapterDir;
-            LoraAdapter.Save(adapterDir, model, Path.GetFullPath(baseDir));
+            LoraAdapter.Save(export.StagedPath(adapterDir), model, Path.GetFullPath(baseDir));
         }
 
         string? gguf = null;
         if (spec.ExportGguf != GgufExportType.None)
         {
             phases?.Report(TrainingPhase.Exporting);
-            gguf = GgufExporter.Export(spec.OutputDir, spec.ExportGguf);
+            gguf = export.FinalPath(GgufExporter.Export(export.Folder, spec.ExportGguf));
         }
 
         var history = trainer.History;
         var result = new TrainingResult(
             spec.OutputDir, adapterDir, gguf, trainer.GlobalStep, trainer.ResumedFromStep,
             history.Count > 0 ? history[^1].Loss : double.NaN, history, precision, device.ToString());
-        File.WriteAllText(Path.Combine(spec.OutputDir, "training_result.json"), JsonSerializer.Serialize(result, ResultJson));
+        File.WriteAllText(Path.Combine(export.Folder, "training_result.json"), JsonSerializer.Serialize(result, ResultJson));
+        export.Commit(spec.ConfirmExport);
         phases?.Report(TrainingPhase.Done);
         return result;
     }

@@ -45,6 +45,14 @@ public sealed record TrainingJobSpec
     /// <summary>Use only the first N records (0 = all); for smoke runs.</summary>
     public int MaxRecords { get; init; }
 
+    /// <summary>
+    /// Called once the export is written (staged beside the output folder's files, <see cref="Export.StagedExport"/>)
+    /// and right before it is moved into place; it throws to refuse the export, and then nothing of it lands. The
+    /// trainer service confirms here that it still holds the job's lease (a fenced write), so a replica deposed
+    /// while it exported does not replace the new holder's model. Null: every export is put in place.
+    /// </summary>
+    public Action? ConfirmExport { get; init; }
+
     public string CheckpointDir => Path.Combine(OutputDir, "checkpoints");
 
     public string AdapterDir => Path.Combine(OutputDir, "adapter");
