@@ -109,9 +109,5 @@ public static class BenchRunner
         return new BenchResult($"tg{tokens}", tokens, results, cpu);
     }
 
-    private static double CpuSeconds()
-    {
-        using var self = Process.GetCurrentProcess();
-        return self.TotalProcessorTime.TotalSeconds;
-    }
+    private static double CpuSeconds() => ProcessCpuClock.Seconds();
 }
