@@ -6,6 +6,8 @@
 // median ± sample stddev of tokens/s. As in llama-bench, the last token of a pp batch and every tg token
 // get logits (node-llama-cpp then also takes the greedy argmax, ~10 µs). Each decode step also pays
 // node-llama-cpp's JS/N-API round trip (tens of µs), which matters only for the tiny 15M model.
+// The last column is tokens per CPU-second of this process (user + system, all threads: llama.cpp's
+// workers run inside it), which a machine shared with other work disturbs far less than wall time.
 //
 //   node bench/llama-cpp/llama-bench.mjs -m FILE[,FILE] [-t 2] [-p 64,256] [-n 64,128] [-r 5]
 import { dirname, join } from "node:path";
@@ -42,8 +44,8 @@ const withLastLogits = tokens => tokens.map((t, i) => (i === tokens.length - 1 ?
 
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false });
 console.log(`# llama.cpp via node-llama-cpp (build ${llama.buildType}), no flash attention`);
-console.log("| model | threads | test | t/s | ± |");
-console.log("|---|---:|---|---:|---:|");
+console.log("| model | threads | test | t/s | ± | t/CPU-s |");
+console.log("|---|---:|---|---:|---:|---:|");
 for (const path of args.m) {
     const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
     const vocab = model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length ?? 32000;
@@ -52,31 +54,34 @@ for (const path of args.m) {
         const size = Math.max(...args.p, ...args.n, 8);
         const context = await model.createContext({ contextSize: size, batchSize: Math.min(512, size), threads, flashAttention: false });
         const sequence = context.getSequence();
-        const report = (test, rates) => console.log(`| ${name} | ${threads} | ${test} | ${median(rates).toFixed(1)} | ${stddev(rates).toFixed(1)} |`);
+        const report = (test, rates, cpu) => console.log(`| ${name} | ${threads} | ${test} | ${median(rates).toFixed(1)} | ${stddev(rates).toFixed(1)} | ${median(cpu).toFixed(1)} |`);
+        const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
         for (const n of args.p) {
-            const rates = [];
+            const rates = [], cpu = [];
             for (let r = -1; r < args.r; r++) {
                 await sequence.clearHistory();
                 const tokens = Array.from({ length: n }, () => random(vocab));
+                const cpu0 = cpuSeconds();
                 const start = process.hrtime.bigint();
                 await sequence.controlledEvaluate(withLastLogits(tokens));
                 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-                if (r >= 0) rates.push(n / seconds);
+                if (r >= 0) { rates.push(n / seconds); cpu.push(n / (cpuSeconds() - cpu0)); }
             }
-            report(`pp${n}`, rates);
+            report(`pp${n}`, rates, cpu);
         }
         for (const n of args.n) {
-            const rates = [];
+            const rates = [], cpu = [];
             for (let r = -1; r < args.r; r++) {
                 await sequence.clearHistory();
+                const cpu0 = cpuSeconds();
                 const start = process.hrtime.bigint();
                 for (let i = 0; i < n; i++) {
                     await sequence.controlledEvaluate([[random(vocab), next]]);
                 }
                 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-                if (r >= 0) rates.push(n / seconds);
+                if (r >= 0) { rates.push(n / seconds); cpu.push(n / (cpuSeconds() - cpu0)); }
             }
-            report(`tg${n}`, rates);
+            report(`tg${n}`, rates, cpu);
         }
         await context.dispose();
     }

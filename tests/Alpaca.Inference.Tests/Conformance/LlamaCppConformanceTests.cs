@@ -122,8 +122,8 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
         MatchesLlamaCpp(models.Path(type), type.ToString(), tolerance);
 
     /// <summary>
-    /// K-quant files our converter wrote (Q4_K_M: Q4_K with Q6_K output and layer-2 attn_v/ffn_down; Q6_K
-    /// throughout). llama.cpp quantizes the activations to Q8_K for these dots as our kernels do, so the
+    /// K-quant files our converter wrote (Q4_K_M: Q4_K with Q6_K output and layer-2 attn_v/ffn_down; Q5_K_M
+    /// the same with Q5_K; Q6_K throughout). llama.cpp quantizes the activations to Q8_K for these dots as our kernels do, so the
     /// Q8_0 reasoning and tolerance apply. Greedy: this random model's top two logits often lie within that
     /// noise of each other (at Q4_K_M's step 7, 3.308 vs 3.269 of a 3.7 range), and a summation-order flip then
     /// decides the pick either way; such a near-tie (margin ≤ tolerance × max |logit| in llama.cpp's own logits)
@@ -131,6 +131,7 @@ public class LlamaCppConformanceTests(ITestOutputHelper output, LlamaCppConforma
     /// </summary>
     [Theory]
     [InlineData("q4_k_m", 5e-2)]
+    [InlineData("q5_k_m", 5e-2)]
     [InlineData("q6_k", 5e-2)]
     public void K_quant_files_we_convert_match_llama_cpp(string recipe, double tolerance) =>
         MatchesLlamaCpp(models.KQuantPath(recipe), recipe, tolerance, maxNearTies: 2);

@@ -36,7 +36,8 @@ public unsafe class MatMulTests
             : new[] { (8, 32), (13, 37), (45, 96), (64, 288), (7, 5), (24, 2048) };
         foreach (var (rows, columns) in shapes)
         {
-            foreach (var tokens in kQuant ? new[] { 1, 3, 17 } : new[] { 1, 2, 3, 4, 5, 11, 70, 300 })
+            // K-quants on x86: 4-token slices, leftovers after them (6, 17) and alone (1, 3).
+            foreach (var tokens in kQuant ? new[] { 1, 3, 4, 6, 17 } : new[] { 1, 2, 3, 4, 5, 11, 70, 300 })
             {
                 Check(path, type, rows, columns, tokens, seed: rows * 1000 + columns + tokens);
             }
@@ -85,6 +86,30 @@ public unsafe class MatMulTests
         }
     }
 
+    public static TheoryData<KernelPath, GgmlType> KQuantPromptPaths()
+    {
+        var data = new TheoryData<KernelPath, GgmlType>();
+        foreach (var path in CpuKernels.Supported.Where(p => p != KernelPath.Reference))
+        {
+            foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+            {
+                data.Add(path, type);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(KQuantPromptPaths))]
+    // The repacked x86 K-quant kernels cut tokens into blocks of 128 and 4-token slices (Portable: blocks
+    // of 16, as Neon): a prompt across a block boundary with 2 tokens left over, on an odd row count (the last
+    // 8-row group has 5 rows).
+    public void K_quant_prompts_across_token_blocks_match_the_reference(KernelPath path, GgmlType type)
+    {
+        Check(path, type, 13, 512, 134, seed: 5);
+    }
+
     [Theory]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q2_K)]
@@ -113,6 +138,8 @@ public unsafe class MatMulTests
     private static void Check(KernelPath path, GgmlType type, int rows, int columns, int tokens, int seed, float activationScale = 1f)
     {
         using var w = TestWeights.Matrix(type, rows, columns, seed);
+        // On x86 a K-quant matrix must have its repacked copy, or these tests would only check the reference against itself.
+        Assert.True(!w.HasKQuantKernel || path is not (KernelPath.Avx2 or KernelPath.Avx512Vnni) || w.IsKPacked, $"{type} has no repacked copy");
         var x = TestWeights.Gaussian(columns * tokens, seed + 1).Select(v => v * activationScale).ToArray();
         var expected = new float[rows * tokens];
         var actual = new float[rows * tokens];

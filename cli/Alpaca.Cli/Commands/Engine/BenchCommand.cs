@@ -16,13 +16,13 @@ public static class BenchCommand
     public static Command Build()
     {
         var model = new Option<string[]>("--model", "-m") { Description = "GGUF model file (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var make = new Option<string[]>("--make-model") { Description = "SHAPE:TYPE (15M|110M|1.1B : f32|f16|bf16|q8_0|q4_0), written once into --models-dir and benchmarked (repeatable, or comma-separated).", AllowMultipleArgumentsPerToken = false };
+        var make = new Option<string[]>("--make-model") { Description = "SHAPE:TYPE (15M|110M|1.1B : f32|f16|bf16|q8_0|q4_0|q4_k_m|q5_k_m|q6_k), written once into --models-dir and benchmarked (repeatable, or comma-separated).", AllowMultipleArgumentsPerToken = false };
         var modelsDir = new Option<string>("--models-dir") { Description = "Folder for --make-model files (git-ignored).", DefaultValueFactory = _ => Path.Combine("artifacts", "models") };
         var threads = new Option<string>("--threads", "-t") { Description = "Thread counts, comma-separated (0 = one per core).", DefaultValueFactory = _ => "0" };
         var pp = new Option<string>("-p", "--n-prompt") { Description = "Prompt lengths, comma-separated (empty = none).", DefaultValueFactory = _ => "64,256" };
         var tg = new Option<string>("-n", "--n-gen") { Description = "Generation lengths, comma-separated (empty = none).", DefaultValueFactory = _ => "64,128" };
         var reps = new Option<int>("-r", "--repetitions") { Description = "Repetitions per test (after one warm-up run).", DefaultValueFactory = _ => 5 };
-        var kernels = new Option<string>("--kernels") { Description = "Kernel path: auto, Reference, Portable, Avx2, Avx512Vnni.", DefaultValueFactory = _ => "auto" };
+        var kernels = new Option<string>("--kernels") { Description = "Kernel path: auto, Reference, Portable, Avx2, Avx512Vnni, Neon.", DefaultValueFactory = _ => "auto" };
         var noBandwidth = new Option<bool>("--no-bandwidth") { Description = "Skip the memory bandwidth probe." };
         var backend = new Option<string>("--backend") { Description = "cpu (the C# kernels, llama-bench style) or torch (the TorchSharp backend: batched prefill/decode).", DefaultValueFactory = _ => "cpu" };
         var device = new Option<string>("--device") { Description = "With --backend torch: cpu, cuda, cuda:N.", DefaultValueFactory = _ => "cpu" };
@@ -98,8 +98,8 @@ public static class BenchCommand
                 }
 
                 Console.WriteLine();
-                Console.WriteLine("| model | size | threads | test | t/s | ± | MB/token | bound t/s | % of bound |");
-                Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+                Console.WriteLine("| model | size | threads | test | t/s | ± | MB/token | bound t/s | % of bound | t/CPU-s |");
+                Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
                 var comparison = new List<string>();
                 foreach (var file in files)
                 {
@@ -147,8 +147,8 @@ public static class BenchCommand
                 if (comparison.Count > 0)
                 {
                     Console.WriteLine();
-                    Console.WriteLine("| model | threads | test | llama.cpp t/s | ours t/s | ours ÷ llama.cpp | llama.cpp % of bound | ours % of bound |");
-                    Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|");
+                    Console.WriteLine("| model | threads | test | llama.cpp t/s | ours t/s | ours ÷ llama.cpp | llama.cpp % of bound | ours % of bound | llama.cpp t/CPU-s | ours t/CPU-s | ours ÷ llama.cpp (CPU) |");
+                    Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
                     comparison.ForEach(Console.WriteLine);
                 }
 
@@ -196,10 +196,10 @@ public static class BenchCommand
         var bound = bytesPerToken is { } b2 && gbps is { } g ? g * 1e9 / b2 : (double?)null;
         var share = bound is { } bd ? (100 * r.Median / bd).ToString("F0", CultureInfo.InvariantCulture) + "%" : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {model} | {sizeMiB:F1} MiB | {threads} | {r.Test} | {r.Median:F1} | {r.StdDev:F1} | {mb} | {(bound is { } x ? x.ToString("F0", CultureInfo.InvariantCulture) : "")} | {share} |"));
+            $"| {model} | {sizeMiB:F1} MiB | {threads} | {r.Test} | {r.Median:F1} | {r.StdDev:F1} | {mb} | {(bound is { } x ? x.ToString("F0", CultureInfo.InvariantCulture) : "")} | {share} | {r.CpuMedian:F1} |"));
     }
 
-    private static void Compare(List<string> rows, Dictionary<(int Threads, string Test), (double Median, double StdDev)>? peer, string model, int threads, BenchResult r, long? bytesPerToken, double? gbps)
+    private static void Compare(List<string> rows, Dictionary<(int Threads, string Test), (double Median, double StdDev, double CpuMedian)>? peer, string model, int threads, BenchResult r, long? bytesPerToken, double? gbps)
     {
         if (peer is null || !peer.TryGetValue((threads, r.Test), out var theirs))
         {
@@ -209,7 +209,7 @@ public static class BenchCommand
         var bound = bytesPerToken is { } b && gbps is { } g ? g * 1e9 / b : (double?)null;
         string Share(double v) => bound is { } bd ? (100 * v / bd).ToString("F0", CultureInfo.InvariantCulture) + "%" : "";
         rows.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {model} | {threads} | {r.Test} | {theirs.Median:F1} ± {theirs.StdDev:F1} | {r.Median:F1} ± {r.StdDev:F1} | {r.Median / theirs.Median:F2}× | {Share(theirs.Median)} | {Share(r.Median)} |"));
+            $"| {model} | {threads} | {r.Test} | {theirs.Median:F1} ± {theirs.StdDev:F1} | {r.Median:F1} ± {r.StdDev:F1} | {r.Median / theirs.Median:F2}× | {Share(theirs.Median)} | {Share(r.Median)} | {theirs.CpuMedian:F1} | {r.CpuMedian:F1} | {r.CpuMedian / theirs.CpuMedian:F2}× |"));
     }
 
     private static int[] Ints(string list, string option)

@@ -10,8 +10,8 @@ namespace Alpaca.Cli.Commands.Engine;
 /// </summary>
 internal static class LlamaCppBench
 {
-    /// <summary>tokens/s by (threads, test) for one model file.</summary>
-    public static Dictionary<(int Threads, string Test), (double Median, double StdDev)> Run(
+    /// <summary>tokens/s (median, stddev) and tokens per CPU-second (median) by (threads, test) for one model file.</summary>
+    public static Dictionary<(int Threads, string Test), (double Median, double StdDev, double CpuMedian)> Run(
         string model, IReadOnlyList<int> threads, IReadOnlyList<int> pp, IReadOnlyList<int> tg, int repetitions, CancellationToken cancellationToken)
     {
         var script = FindScript();
@@ -35,16 +35,17 @@ internal static class LlamaCppBench
             throw new InvalidOperationException($"llama.cpp benchmark failed (exit {process.ExitCode}): {stderr.Result.Trim()}");
         }
 
-        // Rows: | model | threads | test | t/s | ± |
-        var results = new Dictionary<(int, string), (double, double)>();
+        // Rows: | model | threads | test | t/s | ± | t/CPU-s |
+        var results = new Dictionary<(int, string), (double, double, double)>();
         foreach (var line in stdout.Split('\n'))
         {
             var cells = line.Split('|', StringSplitOptions.TrimEntries);
-            if (cells.Length == 7 && int.TryParse(cells[2], NumberStyles.None, CultureInfo.InvariantCulture, out var t)
+            if (cells.Length == 8 && int.TryParse(cells[2], NumberStyles.None, CultureInfo.InvariantCulture, out var t)
                 && double.TryParse(cells[4], NumberStyles.Float, CultureInfo.InvariantCulture, out var median)
-                && double.TryParse(cells[5], NumberStyles.Float, CultureInfo.InvariantCulture, out var sd))
+                && double.TryParse(cells[5], NumberStyles.Float, CultureInfo.InvariantCulture, out var sd)
+                && double.TryParse(cells[6], NumberStyles.Float, CultureInfo.InvariantCulture, out var cpu))
             {
-                results[(t, cells[3])] = (median, sd);
+                results[(t, cells[3])] = (median, sd, cpu);
             }
         }
 

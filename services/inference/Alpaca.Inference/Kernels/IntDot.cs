@@ -25,6 +25,9 @@ internal interface IIntDot
     /// bytes (ggml's <c>maddubs</c> then <c>madd</c> with the scales). Pair sums ≤ 2·63·127 fit in int16.
     /// </summary>
     static abstract Vector256<int> DotScaled(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<short> scale);
+
+    /// <summary>acc + Σ over each int16 pair of pair·scale (<c>vpmaddwd</c> + add, or <c>vpdpwssd</c>).</summary>
+    static abstract Vector256<int> AddScaled(Vector256<int> acc, Vector256<short> pairs, Vector256<short> scale);
 }
 
 /// <summary>AVX-VNNI: one <c>vpdpbusd</c> per 32 byte pairs.</summary>
@@ -44,6 +47,10 @@ internal readonly struct VnniDot : IIntDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaled(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<short> scale) =>
         AvxVnni.MultiplyWideningAndAdd(acc, Avx2.MultiplyAddAdjacent(w, x), scale);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> AddScaled(Vector256<int> acc, Vector256<short> pairs, Vector256<short> scale) =>
+        AvxVnni.MultiplyWideningAndAdd(acc, pairs, scale);
 }
 
 /// <summary>
@@ -70,4 +77,8 @@ internal readonly struct Avx2Dot : IIntDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotScaled(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<short> scale) =>
         acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w, x), scale);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> AddScaled(Vector256<int> acc, Vector256<short> pairs, Vector256<short> scale) =>
+        acc + Avx2.MultiplyAddAdjacent(pairs, scale);
 }

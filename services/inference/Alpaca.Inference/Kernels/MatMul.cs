@@ -8,8 +8,8 @@ namespace Alpaca.Inference.Kernels;
 public static unsafe class MatMul
 {
     /// <summary>
-    /// Rows [rowStart, rowEnd) of y[t·yStride + row] for every input token. For packed (Q4_0/Q8_0)
-    /// weights rowStart must be a multiple of <see cref="PackedQuantLayout.RowsPerGroup"/>, and so must
+    /// Rows [rowStart, rowEnd) of y[t·yStride + row] for every input token. For packed (Q4_0/Q8_0, and Q4_K/Q5_K/Q6_K
+    /// on x86) weights rowStart must be a multiple of <see cref="PackedQuantLayout.RowsPerGroup"/>, and so must
     /// rowEnd unless it is the last row. <paramref name="scratch"/>: per-thread floats,
     /// <see cref="ScratchFloats"/>(Columns) of them (only float weights use it).
     /// </summary>
@@ -24,17 +24,26 @@ public static unsafe class MatMul
 
         if (w.HasKQuantKernel)
         {
+            if (w.IsKPacked && rowStart % KQuantPackedLayout.RowsPerGroup != 0)
+            {
+                throw new ArgumentException($"{w.Name}: row range must start at a multiple of {KQuantPackedLayout.RowsPerGroup}, got {rowStart}.");
+            }
+
             switch (path)
             {
-                case KernelPath.Avx512Vnni:
-                    KQuantKernels.Run<VnniDot>(w, input, rowStart, rowEnd, y, yStride);
+                case KernelPath.Avx512Vnni when w.IsKPacked:
+                    KQuantPackedKernels.Run<VnniDot>(w, input, rowStart, rowEnd, y, yStride);
                     break;
-                case KernelPath.Avx2:
-                    KQuantKernels.Run<Avx2Dot>(w, input, rowStart, rowEnd, y, yStride);
+                case KernelPath.Avx2 when w.IsKPacked:
+                    KQuantPackedKernels.Run<Avx2Dot>(w, input, rowStart, rowEnd, y, yStride);
+                    break;
+                case KernelPath.Portable or KernelPath.Neon:
+                    // The Vector128 kernel over the GGUF bytes (sdot-specific code for K-quants is still to do).
+                    KQuantKernels.RunPortable(w, input, rowStart, rowEnd, y, yStride);
                     break;
                 default:
-                    // Portable and Neon: the Vector128 kernel (sdot-specific code for K-quants is still to do).
-                    KQuantKernels.RunPortable(w, input, rowStart, rowEnd, y, yStride);
+                    // An x86 path on a matrix loaded without its packed copy: as for unpacked Q4_0/Q8_0.
+                    ReferenceKernels.MatMul(w, input, rowStart, rowEnd, y, yStride);
                     break;
             }
 

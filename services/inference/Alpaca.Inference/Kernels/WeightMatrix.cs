@@ -12,12 +12,14 @@ public sealed unsafe class WeightMatrix : IDisposable
 {
     private readonly NativeBuffer? _packedQuants;
     private readonly NativeBuffer? _packedScales;
+    private readonly NativeBuffer? _kPacked;
     private readonly object? _owner;
 
     // Raw pointers cached in fields: the kernels read them per row group, and a plain field load is
     // always inlined (the buffer getters check for disposal).
     private readonly byte* _quants;
     private readonly ushort* _scales;
+    private readonly byte* _kRecords;
 
     /// <param name="data">GGUF row bytes, kept valid by <paramref name="owner"/> (a memory map or a buffer).</param>
     public WeightMatrix(string name, GgmlType type, int rows, int columns, byte* data, object? owner, bool pack = true)
@@ -49,6 +51,12 @@ public sealed unsafe class WeightMatrix : IDisposable
             _quants = _packedQuants.Pointer;
             _scales = _packedScales.As<ushort>();
             PackedQuantLayout.Pack(this, _quants, _scales);
+        }
+        else if (pack && KQuantPackedLayout.IsUsed(type) && columns % Q8Activations.SuperBlockSize == 0)
+        {
+            _kPacked = new NativeBuffer(KQuantPackedLayout.Bytes(type, rows, columns));
+            _kRecords = _kPacked.Pointer;
+            KQuantPackedLayout.Pack(this, _kRecords);
         }
     }
 
@@ -82,8 +90,14 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// <summary>The packed fp16 scales (null when <see cref="IsPacked"/> is false).</summary>
     public ushort* PackedScales => _scales;
 
+    /// <summary>True when the x86 K-quant kernels' repacked copy (<see cref="KQuantPackedLayout"/>) exists.</summary>
+    public bool IsKPacked => _kPacked is not null;
+
+    /// <summary>The K-quant records (null when <see cref="IsKPacked"/> is false).</summary>
+    internal byte* KPacked => _kRecords;
+
     /// <summary>Bytes a matrix–vector product streams (the packed copy when there is one).</summary>
-    public long StreamBytes => (_packedQuants?.Bytes + _packedScales?.Bytes) ?? RowBytes * Rows;
+    public long StreamBytes => (_packedQuants?.Bytes + _packedScales?.Bytes) ?? _kPacked?.Bytes ?? RowBytes * Rows;
 
     public ReadOnlySpan<byte> Row(int row) => new(Data + row * RowBytes, checked((int)RowBytes));
 
@@ -94,8 +108,9 @@ public sealed unsafe class WeightMatrix : IDisposable
         type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 || GgmlTypeInfo.IsKQuant(type);
 
     /// <summary>
-    /// Q4_K, Q5_K and Q6_K (the types of llama.cpp's Q4_K_M / Q5_K_M / Q6_K mixtures) are multiplied in
-    /// place by the integer K-quant kernels (<see cref="KQuantKernels"/>) against Q8_K activations.
+    /// Q4_K, Q5_K and Q6_K (the types of llama.cpp's Q4_K_M / Q5_K_M / Q6_K mixtures) are multiplied by
+    /// the integer K-quant kernels against Q8_K activations: on x86 from the repacked copy
+    /// (<see cref="KQuantPackedKernels"/>), elsewhere in place (<see cref="KQuantKernels"/>).
     /// </summary>
     public bool HasKQuantKernel => KQuantBlock.HasKernel(Type);
 
@@ -113,6 +128,7 @@ public sealed unsafe class WeightMatrix : IDisposable
     {
         _packedQuants?.Dispose();
         _packedScales?.Dispose();
+        _kPacked?.Dispose();
     }
 
     public override string ToString() => $"{Name} {Type} {Rows}×{Columns}";

@@ -1,0 +1,318 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Alpaca.Llm.Tensors;
+
+namespace Alpaca.Inference.Kernels;
+
+/// <summary>
+/// Q4_K / Q5_K / Q6_K weights (repacked, <see cref="KQuantPackedLayout"/>) × Q8_K activations on x86: one
+/// kernel for the three types (they differ only in how a chunk's quants are stored, <see cref="IKQuants"/>)
+/// and the two instruction sets (<see cref="IIntDot"/>). For each group of 8 rows and each 32-column chunk,
+/// a broadcast of 4 activation bytes meets 4 columns of all 8 rows: <c>vpmaddubsw</c>, then
+/// <c>vpmaddwd</c> (AVX2) or <c>vpdpwssd</c> (AVX-VNNI) with the 8 rows' int16 sub-block scales, leaves
+/// row r's scaled sum in int32 lane r — no horizontal sums, no scale decode. Per super-block the int32
+/// sums become float once and take d·dx; the mins (Q6_K: its offset of 32) come off through the
+/// activations' bsums, 8 rows at a time. Decode (and the tokens left over from 4-token slices) runs the
+/// one-token kernel; prompt processing the four-token kernel, which unpacks each chunk once for 4 tokens.
+/// u ≤ 63 and |x| ≤ 127 keep the int16 pair sums from saturating (2·63·127 &lt; 2¹⁵), and a super-block's
+/// int32 sum stays below 2³¹ (256·63·127·127).
+/// </summary>
+internal static unsafe class KQuantPackedKernels
+{
+    private const int G = KQuantPackedLayout.RowsPerGroup;
+    private const int K = Q8Activations.SuperBlockSize;
+    private const int TokenBlock = 128;
+
+    // As in QuantKernels: the one-token kernel prefetches the packed stream 4 KB ahead.
+    private const int PrefetchDistance = 4096;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TDot>(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride)
+        where TDot : struct, IIntDot
+    {
+        switch (w.Type)
+        {
+            case GgmlType.Q4_K:
+                Run<TDot, Q4KQuants>(w, input, rowStart, rowEnd, y, yStride);
+                break;
+            case GgmlType.Q5_K:
+                Run<TDot, Q5KQuants>(w, input, rowStart, rowEnd, y, yStride);
+                break;
+            default:
+                Run<TDot, Q6KQuants>(w, input, rowStart, rowEnd, y, yStride);
+                break;
+        }
+    }
+
+    private static void Run<TDot, TQ>(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride)
+        where TDot : struct, IIntDot
+        where TQ : struct, IKQuants
+    {
+        var q = input.Quantized is { HasSuperBlocks: true } a
+            ? a
+            : throw new InvalidOperationException($"{w.Name}: {w.Type} weights need Q8_K-quantized activations.");
+        var nsb = w.Columns / K;
+        var groupBytes = (long)nsb * TQ.RecordBytes;
+        var g0 = rowStart / G;
+        var g1 = (rowEnd + G - 1) / G;
+        var full = input.Tokens / 4 * 4;
+
+        // Tokens in blocks whose activations stay in L2; inside, one 8-row group (L1) meets every 4-token
+        // slice of the block before the next group is read.
+        for (var tb = 0; tb < full; tb += TokenBlock)
+        {
+            var tEnd = Math.Min(full, tb + TokenBlock);
+            for (var g = g0; g < g1; g++)
+            {
+                for (var t = tb; t < tEnd; t += 4)
+                {
+                    Group4<TDot, TQ>(w.KPacked + (g * groupBytes), nsb, q, input.QuantRow0 + t, y + ((long)t * yStride), yStride, g * G, rowEnd);
+                }
+            }
+        }
+
+        // Left-over tokens (all of them for decode): groups outside, so a group is read from DRAM once.
+        for (var g = g0; g < g1 && full < input.Tokens; g++)
+        {
+            for (var t = full; t < input.Tokens; t++)
+            {
+                var row = input.QuantRow0 + t;
+                var sum = Group1<TDot, TQ>(w.KPacked + (g * groupBytes), nsb, q.KQuants(row), q.KScales(row), q.KSums(row));
+                Store(sum, y + ((long)t * yStride), g * G, rowEnd);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<float> Group1<TDot, TQ>(byte* rec, int nsb, sbyte* x, float* xd, int* xs)
+        where TDot : struct, IIntDot
+        where TQ : struct, IKQuants
+    {
+        var sum = Vector256<float>.Zero;
+        for (var sb = 0; sb < nsb; sb++, rec += TQ.RecordBytes, x += K, xs += 16)
+        {
+            for (var o = 0; o < TQ.RecordBytes; o += 64)
+            {
+                Sse.Prefetch0(rec + PrefetchDistance + o);
+            }
+
+            var scales = (short*)(rec + TQ.QuantBytes);
+            var isum = Vector256<int>.Zero;
+            for (var c = 0; c < 8; c++)
+            {
+                var qc = rec + (c * TQ.ChunkBytes);
+                var xc = x + (32 * c);
+                var (slo, shi) = ChunkScales<TQ>(scales, c);
+                // Two short chains per chunk, added in: vpdpwssd's latency would serialise one long chain.
+                var lo = Half<TDot, TQ>(Vector256<int>.Zero, TQ.U(qc, 0), TQ.U(qc, 1), TQ.U(qc, 2), TQ.U(qc, 3), xc, slo);
+                var hi = Half<TDot, TQ>(Vector256<int>.Zero, TQ.U(qc, 4), TQ.U(qc, 5), TQ.U(qc, 6), TQ.U(qc, 7), xc + 16, shi);
+                isum += lo + hi;
+            }
+
+            sum = Finish<TQ>(rec, scales, isum, xs, xd[sb], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>One group of 8 rows × 4 tokens (activation rows row0..row0+3): each chunk is unpacked once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Group4<TDot, TQ>(byte* rec, int nsb, Q8Activations q, int row0, float* y, int yStride, int row, int rowEnd)
+        where TDot : struct, IIntDot
+        where TQ : struct, IKQuants
+    {
+        sbyte* x0 = q.KQuants(row0), x1 = q.KQuants(row0 + 1), x2 = q.KQuants(row0 + 2), x3 = q.KQuants(row0 + 3);
+        float* d0 = q.KScales(row0), d1 = q.KScales(row0 + 1), d2 = q.KScales(row0 + 2), d3 = q.KScales(row0 + 3);
+        int* s0 = q.KSums(row0), s1 = q.KSums(row0 + 1), s2 = q.KSums(row0 + 2), s3 = q.KSums(row0 + 3);
+        Vector256<float> y0 = default, y1 = default, y2 = default, y3 = default;
+        for (var sb = 0; sb < nsb; sb++, rec += TQ.RecordBytes)
+        {
+            var scales = (short*)(rec + TQ.QuantBytes);
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            var o = sb * K;
+            for (var c = 0; c < 8; c++, o += 32)
+            {
+                var qc = rec + (c * TQ.ChunkBytes);
+                var (slo, shi) = ChunkScales<TQ>(scales, c);
+                var u0 = TQ.U(qc, 0);
+                var u1 = TQ.U(qc, 1);
+                var u2 = TQ.U(qc, 2);
+                var u3 = TQ.U(qc, 3);
+                i0 = Half<TDot, TQ>(i0, u0, u1, u2, u3, x0 + o, slo);
+                i1 = Half<TDot, TQ>(i1, u0, u1, u2, u3, x1 + o, slo);
+                i2 = Half<TDot, TQ>(i2, u0, u1, u2, u3, x2 + o, slo);
+                i3 = Half<TDot, TQ>(i3, u0, u1, u2, u3, x3 + o, slo);
+                u0 = TQ.U(qc, 4);
+                u1 = TQ.U(qc, 5);
+                u2 = TQ.U(qc, 6);
+                u3 = TQ.U(qc, 7);
+                i0 = Half<TDot, TQ>(i0, u0, u1, u2, u3, x0 + o + 16, shi);
+                i1 = Half<TDot, TQ>(i1, u0, u1, u2, u3, x1 + o + 16, shi);
+                i2 = Half<TDot, TQ>(i2, u0, u1, u2, u3, x2 + o + 16, shi);
+                i3 = Half<TDot, TQ>(i3, u0, u1, u2, u3, x3 + o + 16, shi);
+            }
+
+            y0 = Finish<TQ>(rec, scales, i0, s0 + (16 * sb), d0[sb], y0);
+            y1 = Finish<TQ>(rec, scales, i1, s1 + (16 * sb), d1[sb], y1);
+            y2 = Finish<TQ>(rec, scales, i2, s2 + (16 * sb), d2[sb], y2);
+            y3 = Finish<TQ>(rec, scales, i3, s3 + (16 * sb), d3[sb], y3);
+        }
+
+        Store(y0, y, row, rowEnd);
+        Store(y1, y + yStride, row, rowEnd);
+        Store(y2, y + (2L * yStride), row, rowEnd);
+        Store(y3, y + (3L * yStride), row, rowEnd);
+    }
+
+    /// <summary>
+    /// acc + the 8 rows' scaled dot products over one 16-column half of a chunk (u0..u3 = its 4 vectors,
+    /// x its 16 activations). The <c>vpmaddubsw</c> pair sums are added in int16 before the one scale
+    /// multiply: 4 of them for Q4_K/Q5_K (4·2·31·127 &lt; 2¹⁵), 2 for Q6_K (2·2·63·127 &lt; 2¹⁵), which cuts
+    /// the multiplies — the kernel's bottleneck — from 8 to 5 (6) per 4 vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Half<TDot, TQ>(
+        Vector256<int> acc, Vector256<byte> u0, Vector256<byte> u1, Vector256<byte> u2, Vector256<byte> u3, sbyte* x, Vector256<short> scale)
+        where TDot : struct, IIntDot
+        where TQ : struct, IKQuants
+    {
+        var p0 = Avx2.MultiplyAddAdjacent(u0, Broadcast4(x));
+        var p1 = Avx2.MultiplyAddAdjacent(u1, Broadcast4(x + 4));
+        var p2 = Avx2.MultiplyAddAdjacent(u2, Broadcast4(x + 8));
+        var p3 = Avx2.MultiplyAddAdjacent(u3, Broadcast4(x + 12));
+        return TQ.Q6Like
+            ? TDot.AddScaled(TDot.AddScaled(acc, p0 + p1, scale), p2 + p3, scale)
+            : TDot.AddScaled(acc, (p0 + p1) + (p2 + p3), scale);
+    }
+
+    /// <summary>
+    /// sum + dx·(d·isum − m·Σ_j min_j·bsum_j) for the 8 rows of one record: Q6_K's mins are its 16 scales
+    /// against the bsums of 16; Q4_K/Q5_K's are their 8 mins against the bsums of 32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish<TQ>(byte* rec, short* scales, Vector256<int> isum, int* bs, float dx, Vector256<float> sum)
+        where TQ : struct, IKQuants
+    {
+        var corr = Vector256<int>.Zero;
+        if (TQ.Q6Like)
+        {
+            for (var j = 0; j < 16; j++)
+            {
+                corr += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(scales + (j * G)), Vector256.Create(bs[j]));
+            }
+        }
+        else
+        {
+            var mins = scales + (8 * G);
+            for (var j = 0; j < 8; j++)
+            {
+                corr += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(mins + (j * G)), Vector256.Create(bs[2 * j] + bs[(2 * j) + 1]));
+            }
+        }
+
+        var f = (float*)(rec + TQ.QuantBytes + KQuantPackedLayout.ScaleBytes);
+        var v = (Avx.ConvertToVector256Single(isum) * Vector256.Load(f)) - (Avx.ConvertToVector256Single(corr) * Vector256.Load(f + G));
+        return Fma.MultiplyAdd(v, Vector256.Create(dx), sum);
+    }
+
+    /// <summary>The int16 scale pairs of chunk c's two 16-column halves (row r in int32 lane r).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<short> Low, Vector256<short> High) ChunkScales<TQ>(short* scales, int c)
+        where TQ : struct, IKQuants
+    {
+        if (TQ.Q6Like)
+        {
+            return (Pairs(scales + (2 * c * G)), Pairs(scales + (((2 * c) + 1) * G)));
+        }
+
+        var s = Pairs(scales + (c * G));
+        return (s, s);
+    }
+
+    // 8 int16 (row r at index r) → each row's value in both int16 halves of int32 lane r: one vpshufb
+    // within each 128-bit half of the broadcast.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Pairs(short* p) =>
+        Avx2.Shuffle(Avx2.BroadcastVector128ToVector256((byte*)p), Vector256.Create(
+            (byte)0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15)).AsInt16();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast4(sbyte* p) => Vector256.Create(*(int*)p).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> sum, float* y, int row0, int rowEnd)
+    {
+        if (row0 + G <= rowEnd)
+        {
+            sum.Store(y + row0);
+        }
+        else
+        {
+            for (var r = 0; row0 + r < rowEnd; r++)
+            {
+                y[row0 + r] = sum.GetElement(r);
+            }
+        }
+    }
+}
+
+/// <summary>How one record stores its quants (<see cref="KQuantPackedLayout"/>); the kernels are generic over it.</summary>
+internal unsafe interface IKQuants
+{
+    static abstract int QuantBytes { get; }
+
+    static abstract int ChunkBytes { get; }
+
+    static abstract int RecordBytes { get; }
+
+    /// <summary>True for Q6_K: a scale per 16 columns, the scales double as the mins, and u ≤ 63 allows only 2 int16 pair sums to be added.</summary>
+    static abstract bool Q6Like { get; }
+
+    /// <summary>Vector k (0..7) of a chunk: columns 4k..4k+3 of the 8 rows, unsigned.</summary>
+    static abstract Vector256<byte> U(byte* chunk, int k);
+}
+
+internal readonly unsafe struct Q4KQuants : IKQuants
+{
+    public static int QuantBytes => 1024;
+
+    public static int ChunkBytes => 128;
+
+    public static int RecordBytes => 1024 + KQuantPackedLayout.ScaleBytes + KQuantPackedLayout.FloatBytes;
+
+    public static bool Q6Like => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> U(byte* chunk, int k) => k < 4
+        ? Vector256.Load(chunk + (32 * k)) & Vector256.Create((byte)0x0F)
+        : Avx2.ShiftRightLogical(Vector256.Load(chunk + (32 * (k - 4))).AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+}
+
+internal readonly unsafe struct Q5KQuants : IKQuants
+{
+    public static int QuantBytes => 2048;
+
+    public static int ChunkBytes => 256;
+
+    public static int RecordBytes => 2048 + KQuantPackedLayout.ScaleBytes + KQuantPackedLayout.FloatBytes;
+
+    public static bool Q6Like => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> U(byte* chunk, int k) => Vector256.Load(chunk + (32 * k));
+}
+
+internal readonly unsafe struct Q6KQuants : IKQuants
+{
+    public static int QuantBytes => 2048;
+
+    public static int ChunkBytes => 256;
+
+    public static int RecordBytes => 2048 + KQuantPackedLayout.ScaleBytes + KQuantPackedLayout.FloatBytes;
+
+    public static bool Q6Like => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> U(byte* chunk, int k) => Vector256.Load(chunk + (32 * k));
+}
