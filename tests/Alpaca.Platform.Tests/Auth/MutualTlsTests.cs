@@ -79,9 +79,10 @@ public sealed class MutualTlsTests : IAsyncLifetime
         foreach (var certificate in new[] { null, _strangerPeer })
         {
             var refused = await Assert.ThrowsAsync<RpcException>(() => HealthAsync(address, certificate));
-            // No gRPC status from the service: the transport failed (TLS), so the client reports UNAVAILABLE.
-            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
-            Assert.Contains(Chain(refused), e => e is AuthenticationException or IOException);
+            // No gRPC status from the service: the transport failed (TLS). Under TLS 1.3 the client learns of the refusal
+            // at the handshake (UNAVAILABLE) or, when its request was already sent, while reading (INTERNAL).
+            Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, refused.ToString());
+            Assert.Contains(Chain(refused), e => e is AuthenticationException or IOException or HttpRequestException);
         }
 
         // Nor does plain h2c reach it.
@@ -122,7 +123,8 @@ public sealed class MutualTlsTests : IAsyncLifetime
         });
         using var channel = platform.GatewayChannel();
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await new DedupService.DedupServiceClient(channel).ListNamespacesAsync(new ListNamespacesRequest()));
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // YARP's 502 (UNAVAILABLE), or the stream reset while the refusal arrived (INTERNAL): never an answer.
+        Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, refused.ToString());
     }
 
     private static async Task<HealthCheckResponse> HealthAsync(Uri address, X509Certificate2? certificate)
