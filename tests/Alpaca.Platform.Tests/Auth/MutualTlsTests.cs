@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Alpaca.Contracts.V1;
 using Alpaca.Dedup.Api;
+using Alpaca.Generator.Api;
 using Alpaca.Inference.Api;
 using Alpaca.Platform.Tests.Platform;
 using Alpaca.ServiceDefaults.Auth;
@@ -13,6 +14,7 @@ using Alpaca.TestSupport;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Alpaca.Platform.Tests.Auth;
 
@@ -45,7 +47,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
             ["Alpaca:Tls:KeyFile"] = key,
             ["Alpaca:Tls:CaFile"] = _authority.WriteBundle(_dir.File("ca.pem")),
         };
-        _platform = await EmbeddedPlatform.StartAsync([DedupModule.Instance, InferenceModule.Instance], new EmbeddedPlatformOptions
+        _platform = await EmbeddedPlatform.StartAsync([DedupModule.Instance, InferenceModule.Instance, GeneratorModule.Instance], new EmbeddedPlatformOptions
         {
             GatewayPort = 0,
             GatewayHttpPort = 0,
@@ -105,6 +107,15 @@ public sealed class MutualTlsTests : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
         Assert.Equal("text_completion", JsonDocument.Parse(body).RootElement.GetProperty("object").GetString());
+    }
+
+    [Fact]
+    public async Task The_generators_dedup_client_calls_dedup_over_mutual_tls()
+    {
+        // The generator's own client (its certificate and the service credential), as its runs use it.
+        var client = Platform.App(GeneratorModule.Name).Services.GetRequiredService<DedupService.DedupServiceClient>();
+        await client.ListNamespacesAsync(new ListNamespacesRequest());
+        Assert.Equal("https", Platform.Services[DedupModule.Name].Grpc.Scheme);
     }
 
     [Fact]
