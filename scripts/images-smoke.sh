@@ -42,8 +42,8 @@ chmod -R a+rX "$work"
 # The keys: made on the key folder directly, as an operator does (no service needed); the containers' user
 # (app, 1654) must be able to write it (last-use times).
 mkdir -p "$work/state"
-key=$(./alpaca keys create --state "$work/state" --pepper "$pepper" --name smoke --scopes inference | awk '$1=="api-key:"{print $2}')
-data_key=$(./alpaca keys create --state "$work/state" --pepper "$pepper" --name smoke-data --scopes data | awk '$1=="api-key:"{print $2}')
+key=$(./alpaca keys --state "$work/state" --pepper "$pepper" create --name smoke --scopes inference | awk '$1=="api-key:"{print $2}')
+data_key=$(./alpaca keys --state "$work/state" --pepper "$pepper" create --name smoke-data --scopes data | awk '$1=="api-key:"{print $2}')
 [ -n "$key" ] && [ -n "$data_key" ] || { echo "smoke: alpaca keys create printed no api-key" >&2; exit 1; }
 chown -R 1654:1654 "$work/state/auth"
 
@@ -87,7 +87,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" -H
 echo "smoke: with auth on: no key 401, a data key 403, inference directly 401"
 # Metrics: on each metrics port without a key; not on the API ports.
 for port in "$gw_metrics" "$inf_metrics"; do
-  curl -fs "http://127.0.0.1:$port/metrics" | grep -q '^# TYPE ' || fail "no Prometheus text on the metrics port :$port"
+  # Into a variable first: grep -q stops reading early, and curl's SIGPIPE would fail the pipeline (pipefail).
+  metrics=$(curl -fs "http://127.0.0.1:$port/metrics") && grep -q '^# TYPE ' <<<"$metrics" || fail "no Prometheus text on the metrics port :$port"
 done
 for port in "$gw_http" "$inf_http"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
