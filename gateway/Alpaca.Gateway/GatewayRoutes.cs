@@ -35,8 +35,14 @@ public static class GatewayRoutes
         "/grpc.reflection.v1.ServerReflection/{**rest}",
     ];
 
-    public static Dictionary<string, string?> DefaultSettings()
+    /// <param name="tls">
+    /// Mutual TLS to the services (<c>Alpaca:Tls</c>): every cluster is <c>https://</c> on the service's gRPC port,
+    /// the only one that requires a client certificate, and so is <c>/v1</c> (inference serves it over HTTP/2 there
+    /// too); the HTTP port stays the Dapr sidecar's (docs/security.md, "Mutual TLS").
+    /// </param>
+    public static Dictionary<string, string?> DefaultSettings(bool tls = false)
     {
+        var scheme = tls ? "https" : "http";
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, grpcService) in Services)
         {
@@ -73,7 +79,7 @@ public static class GatewayRoutes
             // Token streams and training watches are long-lived; do not cut them.
             settings[$"{cluster}:HttpRequest:ActivityTimeout"] = "01:00:00";
             AddHealthChecks(settings, cluster);
-            settings[$"{cluster}:Destinations:d1:Address"] = $"http://{name}:8080";
+            settings[$"{cluster}:Destinations:d1:Address"] = $"{scheme}://{name}:8080";
         }
 
         // OpenAI-compatible HTTP API of the inference service (HTTP/1.1 port).
@@ -83,7 +89,13 @@ public static class GatewayRoutes
         settings["ReverseProxy:Routes:openai:AuthorizationPolicy"] = ApiScopes.AuthenticatedPolicy;
         settings["ReverseProxy:Clusters:inference-http:HttpRequest:ActivityTimeout"] = "01:00:00";
         AddHealthChecks(settings, "ReverseProxy:Clusters:inference-http");
-        settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = "http://inference:8081";
+        if (tls)
+        {
+            settings["ReverseProxy:Clusters:inference-http:HttpRequest:Version"] = "2";
+            settings["ReverseProxy:Clusters:inference-http:HttpRequest:VersionPolicy"] = "RequestVersionExact";
+        }
+
+        settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = tls ? "https://inference:8080" : "http://inference:8081";
         return settings;
     }
 

@@ -1,4 +1,5 @@
 using Alpaca.Gateway.WebConsole;
+using Alpaca.ServiceDefaults;
 using Alpaca.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration.Memory;
@@ -11,10 +12,14 @@ public static class GatewayServiceExtensions
     public static WebApplicationBuilder AddGatewayServices(this WebApplicationBuilder builder)
     {
         // Defaults first, so appsettings, environment and command-line sources added before override them.
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = GatewayRoutes.DefaultSettings() });
+        var tls = builder.Services.Select(d => d.ImplementationInstance).OfType<PeerTls>().Single().Tls;
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = GatewayRoutes.DefaultSettings(tls is not null) });
         var auth = builder.Services.Select(d => d.ImplementationInstance).OfType<AuthOptions>().Single();
         auth.IsEdge = true;
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            // With Alpaca:Tls every cluster's client (calls and active health checks) presents the gateway's
+            // certificate and trusts only the configured authorities.
+            .ConfigureHttpClient((_, handler) => tls?.ConfigureClient(handler))
             .AddTransforms(context => context.AddRequestTransform(transform =>
             {
                 // Only the gateway may present the service credential: a client's own is dropped, the real one added.

@@ -99,6 +99,10 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         var ports = services.ToDictionary(m => m.Name, _ => (Grpc: FreePort(), Http: FreePort()));
         var gatewayPort = options.GatewayPort == 0 ? FreePort() : options.GatewayPort;
         var gatewayHttpPort = options.GatewayHttpPort == 0 ? FreePort() : options.GatewayHttpPort;
+        // Mutual TLS between the gateway and the services when the services are given certificates (Alpaca:Tls;
+        // the gateway takes the same files unless its own settings name others): their gRPC ports are https.
+        var tls = options.ExtraSettings.Where(s => s.Key.StartsWith("Alpaca:Tls:", StringComparison.OrdinalIgnoreCase)).ToDictionary();
+        var serviceScheme = tls.Count > 0 ? "https" : "http";
         var platform = new EmbeddedPlatform
         {
             GatewayGrpc = new Uri($"http://127.0.0.1:{gatewayPort}"),
@@ -106,7 +110,7 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             ReportsDirectory = options.GatewaySettings.GetValueOrDefault("Alpaca:Console:ReportsDir") is { Length: > 0 } reports
                 ? Path.GetFullPath(reports)
                 : Path.GetFullPath(Path.Combine(options.StateDirectory, "reports")),
-            Services = ports.ToDictionary(p => p.Key, p => (new Uri($"http://127.0.0.1:{p.Value.Grpc}"), new Uri($"http://127.0.0.1:{p.Value.Http}"))),
+            Services = ports.ToDictionary(p => p.Key, p => (new Uri($"{serviceScheme}://127.0.0.1:{p.Value.Grpc}"), new Uri($"http://127.0.0.1:{p.Value.Http}"))),
         };
         var peers = platform.Services.ToDictionary(s => s.Key, s => s.Value.Grpc);
         var auth = AuthSettings(options);
@@ -142,10 +146,10 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var gatewaySettings = GatewaySettings(ports, gatewayPort, gatewayHttpPort);
+            var gatewaySettings = GatewaySettings(ports, gatewayPort, gatewayHttpPort, tls.Count > 0);
             // The console lists the evaluation reports of this state (alpaca eval writes them there by default).
             gatewaySettings["Alpaca:Console:ReportsDir"] = platform.ReportsDirectory;
-            foreach (var (key, value) in auth.Concat(options.GatewaySettings))
+            foreach (var (key, value) in auth.Concat(tls).Concat(options.GatewaySettings))
             {
                 gatewaySettings[key] = value;
             }
@@ -235,8 +239,9 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         };
     }
 
-    private static Dictionary<string, string?> GatewaySettings(Dictionary<string, (int Grpc, int Http)> ports, int gatewayPort, int gatewayHttpPort)
+    private static Dictionary<string, string?> GatewaySettings(Dictionary<string, (int Grpc, int Http)> ports, int gatewayPort, int gatewayHttpPort, bool tls)
     {
+        var scheme = tls ? "https" : "http";
         var settings = new Dictionary<string, string?>
         {
             ["Alpaca:Service:BindAddress"] = "127.0.0.1",
@@ -246,14 +251,15 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         };
         foreach (var (name, (grpc, _)) in ports)
         {
-            settings[$"ReverseProxy:Clusters:{name}:Destinations:d1:Address"] = $"http://127.0.0.1:{grpc}";
+            settings[$"ReverseProxy:Clusters:{name}:Destinations:d1:Address"] = $"{scheme}://127.0.0.1:{grpc}";
             settings[$"ReverseProxy:Clusters:{name}:HealthCheck:Active:Interval"] = "00:00:02";
         }
 
-        // The OpenAI-compatible API is the inference service's HTTP port.
+        // The OpenAI-compatible API is the inference service's HTTP port; with mTLS its gRPC port, over HTTP/2
+        // (as GatewayRoutes.DefaultSettings(tls: true)).
         if (ports.TryGetValue("inference", out var inference))
         {
-            settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = $"http://127.0.0.1:{inference.Http}";
+            settings["ReverseProxy:Clusters:inference-http:Destinations:d1:Address"] = tls ? $"https://127.0.0.1:{inference.Grpc}" : $"http://127.0.0.1:{inference.Http}";
         }
 
         return settings;

@@ -1,5 +1,6 @@
 using System.Net;
 using Alpaca.ServiceDefaults.Auth;
+using Alpaca.ServiceDefaults.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -38,13 +39,36 @@ public static class ServiceDefaultsExtensions
         builder.Configuration.GetSection(RequestLimitsOptions.Section).Bind(limits);
         limits.Validate();
         builder.Services.AddSingleton(limits);
+        if (options.MetricsPort is { } metricsPort && metricsPort is <= 0 or > 65535)
+        {
+            throw new InvalidOperationException($"Alpaca:Service:MetricsPort = {metricsPort} is not a port (1-65535; unset serves /metrics on the HTTP port).");
+        }
+
+        var tlsOptions = new TlsOptions();
+        builder.Configuration.GetSection(TlsOptions.Section).Bind(tlsOptions);
+        var tls = MutualTls.Load(tlsOptions);
+        builder.Services.AddSingleton(new PeerTls(tls));
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             ApplyLimits(kestrel.Limits, limits);
             var address = IPAddress.Parse(options.BindAddress);
-            kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            // Read when Kestrel starts, after the gateway marked itself the edge: the gateway's own ports face
+            // clients (TLS ends at the ingress), so only a service's gRPC port requires a peer's certificate.
+            var auth = kestrel.ApplicationServices.GetRequiredService<AuthOptions>();
+            kestrel.Listen(address, options.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (tls is not null && !auth.IsEdge)
+                {
+                    listen.UseHttps(tls.ServerOptions());
+                }
+            });
             kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            if (options.MetricsPort is { } port)
+            {
+                kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http1);
+            }
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
@@ -119,20 +143,42 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Authentication and authorization, then <c>/healthz</c>, <c>/readyz</c> and gRPC health (anonymous: probes and
-    /// load balancers carry no key), <c>/metrics</c> and reflection (admin: the metrics port is the HTTP port that
-    /// also serves <c>/v1</c> and Dapr, so it is not a separate, unexposed port; docs/security.md).
+    /// load balancers carry no key), reflection (admin) and <c>/metrics</c>: anonymous on the metrics port when one is
+    /// configured (and absent from the other ports), else admin on the HTTP port, which also serves <c>/v1</c> and
+    /// Dapr (docs/security.md, "Metrics").
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        var host = app.Services.GetRequiredService<ServiceHostOptions>();
+        if (host.MetricsPort is { } metricsPort)
+        {
+            app.UseMetricsPort(metricsPort);
+        }
+
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         app.UseAlpacaAuth();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Live) }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) || r.Tags.Contains(HealthTags.Live) }).AllowAnonymous();
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(ApiScope.Admin.PolicyName());
+        var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
+        if (host.MetricsPort is null)
+        {
+            metrics.RequireAuthorization(ApiScope.Admin.PolicyName());
+        }
+        else
+        {
+            metrics.AllowAnonymous();
+        }
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService().RequireAuthorization(ApiScope.Admin.PolicyName());
         return app;
     }
+}
+
+/// <summary>This host's mutual TLS for calls to peers (null: plain h2c), from <c>Alpaca:Tls</c>.</summary>
+public sealed record PeerTls(MutualTls? Tls)
+{
+    /// <summary>The handler a peer call starts from: this host's client certificate when mTLS is on.</summary>
+    public SocketsHttpHandler CreateHandler() => Tls?.CreateClientHandler() ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
 }
 
 /// <summary>The name of the running service and the gRPC services it hosts.</summary>

@@ -20,7 +20,7 @@ namespace Alpaca.Gateway.WebConsole;
 /// caller's key and the service credential — so the method's declared scope is checked where it always is, in the
 /// service, and there is no second backend: the bridge only changes the encoding.
 /// </summary>
-internal sealed class ConsoleGrpcBridge(IProxyStateLookup proxy, AuthOptions auth, RequestLimitsOptions limits) : IDisposable
+internal sealed class ConsoleGrpcBridge(IProxyStateLookup proxy, AuthOptions auth, RequestLimitsOptions limits, PeerTls peerTls) : IDisposable
 {
     private static readonly ServiceDescriptor[] Contracts =
         [GeneratorService.Descriptor, DedupService.Descriptor, TrainerService.Descriptor, InferenceService.Descriptor];
@@ -167,7 +167,7 @@ internal sealed class ConsoleGrpcBridge(IProxyStateLookup proxy, AuthOptions aut
         var address = destinations[Random.Shared.Next(destinations.Count)].Model.Config.Address;
         return _channels.GetOrAdd(address, a => GrpcChannel.ForAddress(a, new GrpcChannelOptions
         {
-            HttpHandler = new ServiceTokenHandler(auth.ServiceToken),
+            HttpHandler = new ServiceTokenHandler(auth.ServiceToken, peerTls.CreateHandler()),
             MaxReceiveMessageSize = limits.GrpcMaxReceiveMessageSize,
             MaxSendMessageSize = limits.GrpcMaxSendMessageSize,
         }));

@@ -9,6 +9,7 @@ using Alpaca.Generator.Api.Runs;
 using Alpaca.Generator.Dedup;
 using Alpaca.Generator.Runs;
 using Alpaca.Messaging;
+using Alpaca.ServiceDefaults;
 using Alpaca.ServiceDefaults.Auth;
 using Alpaca.State;
 using Grpc.Net.Client;
@@ -56,7 +57,7 @@ public static class GeneratorServiceExtensions
             // A peer call: the shared service credential, since the dedup service accepts calls only from the gateway and peers.
             services.AddSingleton(sp => new DedupService.DedupServiceClient(GrpcChannel.ForAddress(options.DedupAddress, new GrpcChannelOptions
             {
-                HttpHandler = new ServiceTokenHandler(sp.GetRequiredService<AuthOptions>().ServiceToken),
+                HttpHandler = new ServiceTokenHandler(sp.GetRequiredService<AuthOptions>().ServiceToken, sp.GetRequiredService<PeerTls>().CreateHandler()),
             })));
             services.AddSingleton<IInstructionDeduplicator, PubSubDeduplicator>();
         }

@@ -119,6 +119,14 @@ public sealed partial class RenderedManifestTests
             Assert.False(Flow(null, service, 8080), $"{overlay}: a client outside reaches {service}:8080 around the gateway");
         }
 
+        // The metrics port answers without a key: only the monitoring namespace (a namespace selector, which this
+        // evaluation does not grant to any pod here) reaches it, never a pod of the namespace or a client outside.
+        foreach (var workload in AlpacaServices.Append("gateway"))
+        {
+            Assert.False(Flow(stranger, workload, 9464), $"{overlay}: any pod reaches {workload}'s metrics port");
+            Assert.False(Flow(null, workload, 9464), $"{overlay}: a client outside reaches {workload}'s metrics port");
+        }
+
         Assert.True(Flow(null, "gateway", 8080) && Flow(null, "gateway", 8081), $"{overlay}: clients cannot reach the gateway");
         Assert.True(Flow(pods["gateway"], "inference", 8081), $"{overlay}: gateway → inference /v1 is blocked");
         Assert.True(Flow(pods["generator"], "dedup", 8080), $"{overlay}: generator → dedup is blocked");

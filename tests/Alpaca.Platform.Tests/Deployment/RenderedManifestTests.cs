@@ -29,7 +29,7 @@ public sealed partial class RenderedManifestTests
         ["inference"] = InferenceModule.Name,
     };
 
-    private static readonly string[] OverlayNames = ["base", "overlays/dev", "overlays/gpu", "overlays/keda"];
+    private static readonly string[] OverlayNames = ["base", "overlays/dev", "overlays/gpu", "overlays/keda", "overlays/mtls"];
 
     public static TheoryData<string> Overlays() => new(OverlayNames);
 
@@ -112,7 +112,13 @@ public sealed partial class RenderedManifestTests
             Assert.Equal(AppIds[name], annotations["dapr.io/app-id"]);
             Assert.Equal(httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), annotations["dapr.io/app-port"]);
             Assert.Equal("http", annotations["dapr.io/app-protocol"]);
-            Assert.Equal(httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), annotations["prometheus.io/port"]);
+            // Prometheus scrapes the metrics port (/metrics without a key there, not on the API ports), which the
+            // Service does not publish: only the pod's port, reached from the monitoring namespace (network policy).
+            var metricsPort = env["Alpaca__Service__MetricsPort"];
+            Assert.Equal(metricsPort, annotations["prometheus.io/port"]);
+            Assert.Equal(int.Parse(metricsPort, System.Globalization.CultureInfo.InvariantCulture), container.Ports.Single(x => x.Name == "metrics").ContainerPort);
+            var service = objects.OfType<V1Service>().Single(x => x.Metadata.Name == name);
+            Assert.DoesNotContain(service.Spec.Ports, x => x.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == metricsPort || x.TargetPort?.Value == "metrics");
             Assert.Equal(httpPort, container.Ports.Single(x => x.Name == "http").ContainerPort);
             Assert.Equal(grpcPort, container.Ports.Single(x => x.Name == "grpc").ContainerPort);
             Assert.Equal("dapr", env["Alpaca__Messaging__Transport"]);

@@ -22,6 +22,12 @@ public static class KeysCommand
         var scopes = new Option<string>("--scopes") { Description = "Comma-separated: inference, data, training, admin.", Required = true };
         var tokensPerMinute = new Option<int?>("--tokens-per-minute") { Description = "This key's generated-token quota per minute (default: the platform's Alpaca:Auth:TokensPerMinute; 0 = unlimited)." };
         var id = new Argument<string>("id") { Description = "Key id (alpaca keys list)." };
+        // The store options are accepted before or after the subcommand (`keys --state S create`, `keys create --state S`):
+        // the docs and alpaca up's hint write them after it.
+        foreach (var option in new Option[] { state, redis, prefix, pepper })
+        {
+            option.Recursive = true;
+        }
 
         ApiKeyStore Store(ParseResult parse)
         {
