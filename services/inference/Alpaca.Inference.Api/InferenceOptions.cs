@@ -15,6 +15,12 @@ public sealed class InferenceOptions
     /// <summary>Draft tokens proposed per step, 1..16, for models loaded with a draft.</summary>
     public int DraftTokens { get; set; } = 4;
 
+    /// <summary>
+    /// Threads of a draft model's forward passes: 1 (default) runs them on the decode loop alone — a draft is
+    /// small, and its many short passes would otherwise each wait for workers to wake; 0 = share the target's.
+    /// </summary>
+    public int DraftThreads { get; set; } = 1;
+
     /// <summary>Name of the start-up model (default: its file name without extension).</summary>
     public string? ModelName { get; set; }
 

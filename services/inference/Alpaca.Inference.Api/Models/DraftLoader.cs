@@ -24,8 +24,8 @@ internal static class DraftLoader
         return tokens;
     }
 
-    /// <summary>The draft of <paramref name="target"/> (null when the load names none); the caller disposes it after the scheduler.</summary>
-    public static Engine? Load(string? draftPath, string name, Engine target, ModelOptions targetOptions)
+    /// <summary>The draft of <paramref name="target"/> (null when the load names none); the caller disposes it after the scheduler and before the target, whose threads it borrows.</summary>
+    public static Engine? Load(string? draftPath, string name, Engine target, ModelOptions targetOptions, int draftThreads)
     {
         if (string.IsNullOrWhiteSpace(draftPath))
         {
@@ -41,7 +41,9 @@ internal static class DraftLoader
         Engine draft;
         try
         {
-            draft = Engine.Load(path, targetOptions with { ContextLength = target.Model.Cache.ContextLength, KvCacheTokens = 0 });
+            // Threads of its own (1: the decode loop alone), or the target's: the two run one after the other on the decode loop.
+            var workers = draftThreads == 0 ? (target.Model as Transformer)?.Workers : null;
+            draft = Engine.Load(path, targetOptions with { ContextLength = target.Model.Cache.ContextLength, KvCacheTokens = 0, Threads = Math.Max(1, draftThreads), Workers = workers });
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -215,13 +215,13 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
     // The CPU engine's weights are memory-mapped, so a chat choice that does not parse costs little to find
     // after them (a torch model has copied its weights by then; it is freed at once).
-    private static (Engine, ModelChat, Engine?) LoadWithChat(string path, string name, ModelOptions modelOptions, EngineLoader.BackendSpec backend, LoadSpec spec)
+    private (Engine, ModelChat, Engine?) LoadWithChat(string path, string name, ModelOptions modelOptions, EngineLoader.BackendSpec backend, LoadSpec spec)
     {
         var engine = EngineLoader.Load(path, modelOptions, backend);
         try
         {
             var chat = ModelChat.For(engine.Vocabulary, spec.ChatTemplate);
-            return (engine, chat, DraftLoader.Load(spec.DraftModel, name, engine, modelOptions));
+            return (engine, chat, DraftLoader.Load(spec.DraftModel, name, engine, modelOptions, options.DraftThreads));
         }
         catch
         {
@@ -309,8 +309,8 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             await model.Scheduler.Drained.ConfigureAwait(false);
             model.Scheduler.Dispose();
             metrics.Untrack(model);
-            model.Engine.Dispose();
             model.Draft?.Dispose();
+            model.Engine.Dispose();
             lock (_gate)
             {
                 _retiring.Remove(model);
@@ -346,8 +346,8 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         {
             model.Scheduler.Dispose();
             metrics.Untrack(model);
-            model.Engine.Dispose();
             model.Draft?.Dispose();
+            model.Engine.Dispose();
         }
 
         // Retiring models are released by their own retirement task once their loop stops.

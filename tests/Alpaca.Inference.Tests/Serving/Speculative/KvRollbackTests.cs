@@ -62,9 +62,11 @@ public sealed class KvRollbackTests
             Assert.Equal(expected[i + 2], continued[i]);
         }
 
-        // The prefix cache now knows block 2 for the accepted tokens only.
+        // The prefix cache now knows block 2 for the accepted tokens only: the rejected continuation shares
+        // just its first 8 + 2 positions with it (copied into a block of its own, partial reuse).
         var b = cache.Allocate();
-        Assert.Equal(32, cache.AttachPrefix(b, [.. Prompt, .. Bad], 50));
+        Assert.Equal(42, cache.AttachPrefix(b, [.. Prompt, .. Bad], 50));
+        Assert.NotEqual(filledByRejected, cache.Table(b)[2]);
         cache.Free(b);
         var c = cache.Allocate();
         Assert.Equal(48, cache.AttachPrefix(c, [.. Prompt, .. Good], 50));
