@@ -180,6 +180,23 @@ public sealed class SpeculativeDecodingTests
     }
 
     [Fact]
+    public async Task Sequences_preempted_by_a_tiny_pool_while_speculating_give_the_same_tokens()
+    {
+        using var roomy = Target(sequences: 4);
+        using var tiny = Engine.Load(TinyModels.Path(GgmlType.Q8_0), new ModelOptions { Threads = 2, MaxSequences = 4, ContextLength = 256, KvCacheTokens = 256, PrefixCaching = false });
+        using var draft = Target(sequences: 4);
+        using var plain = new ContinuousBatchScheduler(roomy);
+        using var speculative = new ContinuousBatchScheduler(tiny, new SchedulerOptions { Speculation = new SpeculationOptions { Draft = draft, Tokens = 4 } });
+        var expected = await RunAsync(plain, Instructions[..4].Select(i => Request(roomy, i, 60, template: false)));
+        var actual = await RunAsync(speculative, Instructions[..4].Select(i => Request(tiny, i, 60, template: false)));
+        Assert.True(speculative.Preemptions > 0, "the pool must run out mid-decode");
+        Assert.True(speculative.AcceptedDraftTokens > 0);
+        AssertSame(expected, actual);
+        Assert.Equal(tiny.Model.Cache.Blocks, tiny.Model.Cache.FreeBlocks);
+        Assert.Equal(draft.Model.Cache.Blocks, draft.Model.Cache.FreeBlocks);
+    }
+
+    [Fact]
     public async Task Sampled_requests_do_not_speculate()
     {
         using var target = Target();
