@@ -22,10 +22,20 @@ public static class InferenceModule
     public static IReadOnlyDictionary<string, string?> ServeAtStart(string ggufPath) =>
         new Dictionary<string, string?> { ["Alpaca:Inference:Model"] = Path.GetFullPath(ggufPath) };
 
-    /// <summary>As <see cref="ServeAtStart(string)"/> on an engine backend ("cpu" or "torch"), its device and dtype (null = the defaults).</summary>
-    public static IReadOnlyDictionary<string, string?> ServeAtStart(string modelPath, string? backend, string? device, string? dtype)
+    /// <summary>As <see cref="ServeAtStart(string)"/> on an engine backend ("cpu" or "torch"), its device and dtype (null = the defaults), with a draft model for speculative decoding.</summary>
+    public static IReadOnlyDictionary<string, string?> ServeAtStart(string modelPath, string? backend, string? device, string? dtype, string? draft = null, int draftTokens = 0)
     {
         var settings = new Dictionary<string, string?> { ["Alpaca:Inference:Model"] = Path.GetFullPath(modelPath) };
+        if (draft is not null)
+        {
+            settings["Alpaca:Inference:DraftModel"] = Path.GetFullPath(draft);
+        }
+
+        if (draftTokens > 0)
+        {
+            settings["Alpaca:Inference:DraftTokens"] = draftTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         if (backend is not null)
         {
             settings["Alpaca:Inference:Backend"] = backend;

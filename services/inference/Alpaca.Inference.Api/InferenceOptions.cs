@@ -6,6 +6,21 @@ public sealed class InferenceOptions
     /// <summary>A GGUF file to load at start (served as <see cref="ModelName"/>, the default model).</summary>
     public string? Model { get; set; }
 
+    /// <summary>
+    /// A draft GGUF for the start-up model (speculative decoding: same vocabulary, smaller; greedy requests
+    /// decode up to <see cref="DraftTokens"/> + 1 tokens per step with identical output). None by default.
+    /// </summary>
+    public string? DraftModel { get; set; }
+
+    /// <summary>Draft tokens proposed per step, 1..16, for models loaded with a draft.</summary>
+    public int DraftTokens { get; set; } = 4;
+
+    /// <summary>
+    /// Threads of a draft model's forward passes: 1 (default) runs them on the decode loop alone — a draft is
+    /// small, and its many short passes would otherwise each wait for workers to wake; 0 = share the target's.
+    /// </summary>
+    public int DraftThreads { get; set; } = 1;
+
     /// <summary>Name of the start-up model (default: its file name without extension).</summary>
     public string? ModelName { get; set; }
 

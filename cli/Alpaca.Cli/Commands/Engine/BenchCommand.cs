@@ -34,11 +34,14 @@ public static class BenchCommand
         var kv = new Option<bool>("--kv") { Description = "Also print the KV cache figures: bytes per token per cache type, sequences that fit --kv-budget-mib with a whole context each (fp32, before paging) and paged, and TTFT of an Alpaca-template prompt with and without a prefix-cache hit." };
         var kvBudget = new Option<int>("--kv-budget-mib") { Description = "With --kv: the KV memory budget.", DefaultValueFactory = _ => 1024 };
         var kvInFlight = new Option<int>("--kv-tokens") { Description = "With --kv: tokens a sequence really has in flight (prompt + completion).", DefaultValueFactory = _ => 512 };
+        var draft = new Option<string[]>("--draft") { Description = "Speculative decoding: a draft GGUF (or SHAPE:TYPE, written like --make-model) of the same vocabulary; prints greedy tg through the scheduler with and without it, for every --model (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var draftThreads = new Option<int>("--draft-threads") { Description = "With --draft: the draft's threads (1 = the decode loop alone; 0 = share the target's).", DefaultValueFactory = _ => 1 };
+        var draftTokens = new Option<string>("--draft-tokens") { Description = "With --draft: draft tokens per step, comma-separated.", DefaultValueFactory = _ => "4" };
         var vsLlamaCpp = new Option<bool>("--vs-llama-cpp") { Description = "Also run llama.cpp (node-llama-cpp, scripts/setup-oracle.sh) on each file right before ours and print both columns with the ratio." };
 
         var command = new Command("bench", "Benchmark the CPU inference engine like llama-bench (pp/tg tokens per second).")
         {
-            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, kv, kvBudget, kvInFlight, vsLlamaCpp, backend, device, dtype, shape, batches, trainStep, peakTflops,
+            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, kv, kvBudget, kvInFlight, vsLlamaCpp, backend, device, dtype, shape, batches, trainStep, peakTflops, draft, draftTokens, draftThreads,
         };
 
         command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
@@ -144,6 +147,12 @@ public static class BenchCommand
                     }
                 }
 
+                var drafts = (parse.GetValue(draft) ?? []).Select(d => File.Exists(d) || !d.Contains(':', StringComparison.Ordinal) ? d : BenchmarkModels.Ensure(d, parse.GetValue(modelsDir)!, m => Console.Error.WriteLine(m))).ToList();
+                if (drafts.Count > 0)
+                {
+                    PrintSpeculative(files, drafts, Ints(parse.GetValue(draftTokens)!, "--draft-tokens"), tgSizes.DefaultIfEmpty(128).Max(), threadCounts[0], parse.GetValue(draftThreads), path, repetitions);
+                }
+
                 if (comparison.Count > 0)
                 {
                     Console.WriteLine();
@@ -163,6 +172,28 @@ public static class BenchCommand
             }
         });
         return command;
+    }
+
+    private static void PrintSpeculative(List<string> targets, List<string> drafts, IReadOnlyList<int> ks, int tokens, int threads, int draftThreads, KernelPath path, int repetitions)
+    {
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Speculative decoding: greedy tg{tokens} through the scheduler (Alpaca-template prompt, {threads} threads, draft {(draftThreads == 0 ? "on the target's threads" : $"{draftThreads} thread(s)")}), without and with the draft, alternately; medians of {repetitions}"));
+        Console.WriteLine("| target | draft | k | tg plain t/s | tg speculative t/s | speedup | acceptance | tokens per target step | same tokens |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var file in targets)
+        {
+            using var target = Alpaca.Inference.Engine.Load(file, new ModelOptions { Threads = threads, Kernels = path });
+            foreach (var d in drafts)
+            {
+                using var draftEngine = Alpaca.Inference.Engine.Load(d, new ModelOptions { Kernels = path, ContextLength = target.Model.Cache.ContextLength, Threads = Math.Max(1, draftThreads), Workers = draftThreads == 0 ? ((Transformer)target.Model).Workers : null });
+                foreach (var k in ks)
+                {
+                    var r = SpeculativeBench.Run(target, draftEngine, k, tokens, repetitions);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {Path.GetFileNameWithoutExtension(file)} | {Path.GetFileNameWithoutExtension(d)} | {k} | {r.PlainTokensPerSecond:F1} | {r.SpeculativeTokensPerSecond:F1} | {r.Speedup:F2}× | {100 * r.Acceptance:F0}% | {r.TokensPerStep:F2} | {(r.SameOutput ? "yes" : "NO")} |"));
+                }
+            }
+        }
     }
 
     private static void PrintKv(string file, int threads, KernelPath path, int budgetMiB, int inFlight, int repetitions)

@@ -40,12 +40,14 @@ public static class GenerateCommand
         var kernels = new Option<string>("--kernels") { Description = "Kernel path: auto, Reference, Portable, Avx2, Avx512Vnni.", DefaultValueFactory = _ => "auto" };
         var logprobs = new Option<bool>("--logprobs") { Description = "Print each token's id, piece and log-probability to stderr after the text." };
         var topLogprobs = new Option<int>("--top-logprobs") { Description = "With each token, its N most likely alternatives (0..20; implies --logprobs)." };
+        var draft = new Option<string?>("--draft") { Description = "Speculative decoding: a smaller GGUF of the same vocabulary proposes tokens, the model verifies them (greedy only, --temperature 0; output unchanged)." };
+        var draftTokens = new Option<int>("--draft-tokens") { Description = "With --draft: tokens proposed per step, 1..16.", DefaultValueFactory = _ => 4 };
         var quiet = new Option<bool>("--quiet") { Description = "Do not print the finish reason and timing figures to stderr." };
 
         var command = new Command("generate", "Generate a completion with the CPU inference engine, streaming it to stdout.")
         {
             model, prompt, input, template, maxTokens, minTokens, temperature, topP, topK, minP, repeat, frequency, presence, seed,
-            stop, stopTokenIds, ignoreEos, includeStop, threads, kernels, logprobs, topLogprobs, quiet,
+            stop, stopTokenIds, ignoreEos, includeStop, threads, kernels, logprobs, topLogprobs, quiet, draft, draftTokens,
         };
 
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
@@ -75,7 +77,7 @@ public static class GenerateCommand
                     Names = FieldNames.Cli,
                 };
                 var options = new ModelOptions { Threads = parse.GetValue(threads), Kernels = CpuKernels.Parse(parse.GetValue(kernels)!) };
-                using var generation = new LocalGeneration(parse.GetValue(model)!, options);
+                using var generation = new LocalGeneration(parse.GetValue(model)!, options, parse.GetValue(draft), parse.GetValue(draftTokens));
                 var stdout = Console.Out;
                 var result = await generation.RunAsync(spec, delta =>
                 {

@@ -2,6 +2,7 @@ using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Models;
 using Alpaca.Inference.Model;
 using Alpaca.Inference.Serving;
+using Alpaca.Inference.Serving.Speculative;
 using Alpaca.Llm.Chat;
 using InferenceEngine = Alpaca.Inference.Engine;
 
@@ -18,11 +19,25 @@ internal sealed class LocalGeneration : IDisposable
     private readonly InferenceEngine _engine;
     private readonly ContinuousBatchScheduler _scheduler;
     private readonly ServedModel _model;
+    private readonly InferenceEngine? _draft;
 
-    public LocalGeneration(string path, ModelOptions options)
+    /// <param name="draft">A draft GGUF for speculative decoding of greedy requests (run on the decode loop alone), or null.</param>
+    public LocalGeneration(string path, ModelOptions options, string? draft = null, int draftTokens = 4)
     {
         _engine = InferenceEngine.Load(path, options with { MaxSequences = 1 });
-        _scheduler = new ContinuousBatchScheduler(_engine, new SchedulerOptions(), Timer, "generate");
+        try
+        {
+            _draft = draft is null ? null : InferenceEngine.Load(draft, options with { MaxSequences = 1, Threads = 1, ContextLength = _engine.Model.Cache.ContextLength });
+            var speculation = _draft is null ? null : new SpeculationOptions { Draft = _draft, Tokens = draftTokens };
+            _scheduler = new ContinuousBatchScheduler(_engine, new SchedulerOptions { Speculation = speculation }, Timer, "generate");
+        }
+        catch
+        {
+            _draft?.Dispose();
+            _engine.Dispose();
+            throw;
+        }
+
         _model = new ServedModel(Path.GetFileNameWithoutExtension(path), path, _engine, _scheduler, ModelChat.For(_engine.Vocabulary));
     }
 
@@ -46,6 +61,7 @@ internal sealed class LocalGeneration : IDisposable
     public void Dispose()
     {
         _scheduler.Dispose();
+        _draft?.Dispose();
         _engine.Dispose();
     }
 }

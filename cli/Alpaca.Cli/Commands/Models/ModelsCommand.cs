@@ -47,7 +47,9 @@ public static class ModelsCommand
         var threads = new Option<int>("--threads") { Description = "Engine threads (0 = the service's setting)." };
         var context = new Option<int>("--context") { Description = "Context length override (0 = the model's)." };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "Chat format: auto (the file's tokenizer.chat_template, else Alpaca), alpaca, model, or @FILE with a Jinja chat template." };
-        var command = new Command("load", "Load a model; a model already served under the name keeps serving its in-flight requests until the new one is ready.") { gateway, path, name, makeDefault, threads, context, chatTemplate };
+        var draft = new Option<string?>("--draft") { Description = "Speculative decoding: a smaller GGUF of the same vocabulary that proposes tokens for greedy requests (output unchanged), as the service sees it." };
+        var draftTokens = new Option<int>("--draft-tokens") { Description = "Draft tokens per step, 1..16 (0 = the service's setting, default 4)." };
+        var command = new Command("load", "Load a model; a model already served under the name keeps serving its in-flight requests until the new one is ready.") { gateway, path, name, makeDefault, threads, context, chatTemplate, draft, draftTokens };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             string local;
@@ -77,9 +79,11 @@ public static class ModelsCommand
                         ['@', .. var file] => File.ReadAllText(file),
                         var choice => choice,
                     },
+                    DraftModel = parse.GetValue(draft) is { } d ? Path.GetFullPath(d) : "",
+                    DraftTokens = parse.GetValue(draftTokens),
                 },
                 cancellationToken: ct);
-            Console.WriteLine($"loaded {reply.Info.Name}: {reply.Info.State}, {reply.Info.Quantization}, {reply.Info.ParameterCount / 1e6:F1}M parameters, context {reply.Info.ContextLength}, chat template {reply.Info.ChatTemplate}{(reply.Info.IsDefault ? ", default" : "")}");
+            Console.WriteLine($"loaded {reply.Info.Name}: {reply.Info.State}, {reply.Info.Quantization}, {reply.Info.ParameterCount / 1e6:F1}M parameters, context {reply.Info.ContextLength}, chat template {reply.Info.ChatTemplate}{(reply.Info.DraftModel.Length > 0 ? $", draft {reply.Info.DraftModel} × {reply.Info.DraftTokens}" : "")}{(reply.Info.IsDefault ? ", default" : "")}");
             return 0;
         });
         });

@@ -20,11 +20,13 @@ public static class UpCommand
         var backend = new Option<string?>("--backend") { Description = "Engine backend of --model: cpu (default, the C# kernels) or torch (TorchSharp; GGUF dequantized to --dtype at load, or an HF safetensors folder)." };
         var device = new Option<string?>("--device") { Description = "With --backend torch: cpu, cuda or cuda:N (a CUDA build: -p:TorchSharpBackend=cuda)." };
         var dtype = new Option<string?>("--dtype") { Description = "With --backend torch: bf16, f16, f32 or auto (bf16 on CUDA, f32 on CPU)." };
+        var draft = new Option<string?>("--draft") { Description = "Speculative decoding for --model: a smaller GGUF of the same vocabulary that proposes tokens for greedy requests, which --model verifies (output unchanged)." };
+        var draftTokens = new Option<int>("--draft-tokens") { Description = "With --draft: tokens proposed per step, 1..16.", DefaultValueFactory = _ => 4 };
         var insecure = new Option<bool>("--insecure-no-auth") { Description = "Turn authentication off: anyone who reaches a port acts as admin. Never on a shared machine." };
         var teachers = new Option<string[]>(EmbeddedTeachers.OptionName) { Description = EmbeddedTeachers.Help, AllowMultipleArgumentsPerToken = false };
         var command = new Command("up", "Start every Alpaca service and the gateway in this process (Ctrl+C stops them).")
         {
-            port, httpPort, redis, state, model, insecure, backend, device, dtype, teachers,
+            port, httpPort, redis, state, model, insecure, backend, device, dtype, teachers, draft, draftTokens,
         };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
@@ -56,6 +58,13 @@ public static class UpCommand
                 return 2;
             }
 
+            var draftPath = parse.GetValue(draft);
+            if (draftPath is not null && (modelPath is null || !File.Exists(draftPath)))
+            {
+                Console.Error.WriteLine(modelPath is null ? "alpaca up: --draft needs --model" : $"alpaca up: draft model file not found: {draftPath}");
+                return 2;
+            }
+
             Dictionary<string, string?> generator;
             try
             {
@@ -70,7 +79,7 @@ public static class UpCommand
             var services = new Dictionary<string, IReadOnlyDictionary<string, string?>> { [Alpaca.Generator.Api.GeneratorModule.Name] = generator };
             if (modelPath is not null)
             {
-                services[InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath, backendName, parse.GetValue(device), parse.GetValue(dtype));
+                services[InferenceModule.Name] = InferenceModule.ServeAtStart(modelPath, backendName, parse.GetValue(device), parse.GetValue(dtype), draftPath, parse.GetValue(draftTokens));
             }
 
             var options = new EmbeddedPlatformOptions

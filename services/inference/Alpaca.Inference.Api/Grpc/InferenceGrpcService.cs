@@ -109,10 +109,15 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
         LoadModelValidation.Check(request, limits);
 
         string path;
+        string? draft = null;
         try
         {
             // Before anything looks at the file: a path outside the model roots is refused the same way whether or not it exists.
             path = roots.Paths.Resolve(request.Path, "path");
+            if (request.DraftModel.Length > 0)
+            {
+                draft = roots.Paths.Resolve(request.DraftModel, "draft_model");
+            }
         }
         catch (PathConfinementException e)
         {
@@ -121,7 +126,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
         try
         {
-            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength, request.Backend, request.Device, request.Dtype, request.ChatTemplate.Length > 0 ? request.ChatTemplate : null, request.KvCacheType.Length > 0 ? request.KvCacheType : null), context.CancellationToken);
+            var model = await registry.LoadAsync(new LoadSpec(path, request.Name, request.MakeDefault, request.Threads, request.ContextLength, request.Backend, request.Device, request.Dtype, request.ChatTemplate.Length > 0 ? request.ChatTemplate : null, request.KvCacheType.Length > 0 ? request.KvCacheType : null, draft, request.DraftTokens), context.CancellationToken);
             return new LoadModelResponse { Info = Shown(model.Describe(registry.IsDefault(model.Name))) };
         }
         catch (InferenceException e)
@@ -183,6 +188,7 @@ public sealed class InferenceGrpcService(ModelRegistry registry, GenerationRunne
 
         var shown = info.Clone();
         shown.Path = Path.GetFileName(info.Path);
+        shown.DraftModel = Path.GetFileName(info.DraftModel);
         return shown;
     }
 

@@ -22,6 +22,16 @@ internal static class LoadModelValidation
             throw GrpcErrors.InvalidArgument($"path has {request.Path.Length} characters; at most {MaxPathChars} are accepted.");
         }
 
+        if (request.DraftModel.Length > MaxPathChars)
+        {
+            throw GrpcErrors.InvalidArgument($"draft_model has {request.DraftModel.Length} characters; at most {MaxPathChars} are accepted.");
+        }
+
+        if (request.DraftTokens is < 0 or > Alpaca.Inference.Serving.Speculative.SpeculationOptions.MaxTokens)
+        {
+            throw GrpcErrors.InvalidArgument($"draft_tokens = {request.DraftTokens} is out of range [0, {Alpaca.Inference.Serving.Speculative.SpeculationOptions.MaxTokens}] (0 = the service's Alpaca:Inference:DraftTokens).");
+        }
+
         if (request.Name.Length > limits.MaxModelNameChars)
         {
             throw GrpcErrors.InvalidArgument($"name has {request.Name.Length} characters; a model name has at most {limits.MaxModelNameChars}.");

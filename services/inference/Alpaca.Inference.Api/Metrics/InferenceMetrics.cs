@@ -48,7 +48,18 @@ public sealed class InferenceMetrics : IDisposable
         PrefixCacheRequests = _meter.CreateCounter<long>("alpaca_prefix_cache_requests", "{request}", "Admitted requests by prefix-cache result (hit, miss).");
         Preemptions = _meter.CreateCounter<long>("alpaca_num_preemptions", "{sequence}", "Running sequences preempted (KV blocks given up, recomputed later) when the KV block pool ran out.");
         RequestRejected = _meter.CreateCounter<long>("alpaca_request_rejected", "{request}", "Requests refused at submission by reason (queue_full, draining).");
+        SpecDraftTokens = _meter.CreateCounter<long>("alpaca_spec_decode_num_draft_tokens", "{token}", "Speculative decoding: draft tokens proposed and verified by the target.");
+        SpecAcceptedTokens = _meter.CreateCounter<long>("alpaca_spec_decode_num_accepted_tokens", "{token}", "Speculative decoding: draft tokens accepted (the target's own greedy choice).");
+        _meter.CreateObservableGauge(
+            "alpaca_spec_decode_draft_acceptance_rate",
+            () => _models.Keys.Where(m => m.Scheduler.DraftTokens > 0).Select(m => new Measurement<double>((double)m.Scheduler.AcceptedDraftTokens / m.Scheduler.DraftTokens, new KeyValuePair<string, object?>("model_name", m.Name))),
+            null,
+            "Speculative decoding: accepted over proposed draft tokens since the model was loaded, 0..1.");
     }
+
+    internal Counter<long> SpecDraftTokens { get; }
+
+    internal Counter<long> SpecAcceptedTokens { get; }
 
     internal Histogram<double> TimeToFirstToken { get; }
 

@@ -45,6 +45,12 @@ internal sealed class ModelObserver(InferenceMetrics metrics, string modelName) 
         metrics.PrefixCacheRequests.Add(1, _model, new("result", cachedTokens > 0 ? "hit" : "miss"));
     }
 
+    public void Speculated(int drafted, int accepted)
+    {
+        metrics.SpecDraftTokens.Add(drafted, _model);
+        metrics.SpecAcceptedTokens.Add(accepted, _model);
+    }
+
     public void Preempted(int cachedTokens) => metrics.Preemptions.Add(1, _model);
 
     public void Rejected(SubmitOutcome outcome) =>

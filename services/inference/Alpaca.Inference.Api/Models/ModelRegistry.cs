@@ -3,6 +3,7 @@ using Alpaca.Inference.Api.Generation;
 using Alpaca.Inference.Api.Metrics;
 using Alpaca.Inference.Model;
 using Alpaca.Inference.Serving;
+using Alpaca.Inference.Serving.Speculative;
 using Alpaca.Llm.Chat;
 
 namespace Alpaca.Inference.Api.Models;
@@ -137,14 +138,17 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             PrefixCaching = options.PrefixCaching,
         };
 
+        var draftTokens = spec.DraftModel is null ? 0 : DraftLoader.Tokens(spec, options);
+
         // The host budget covers CPU-engine models; a torch model checks its device budget itself at load.
         var footprint = backend.Backend == EngineLoader.Cpu ? Reserve(name, path, modelOptions) : 0;
         Engine engine;
         ModelChat chat;
+        Engine? draft;
         try
         {
             // Not cancellable: a caller that goes away mid-load does not leave a half-loaded model behind.
-            (engine, chat) = await Task.Run(() => LoadWithChat(path, modelOptions, backend, spec.ChatTemplate), CancellationToken.None).ConfigureAwait(false);
+            (engine, chat, draft) = await Task.Run(() => LoadWithChat(path, name, modelOptions, backend, spec), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -159,6 +163,11 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             }
 
             logger.LogWarning(ex, "Loading model {Model} from {Path} failed", name, path);
+            if (ex is InferenceException)
+            {
+                throw; // the draft model's own error, naming draft_model
+            }
+
             // A file that is not a usable model (format, shape, tokenizer, I/O) is the caller's argument.
             if (ex is not OutOfMemoryException)
             {
@@ -170,10 +179,15 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
         var scheduler = new ContinuousBatchScheduler(
             engine,
-            new SchedulerOptions { MaxQueue = Math.Max(0, options.MaxQueue), PrefillChunkTokens = Math.Max(1, options.PrefillChunkTokens) },
+            new SchedulerOptions
+            {
+                MaxQueue = Math.Max(0, options.MaxQueue),
+                PrefillChunkTokens = Math.Max(1, options.PrefillChunkTokens),
+                Speculation = draft is null ? null : new SpeculationOptions { Draft = draft, Tokens = draftTokens },
+            },
             metrics.ObserverFor(name),
             name);
-        var served = new ServedModel(name, path, engine, scheduler, chat);
+        var served = new ServedModel(name, path, engine, scheduler, chat) { Draft = draft, DraftPath = draft is null ? null : System.IO.Path.GetFullPath(spec.DraftModel!), DraftTokens = draftTokens };
         ServedModel? old;
         lock (_gate)
         {
@@ -190,7 +204,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
         metrics.Track(served);
         _firstReady.TrySetResult();
-        logger.LogInformation("Model {Model} ready ({Path}, backend {Backend} on {Device}, {Slots} KV slots of {Context} tokens, {Threads} threads)", name, path, engine.Model.Backend, engine.Model.Device, scheduler.Slots, scheduler.ContextLength, engine.Model.Threads);
+        logger.LogInformation("Model {Model} ready ({Path}, backend {Backend} on {Device}, {Slots} KV slots of {Context} tokens, {Threads} threads, draft {Draft})", name, path, engine.Model.Backend, engine.Model.Device, scheduler.Slots, scheduler.ContextLength, engine.Model.Threads, served.DraftPath ?? "none");
         if (old is not null)
         {
             _ = Retire(old); // in the background: the caller has its new model now
@@ -201,12 +215,13 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
 
     // The CPU engine's weights are memory-mapped, so a chat choice that does not parse costs little to find
     // after them (a torch model has copied its weights by then; it is freed at once).
-    private static (Engine, ModelChat) LoadWithChat(string path, ModelOptions modelOptions, EngineLoader.BackendSpec backend, string? chatTemplate)
+    private (Engine, ModelChat, Engine?) LoadWithChat(string path, string name, ModelOptions modelOptions, EngineLoader.BackendSpec backend, LoadSpec spec)
     {
         var engine = EngineLoader.Load(path, modelOptions, backend);
         try
         {
-            return (engine, ModelChat.For(engine.Vocabulary, chatTemplate));
+            var chat = ModelChat.For(engine.Vocabulary, spec.ChatTemplate);
+            return (engine, chat, DraftLoader.Load(spec.DraftModel, name, engine, modelOptions, options.DraftThreads));
         }
         catch
         {
@@ -294,6 +309,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
             await model.Scheduler.Drained.ConfigureAwait(false);
             model.Scheduler.Dispose();
             metrics.Untrack(model);
+            model.Draft?.Dispose();
             model.Engine.Dispose();
             lock (_gate)
             {
@@ -330,6 +346,7 @@ public sealed class ModelRegistry(InferenceOptions options, InferenceMetrics met
         {
             model.Scheduler.Dispose();
             metrics.Untrack(model);
+            model.Draft?.Dispose();
             model.Engine.Dispose();
         }
 

@@ -19,6 +19,14 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
     /// <summary>How chat requests are prompted (the model's own template or Alpaca) and its end-of-turn tokens.</summary>
     public ModelChat Chat { get; } = chat;
 
+    /// <summary>The draft model of speculative decoding (disposed with the model), or null.</summary>
+    public Engine? Draft { get; init; }
+
+    public string? DraftPath { get; init; }
+
+    /// <summary>Draft tokens per step (0 without a draft).</summary>
+    public int DraftTokens { get; init; }
+
     public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
 
     public ModelState State => Scheduler.IsDraining ? ModelState.Draining : ModelState.Ready;
@@ -48,6 +56,8 @@ public sealed class ServedModel(string name, string path, Engine engine, Continu
             IsDefault = isDefault,
             ChatTemplate = Chat.DefaultKind,
             KvCacheType = model is Transformer cpu ? KvCacheTypes.Name(cpu.KvStorage.Type) : string.Empty,
+            DraftModel = DraftPath ?? string.Empty,
+            DraftTokens = DraftTokens,
         };
     }
 }

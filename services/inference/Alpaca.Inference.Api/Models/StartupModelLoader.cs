@@ -16,7 +16,7 @@ public sealed class StartupModelLoader(InferenceOptions options, ModelRegistry r
 
         try
         {
-            await registry.LoadAsync(new LoadSpec(options.Model, options.ModelName, MakeDefault: true), stoppingToken);
+            await registry.LoadAsync(new LoadSpec(options.Model, options.ModelName, MakeDefault: true, DraftModel: string.IsNullOrWhiteSpace(options.DraftModel) ? null : options.DraftModel), stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -20,6 +20,10 @@ public sealed class KvBlockPool
     private readonly LinkedListNode<int>?[] _lruNodes;
     private readonly Dictionary<ulong, int> _byHash = [];
 
+    // Registered blocks by the hash of the prefix before them: where a prompt that matches only the start of
+    // a cached block looks (partial reuse).
+    private readonly Dictionary<ulong, List<int>> _byParent = [];
+
     public KvBlockPool(int blocks, int blockTokens, bool prefixCaching)
     {
         if (blocks <= 0 || blockTokens <= 0)
@@ -128,6 +132,12 @@ public sealed class KvBlockPool
         }
 
         _byHash[hash] = block;
+        if (!_byParent.TryGetValue(parentHash, out var children))
+        {
+            _byParent[parentHash] = children = [];
+        }
+
+        children.Add(block);
         _hash[block] = hash;
         _parentHash[block] = parentHash;
         _registered[block] = true;
@@ -158,6 +168,43 @@ public sealed class KvBlockPool
         {
             _byHash.Remove(_hash[block]);
         }
+
+        if (_byParent.TryGetValue(_parentHash[block], out var children))
+        {
+            children.Remove(block);
+            if (children.Count == 0)
+            {
+                _byParent.Remove(_parentHash[block]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cached or held block after the prefix <paramref name="parentHash"/> whose first tokens agree longest
+    /// with <paramref name="tokens"/> (at most <c>tokens.Length</c>, fewer than a whole block), or -1 when none
+    /// agrees on its first token. Its keys and values for those positions depend only on the tokens up to them,
+    /// so they are exactly the ones a prefill of <paramref name="tokens"/> would compute.
+    /// </summary>
+    public int FindPartial(ulong parentHash, ReadOnlySpan<int> tokens, out int matched)
+    {
+        matched = 0;
+        var best = -1;
+        if (!PrefixCaching || !_byParent.TryGetValue(parentHash, out var children))
+        {
+            return -1;
+        }
+
+        var limit = Math.Min(tokens.Length, BlockTokens - 1);
+        foreach (var block in children)
+        {
+            var n = tokens[..limit].CommonPrefixLength(_tokens.AsSpan(block * BlockTokens, limit));
+            if (n > matched)
+            {
+                (matched, best) = (n, block);
+            }
+        }
+
+        return best;
     }
 
     /// <summary>The chain hash of a block: its tokens after the prefix whose hash is <paramref name="parentHash"/> (FNV-1a, then a 64-bit finalizer).</summary>

@@ -199,8 +199,53 @@ public sealed class SlotTable : IKvSlots
 
             _blockCounts[slot] = i;
             _lengths[slot] = i * b;
-            return i * b;
+            return (i * b) + AttachPartial(slot, tokens, Math.Min(maxTokens, tokens.Count) - (i * b), parent);
         }
+    }
+
+    // After the whole blocks: a cached block that begins with the prompt's next tokens but continues
+    // differently (the Alpaca preamble ends mid-block, the instruction follows) is copied into a block of the
+    // sequence's own — the sequence writes the rest of it — and its matching positions are kept.
+    private int AttachPartial(int slot, IReadOnlyList<int> tokens, int remaining, ulong parent)
+    {
+        var b = BlockTokens;
+        var i = _blockCounts[slot];
+        if (remaining <= 0 || BlockCopier is null || i >= BlocksPerSequence)
+        {
+            return 0;
+        }
+
+        var chunk = new int[Math.Min(remaining, b)];
+        for (var j = 0; j < chunk.Length; j++)
+        {
+            chunk[j] = tokens[(i * b) + j];
+        }
+
+        var source = Pool.FindPartial(parent, chunk, out var matched);
+        if (source < 0)
+        {
+            return 0;
+        }
+
+        // Held while a block is taken, so the eviction that may make room cannot pick the source itself.
+        Pool.Retain(source);
+        var fresh = Pool.Take();
+        if (fresh >= 0)
+        {
+            BlockCopier(source, fresh);
+        }
+
+        Pool.Release(source);
+        if (fresh < 0)
+        {
+            return 0;
+        }
+
+        _tables[slot][i] = fresh;
+        chunk.AsSpan(0, matched).CopyTo(_tokens[slot].AsSpan(i * b));
+        _blockCounts[slot] = i + 1;
+        _lengths[slot] += matched;
+        return matched;
     }
 
     /// <summary>

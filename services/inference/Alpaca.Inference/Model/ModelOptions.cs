@@ -1,4 +1,5 @@
 using Alpaca.Inference.Kernels;
+using Alpaca.Inference.Threading;
 
 namespace Alpaca.Inference.Model;
 
@@ -7,6 +8,13 @@ public sealed record ModelOptions
 {
     /// <summary>Threads including the caller; 0 = one per core.</summary>
     public int Threads { get; init; }
+
+    /// <summary>
+    /// Threads to share instead of starting <see cref="Threads"/> of its own: a draft model runs its forward
+    /// passes on the decode loop between its target's, so one pool serves both and no idle pool's workers
+    /// spin against the busy one's. The model does not dispose a shared pool (its owner outlives it).
+    /// </summary>
+    public WorkerPool? Workers { get; init; }
 
     /// <summary>Kernel implementation; default the fastest this CPU supports.</summary>
     public KernelPath Kernels { get; init; } = CpuKernels.Best;

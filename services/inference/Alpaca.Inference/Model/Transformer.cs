@@ -29,6 +29,7 @@ public sealed unsafe class Transformer : IEngineBackend
     private readonly LlamaConfig _config;
     private readonly KernelPath _path;
     private readonly WorkerPool _pool;
+    private readonly bool _ownsPool;
     private readonly int _maxTokens;
     private readonly int _qDim;
     private readonly int _kvDim;
@@ -72,7 +73,8 @@ public sealed unsafe class Transformer : IEngineBackend
         Cache = KvLayout.Table(options, context);
         KvStorage = new KvCache(_config.NLayers, Cache.Blocks, Cache.BlockTokens, _config.NKvHeads, _config.HeadDim, options.KvCacheType);
         Cache.BlockCopier = KvStorage.CopyBlock;
-        _pool = new WorkerPool(options.Threads);
+        _pool = options.Workers ?? new WorkerPool(options.Threads);
+        _ownsPool = options.Workers is null;
         _state = new RunState(weights, _path, _maxTokens, context, _pool.ThreadCount);
         _runs = new SequenceRuns(_maxTokens, Cache.Slots);
         _blocks = weights.Layers.Select(layer => new BlockPlan(layer, _state)).ToArray();
@@ -117,6 +119,9 @@ public sealed unsafe class Transformer : IEngineBackend
     public KernelPath Kernels => _path;
 
     public int Threads => _pool.ThreadCount;
+
+    /// <summary>The threads of the forward pass (shareable with a draft model through <see cref="ModelOptions.Workers"/>).</summary>
+    public WorkerPool Workers => _pool;
 
     public int VocabSize => _config.VocabSize;
 
@@ -355,7 +360,11 @@ public sealed unsafe class Transformer : IEngineBackend
     public void Dispose()
     {
         _state.Dispose();
-        _pool.Dispose();
+        if (_ownsPool)
+        {
+            _pool.Dispose();
+        }
+
         KvStorage.Dispose();
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Alpaca.Inference.Backends;
 using Alpaca.Inference.Model;
+using Alpaca.Inference.Serving.Speculative;
 
 namespace Alpaca.Inference.Serving;
 
@@ -40,7 +41,15 @@ public sealed class ContinuousBatchScheduler : IDisposable
         _model = engine.Model;
         _observer = observer;
         _admission = new AdmissionQueue(options.MaxQueue, _model.Cache);
-        _step = new BatchStep(_model, new SequenceAdvance(engine.Tokenizer, _model.Cache.ContextLength, observer), options.PrefillChunkTokens);
+        _step = new BatchStep(_model, new SequenceAdvance(engine.Tokenizer, _model.Cache.ContextLength, observer), options.PrefillChunkTokens, Proposer(engine, options.Speculation))
+        {
+            Speculated = (drafted, accepted) =>
+            {
+                DraftTokens += drafted;
+                AcceptedDraftTokens += accepted;
+                _observer?.Speculated(drafted, accepted);
+            },
+        };
         _finish = Finish;
         _retire = (s, reason) =>
         {
@@ -78,6 +87,12 @@ public sealed class ContinuousBatchScheduler : IDisposable
 
     /// <summary>Most sequences running at once so far.</summary>
     public int PeakRunning { get; private set; }
+
+    /// <summary>Speculative decoding: draft tokens the target verified so far.</summary>
+    public long DraftTokens { get; private set; }
+
+    /// <summary>Speculative decoding: draft tokens the target kept (its own greedy choice) so far.</summary>
+    public long AcceptedDraftTokens { get; private set; }
 
     /// <summary>Steps (forward passes) run so far.</summary>
     public long Steps { get; private set; }
@@ -194,10 +209,28 @@ public sealed class ContinuousBatchScheduler : IDisposable
         }
     }
 
+    // Checked here so every way of building a scheduler refuses a draft that cannot speak the target's ids.
+    private static DraftProposer? Proposer(Engine engine, SpeculationOptions? speculation)
+    {
+        if (speculation is null)
+        {
+            return null;
+        }
+
+        if (speculation.Tokens is < 1 or > SpeculationOptions.MaxTokens)
+        {
+            throw new ArgumentException($"Speculation.Tokens = {speculation.Tokens} is out of range [1, {SpeculationOptions.MaxTokens}] (draft tokens per step).");
+        }
+
+        DraftCompatibility.Check(engine, speculation.Draft);
+        return new DraftProposer(speculation);
+    }
+
     private void Preempt(Sequence s)
     {
         _running.Remove(s);
         var lost = s.Cached;
+        _step.Release(s);
         _model.Cache.Free(s.Slot);
         s.Preempt();
         _admission.Requeue(s);
@@ -210,6 +243,7 @@ public sealed class ContinuousBatchScheduler : IDisposable
     {
         foreach (var s in _running)
         {
+            _step.Release(s);
             _model.Cache.Free(s.Slot);
             s.Events.Writer.TryComplete(ex);
             _admission.Completed(ranFor: null);
@@ -220,6 +254,7 @@ public sealed class ContinuousBatchScheduler : IDisposable
 
     private void Finish(Sequence s, SequenceFinishReason reason)
     {
+        _step.Release(s);
         if (s.Slot >= 0)
         {
             _model.Cache.Free(s.Slot);
@@ -258,6 +293,7 @@ public sealed class ContinuousBatchScheduler : IDisposable
         _thread.Join();
         foreach (var s in _running.Concat(_admission.TakeAll()))
         {
+            _step.Release(s);
             if (s.Slot >= 0)
             {
                 _model.Cache.Free(s.Slot);

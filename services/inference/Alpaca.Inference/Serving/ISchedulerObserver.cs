@@ -29,6 +29,11 @@ public interface ISchedulerObserver
     {
     }
 
+    /// <summary>Speculative decoding: a sequence's step verified <paramref name="drafted"/> draft tokens and kept <paramref name="accepted"/> of them.</summary>
+    void Speculated(int drafted, int accepted)
+    {
+    }
+
     /// <summary>A running sequence gave up its KV blocks to others and will be recomputed (<paramref name="cachedTokens"/> positions lost).</summary>
     void Preempted(int cachedTokens)
     {

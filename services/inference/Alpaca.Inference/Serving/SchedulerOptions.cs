@@ -12,4 +12,7 @@ public sealed record SchedulerOptions
     /// prompts are read many tokens per weight pass.
     /// </summary>
     public int PrefillChunkTokens { get; init; } = 64;
+
+    /// <summary>Speculative decoding with a draft model for greedy requests; null = off.</summary>
+    public Speculative.SpeculationOptions? Speculation { get; init; }
 }

@@ -80,6 +80,15 @@ internal sealed class Sequence
 
     public int Generated { get; set; }
 
+    /// <summary>Speculative decoding: the sequence's slot in the draft model's KV cache, or -1.</summary>
+    public int DraftSlot { get; set; } = -1;
+
+    /// <summary>Draft tokens to propose (and verify) this step; 0 = an ordinary decode step.</summary>
+    public int DraftBudget { get; set; }
+
+    /// <summary>This step's proposals, fed to the target after <see cref="NextInput"/> (allocated on first use).</summary>
+    public int[] Draft { get; set; } = [];
+
     /// <summary>Logits with EOS and stop ids masked (min_tokens), allocated on first use.</summary>
     public float[]? Masked { get; set; }
 
