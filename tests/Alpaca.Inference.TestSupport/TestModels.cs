@@ -63,6 +63,14 @@ public static class TestModels
         }
     }
 
+    /// <summary>
+    /// dim 512, 8 layers (~27M weights, Q8_0), 2048-token context: about 8× <see cref="Long"/>'s time per
+    /// step, for tests whose reasoning needs a request to outlast the host's own latencies (a gRPC call
+    /// reaching the scheduler, a continuation running) on a fast, idle machine as on a loaded one; 2000
+    /// tokens of <see cref="Long"/> took under a second on an idle EPYC, less than one such latency under load.
+    /// </summary>
+    public static string Slow(int seed = 7) => Write($"slow-{seed}", TinyModelFactory.Tiny(dim: 512, layers: 8, heads: 8, kvHeads: 4, ffn: 1536, context: 2048), seed);
+
     /// <summary>Wider (dim 256, 4 layers) with a 2048-token context: streams that run for seconds, long enough to be cancelled, expired or swapped under.</summary>
     public static string Long(int seed = 7) => Write($"long-{seed}", TinyModelFactory.Tiny(dim: 256, layers: 4, heads: 4, kvHeads: 2, ffn: 768, context: 2048), seed);
 
