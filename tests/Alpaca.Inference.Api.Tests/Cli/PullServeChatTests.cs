@@ -24,6 +24,7 @@ public sealed class PullServeChatTests : IAsyncLifetime
     private const string Repo = "alpaca-tests/TinyChat-256-GGUF";
     private const string SystemText = "You are a helpful assistant.";
     private const string User = "Tell me a joke.";
+    private const string PulledFile = "tinychat-256.q4_k_m.gguf";
     private const int MaxTokens = 48;
 
     // Random weights never learned to end a turn, but greedy decoding keeps returning to a few ids: <|im_end|> takes
@@ -64,12 +65,17 @@ public sealed class PullServeChatTests : IAsyncLifetime
         TinyModelFactory.WriteGguf(q8, spec, GgmlType.Q8_0);
         _q4km = File.ReadAllBytes(q4);
 
-        // Q8_0 sorts first, and "Q4_K" alone must not pick "Q4_K_M": the quant tag has to choose by whole token.
+        var q4s = _dir.File("q4_k_s.gguf");
+        TinyModelFactory.WriteGguf(q4s, spec, WeightRecipe.Parse("q4_k"));
+
+        // The Hub lists them Q8_0, q4_k_m, q4_k_s (ordinal): the pick is neither the first nor the last, matches the
+        // reference's "Q4_K_M" case-insensitively, and is not "Q4_K" (a prefix of both K files).
         _commit = _hub.AddRepo(Repo, new Dictionary<string, byte[]>
         {
             ["README.md"] = "# TinyChat\n"u8.ToArray(),
             ["tinychat-256.Q8_0.gguf"] = File.ReadAllBytes(q8),
-            ["tinychat-256.Q4_K_M.gguf"] = _q4km,
+            [PulledFile] = _q4km,
+            ["tinychat-256.q4_k_s.gguf"] = File.ReadAllBytes(q4s),
         });
         return Task.CompletedTask;
     }
@@ -100,7 +106,7 @@ public sealed class PullServeChatTests : IAsyncLifetime
         var sha = HubServer.Sha256(_q4km);
         var repoFolder = Path.Combine(hfHome, "hub", "models--alpaca-tests--TinyChat-256-GGUF");
         var path = stdout.Trim();
-        Assert.Equal(Path.Combine(repoFolder, "snapshots", _commit, "tinychat-256.Q4_K_M.gguf"), path);
+        Assert.Equal(Path.Combine(repoFolder, "snapshots", _commit, PulledFile), path);
         Assert.Equal(Path.Combine("..", "..", "blobs", sha), new FileInfo(path).LinkTarget);
         var blob = Path.Combine(repoFolder, "blobs", sha);
         await using (var stream = File.OpenRead(blob))
@@ -115,7 +121,7 @@ public sealed class PullServeChatTests : IAsyncLifetime
         await using var server = await InferenceServer.StartAsync(path, modelName: "tinychat", extra: new Dictionary<string, string?> { ["Alpaca:Paths:ModelRoots"] = hfHome });
         var listed = Assert.Single((await server.Client.ListModelsAsync(new ListModelsRequest())).Models);
         Assert.Equal(("tinychat", "Q4_K_M", "model"), (listed.Name, listed.Quantization, listed.ChatTemplate));
-        Assert.EndsWith("tinychat-256.Q4_K_M.gguf", listed.Path, StringComparison.Ordinal);
+        Assert.EndsWith(PulledFile, listed.Path, StringComparison.Ordinal);
         Assert.Equal("Q4_K_M", (await server.Client.GetModelInfoAsync(new GetModelInfoRequest { Model = "tinychat" })).Info.Quantization);
 
         using var response = await server.HttpClient.PostAsync("/v1/chat/completions", new StringContent(
