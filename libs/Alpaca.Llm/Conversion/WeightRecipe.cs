@@ -42,6 +42,14 @@ public sealed record WeightRecipe(string Name, GgmlType Type, bool IsMixture)
         _ => GgufWeightTypes.FileType(Type),
     };
 
+    /// <summary>The mixture's name for a <c>general.file_type</c> (15 Q4_K_M, 17 Q5_K_M, as llama_ftype), else null.</summary>
+    public static string? MixtureOf(long? fileType) => fileType switch
+    {
+        15 => "Q4_K_M",
+        17 => "Q5_K_M",
+        _ => null,
+    };
+
     /// <summary>
     /// The type a tensor gets when its rows are not whole blocks of <paramref name="type"/> (llama-quant.cpp's
     /// <c>convert_incompatible_tensor</c>). llama.cpp falls back Q6_K → Q8_0, Q4_K → Q5_0, Q5_K → Q5_1 and

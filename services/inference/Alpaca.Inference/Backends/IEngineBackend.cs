@@ -25,7 +25,7 @@ public interface IEngineBackend : IDisposable
     /// <summary>Compute threads of the backend (the CPU engine's workers, libtorch's intra-op threads).</summary>
     int Threads { get; }
 
-    /// <summary>The weight type held in memory: a GGUF type (Q4_0, F16, "mixed") or the torch dtype (BF16).</summary>
+    /// <summary>The weight type held in memory: a GGUF type (Q4_0, F16), the file's mixture (Q4_K_M) or "mixed", or the torch dtype (BF16).</summary>
     string WeightType { get; }
 
     /// <summary>Bytes of weights held in memory (host or device).</summary>

@@ -1,5 +1,6 @@
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Loading;
+using Alpaca.Llm.Conversion;
 using Alpaca.Llm.Gguf;
 using Alpaca.Llm.Models;
 using Alpaca.Llm.Tensors;
@@ -50,6 +51,12 @@ public sealed unsafe class LlamaWeights : IDisposable
 
     /// <summary>The file the weights came from (for messages).</summary>
     public string Source => _file?.Path ?? "GGUF";
+
+    /// <summary>
+    /// The llama.cpp mixture the file declares in <c>general.file_type</c> ("Q4_K_M", "Q5_K_M"), or null: a mixture's
+    /// matrices are of several types, so only the file says which recipe wrote them.
+    /// </summary>
+    public string? Mixture => WeightRecipe.MixtureOf(_file?.Metadata.GetInteger("general.file_type"));
 
     /// <summary>Every 2-D weight, each once (a tied LM head is counted as the output).</summary>
     public IEnumerable<WeightMatrix> Matrices => Layers.SelectMany(l => l.Matrices).Append(Output);

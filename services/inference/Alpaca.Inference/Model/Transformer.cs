@@ -103,13 +103,13 @@ public sealed unsafe class Transformer : IEngineBackend
 
     public string Device => "cpu";
 
-    /// <summary>The GGUF weight type of the matrices, or "mixed".</summary>
+    /// <summary>The GGUF weight type of the matrices; for several, the file's mixture (Q4_K_M, Q5_K_M) or "mixed".</summary>
     public string WeightType
     {
         get
         {
             var types = _weights.Matrices.Select(m => m.Type).Distinct().ToList();
-            return types.Count == 1 ? types[0].ToString() : "mixed";
+            return types.Count == 1 ? types[0].ToString() : _weights.Mixture ?? "mixed";
         }
     }
 
