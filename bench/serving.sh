@@ -7,13 +7,13 @@
 # Alpaca template (a shared preamble: our prefix cache / llama.cpp's slot reuse) and without (the
 # instruction alone); every request's instruction is numbered, so prompts differ from their start.
 #
-#   bench/serving.sh [MODEL.gguf] [-t THREADS] [-c LEVELS] [-n TOKENS] [--duration S] [--min-requests N] [--rounds R]
+#   bench/serving.sh [MODEL.gguf] [-t THREADS] [-c LEVELS] [-n TOKENS] [--duration S] [--min-requests N] [--rounds R] [--ctx POSITIONS] [--only alpaca|llama]
 # Defaults: artifacts/models/stories110M-q8_0.gguf (written by `alpaca bench --make-model 110M:q8_0` when
 # missing), 2 threads each, levels 1,8,16, 64 tokens per request, greedy, 12 s per level, ≥ 2 requests per
-# client, 1 round. Prints markdown tables, the ISA and the load average (the machine may be shared).
+# client, 1 round, 16 slots of 1024 positions each (--ctx: positions per slot, both servers). Prints markdown tables, the ISA and the load average (the machine may be shared).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=artifacts/models/stories110M-q8_0.gguf threads=2 levels=1,8,16 tokens=64 duration=12 minreq=2 rounds=1 ctx=1024 slots=16 batch=512
+model=artifacts/models/stories110M-q8_0.gguf threads=2 levels=1,8,16 tokens=64 duration=12 minreq=2 rounds=1 ctx=1024 slots=16 batch=512 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -t) threads=$2; shift 2 ;;
@@ -22,6 +22,8 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --min-requests) minreq=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    --ctx) ctx=$2; shift 2 ;;
     -*) echo "serving.sh: unknown option $1" >&2; exit 2 ;;
     *) model=$1; shift ;;
   esac
@@ -59,6 +61,7 @@ echo "# serving benchmark $(date -u '+%Y-%m-%d %H:%M UTC'), $(basename "$model")
 echo "# CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) logical CPUs; ISA: $(grep -o -w 'avx2\|fma\|avx_vnni\|avx512f\|avx512bw\|avx512_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+if [ "$only" != llama ]; then
 port=$(free_port) grpc=$(free_port)
 (cd "$work" && Alpaca__Inference__Model="$model" Alpaca__Inference__Threads="$threads" Alpaca__Inference__MaxSequences="$slots" \
   Alpaca__Inference__ContextLength="$ctx" Alpaca__Service__HttpPort="$port" Alpaca__Service__GrpcPort="$grpc" Alpaca__Auth__Enabled=false \
@@ -71,7 +74,9 @@ echo "# prefix cache before: $(hits)"
 measure "Alpaca" "http://127.0.0.1:$port"
 echo "# prefix cache after: $(hits)"
 stop
+fi
 
+if [ "$only" != alpaca ]; then
 port=$(free_port)
 node bench/llama-cpp/llama-serve.mjs -m "$model" --port "$port" -t "$threads" -np "$slots" -c "$ctx" -b "$batch" >"$work/llama.log" 2>&1 &
 pid=$!
@@ -79,4 +84,5 @@ wait_ready "http://127.0.0.1:$port"
 echo; echo "## llama.cpp (node-llama-cpp $(node -p 'require("./tools/llama-oracle/node_modules/node-llama-cpp/package.json").version'), bench/llama-cpp/llama-serve.mjs): $threads threads, $slots slots × $ctx, n_batch $batch, fp16 KV, no flash attention, slot prefix reuse"
 measure "llama.cpp" "http://127.0.0.1:$port"
 stop
+fi
 echo; echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
