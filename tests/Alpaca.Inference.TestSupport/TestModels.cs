@@ -46,22 +46,15 @@ public static class TestModels
     /// A K-quant model as `alpaca convert --type RECIPE` writes it (q2_k … q6_k, q4_k_m, q5_k_m): dim 256 and
     /// FFN 512, so every row is whole 256-weight super-blocks and the mixture applies to every tensor.
     /// </summary>
-    public static string KQuant(string recipe)
-    {
-        lock (Gate)
+    public static string KQuant(string recipe) =>
+        Cached("kquant-" + recipe, (key, path) => TinyModelFactory.WriteGguf(path, new TinyModelSpec
         {
-            var key = "kquant-" + recipe;
-            if (!Paths.TryGetValue(key, out var path))
-            {
-                path = Dir.File(key + ".gguf");
-                var config = TinyModelFactory.Tiny(dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, context: 512);
-                TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = 13, InitStd = 0.05f, Name = key }, WeightRecipe.Parse(recipe));
-                Paths[key] = path;
-            }
-
-            return path;
-        }
-    }
+            Config = TinyModelFactory.Tiny(dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, context: 512),
+            RandomNorms = true,
+            Seed = 13,
+            InitStd = 0.05f,
+            Name = key,
+        }, WeightRecipe.Parse(recipe)));
 
     /// <summary>
     /// dim 512, 8 layers (~27M weights, Q8_0), 2048-token context: about 8× <see cref="Long"/>'s time per
@@ -82,12 +75,22 @@ public static class TestModels
     public static string Chat(string? template = ChatMlTemplate, string key = "chatml", GgmlType type = GgmlType.Q8_0)
     {
         var config = TinyModelFactory.Tiny(context: 512);
-        var vocab = LlamaVocabulary.CreateByteFallback(config.VocabSize);
+        return Write(key, config, 11, ChatMlVocabulary(config.VocabSize, template), type);
+    }
+
+    /// <summary>
+    /// The byte-fallback vocabulary with &lt;|im_start|&gt; as its second-last token and &lt;|im_end|&gt; as
+    /// its last, or at <paramref name="imEndId"/> (a token a random model's greedy decoding reaches), and the template.
+    /// </summary>
+    public static LlamaVocabulary ChatMlVocabulary(int vocabSize, string? template = ChatMlTemplate, int? imEndId = null)
+    {
+        var vocab = LlamaVocabulary.CreateByteFallback(vocabSize);
         var tokens = (string[])vocab.Tokens.Clone();
         var types = (TokenType[])vocab.Types.Clone();
+        var imEnd = imEndId ?? vocabSize - 1;
         (tokens[^2], types[^2]) = ("<|im_start|>", TokenType.Control);
-        (tokens[^1], types[^1]) = ("<|im_end|>", TokenType.Control);
-        return Write(key, config, 11, vocab with { Tokens = tokens, Types = types, ChatTemplate = template }, type);
+        (tokens[imEnd], types[imEnd]) = ("<|im_end|>", TokenType.Control);
+        return vocab with { Tokens = tokens, Types = types, ChatTemplate = template };
     }
 
     /// <summary>The F32 <see cref="Tiny(GgmlType, int, int)"/> model as a Hugging Face folder (safetensors, config.json, tokenizer) by the GGUF → HF converter.</summary>
@@ -106,14 +109,18 @@ public static class TestModels
         }
     }
 
-    private static string Write(string key, LlamaConfig config, int seed, LlamaVocabulary? vocabulary = null, GgmlType type = GgmlType.Q8_0)
+    private static string Write(string key, LlamaConfig config, int seed, LlamaVocabulary? vocabulary = null, GgmlType type = GgmlType.Q8_0) =>
+        Cached(key, (_, path) => TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = seed, InitStd = 0.08f, Name = key, Vocabulary = vocabulary }, type));
+
+    /// <summary>The file of <paramref name="key"/>, written by <paramref name="write"/> (key, path) the first time it is asked for.</summary>
+    private static string Cached(string key, Action<string, string> write)
     {
         lock (Gate)
         {
             if (!Paths.TryGetValue(key, out var path))
             {
                 path = Dir.File($"{key}.gguf");
-                TinyModelFactory.WriteGguf(path, new TinyModelSpec { Config = config, RandomNorms = true, Seed = seed, InitStd = 0.08f, Name = key, Vocabulary = vocabulary }, type);
+                write(key, path);
                 Paths[key] = path;
             }
 

@@ -52,11 +52,6 @@ public sealed class PullServeChatTests : IAsyncLifetime
         // dim 256 / FFN 512: every row is whole 256-weight super-blocks, so the Q4_K_M mixture (Q4_K, Q6_K for
         // output/attn_v/ffn_down of the use_more_bits layers) applies to every matrix, as llama-quantize writes it.
         var config = TinyModelFactory.Tiny(dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, context: 512);
-        var vocab = LlamaVocabulary.CreateByteFallback(config.VocabSize);
-        var tokens = (string[])vocab.Tokens.Clone();
-        var types = (TokenType[])vocab.Types.Clone();
-        (tokens[^2], types[^2]) = ("<|im_start|>", TokenType.Control);
-        (tokens[ImEnd], types[ImEnd]) = ("<|im_end|>", TokenType.Control);
         var spec = new TinyModelSpec
         {
             Config = config,
@@ -64,7 +59,7 @@ public sealed class PullServeChatTests : IAsyncLifetime
             Seed = 13,
             InitStd = 0.05f,
             Name = "tinychat",
-            Vocabulary = vocab with { Tokens = tokens, Types = types, ChatTemplate = TestModels.ChatMlTemplate },
+            Vocabulary = TestModels.ChatMlVocabulary(config.VocabSize, imEndId: ImEnd),
         };
         var q4 = _dir.File("q4_k_m.gguf");
         var q8 = _dir.File("q8_0.gguf");

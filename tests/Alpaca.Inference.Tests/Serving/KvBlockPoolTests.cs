@@ -1,5 +1,6 @@
 using Alpaca.Inference.Backends;
 using Alpaca.Inference.Model;
+using static Alpaca.Inference.Tests.Serving.SlotTableFill;
 
 namespace Alpaca.Inference.Tests.Serving;
 
@@ -7,17 +8,6 @@ namespace Alpaca.Inference.Tests.Serving;
 public sealed class KvBlockPoolTests
 {
     private static int[] Tokens(int count, int seed = 0) => Enumerable.Range(seed, count).ToArray();
-
-    private static void Fill(SlotTable table, int slot, int[] tokens, int from = 0)
-    {
-        var batch = new Batch();
-        batch.AddSequence(tokens[from..], from, slot);
-        table.Prepare(batch);
-        for (var i = from; i < tokens.Length; i++)
-        {
-            table.Commit(slot, i, tokens[i]);
-        }
-    }
 
     [Fact]
     public void Blocks_are_reference_counted_and_cached_blocks_are_evicted_least_recently_released_first()

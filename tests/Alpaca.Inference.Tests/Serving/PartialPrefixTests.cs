@@ -1,6 +1,7 @@
 using Alpaca.Inference.Backends;
 using Alpaca.Inference.Model;
 using Alpaca.Llm.Tensors;
+using static Alpaca.Inference.Tests.Serving.SlotTableFill;
 
 namespace Alpaca.Inference.Tests.Serving;
 
@@ -13,17 +14,6 @@ namespace Alpaca.Inference.Tests.Serving;
 public sealed class PartialPrefixTests
 {
     private static readonly int[] Prompt = Enumerable.Range(0, 48).Select(i => ((i * 37) + 11) % 384).ToArray();
-
-    private static void Fill(SlotTable table, int slot, int[] tokens, int from = 0)
-    {
-        var batch = new Batch();
-        batch.AddSequence(tokens[from..], from, slot);
-        table.Prepare(batch);
-        for (var i = from; i < tokens.Length; i++)
-        {
-            table.Commit(slot, i, tokens[i]);
-        }
-    }
 
     [Fact]
     public void A_prompt_matching_the_start_of_a_cached_block_gets_a_copy_of_it()

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Alpaca.Llm.Tensors;
+using static Alpaca.Inference.Kernels.Vector256Rows;
 
 namespace Alpaca.Inference.Kernels;
 
@@ -237,24 +238,6 @@ internal static unsafe class KQuantPackedKernels
         Avx2.Shuffle(Avx2.BroadcastVector128ToVector256((byte*)p), Vector256.Create(
             (byte)0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15)).AsInt16();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Broadcast4(sbyte* p) => Vector256.Create(*(int*)p).AsSByte();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> sum, float* y, int row0, int rowEnd)
-    {
-        if (row0 + G <= rowEnd)
-        {
-            sum.Store(y + row0);
-        }
-        else
-        {
-            for (var r = 0; row0 + r < rowEnd; r++)
-            {
-                y[row0 + r] = sum.GetElement(r);
-            }
-        }
-    }
 }
 
 /// <summary>How one record stores its quants (<see cref="KQuantPackedLayout"/>); the kernels are generic over it.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Alpaca.Inference.Kernels.Vector256Rows;
 
 namespace Alpaca.Inference.Kernels;
 
@@ -65,26 +66,8 @@ internal static unsafe class QuantKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Broadcast4(sbyte* p) => Vector256.Create(*(int*)p).AsSByte();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> High(Vector256<byte> w) => Avx2.ShiftRightLogical(w.AsUInt16(), 4).AsByte();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> sum, float* y, int row0, int rowEnd)
-    {
-        if (row0 + G <= rowEnd)
-        {
-            sum.Store(y + row0);
-        }
-        else
-        {
-            for (var r = 0; row0 + r < rowEnd; r++)
-            {
-                y[row0 + r] = sum.GetElement(r);
-            }
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Q4Group1<TDot>(WeightMatrix w, sbyte* x, float* xd, int* xNeg8, int g)

@@ -82,7 +82,8 @@ public sealed class Sampler
         }
     }
 
-    private static int ArgMax(ReadOnlySpan<float> logits)
+    /// <summary>The greedy choice: the first index of the largest logit (a draft model proposes with it too).</summary>
+    internal static int ArgMax(ReadOnlySpan<float> logits)
     {
         var best = 0;
         for (var i = 1; i < logits.Length; i++)

@@ -1,5 +1,6 @@
 using Alpaca.Inference.Backends;
 using Alpaca.Inference.Model;
+using Alpaca.Inference.Sampling;
 
 namespace Alpaca.Inference.Serving.Speculative;
 
@@ -63,7 +64,7 @@ internal sealed class DraftProposer(SpeculationOptions options)
             for (var i = 0; i < _active.Count; i++)
             {
                 var s = _active[i];
-                s.Draft[step] = ArgMax(_draft.Logits(row++));
+                s.Draft[step] = Sampler.ArgMax(_draft.Logits(row++));
             }
 
             // The next draft pass feeds each sequence's newest proposal, while it still has budget.
@@ -112,19 +113,5 @@ internal sealed class DraftProposer(SpeculationOptions options)
 
         s.DraftSlot = slot;
         return true;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> logits)
-    {
-        var best = 0;
-        for (var i = 1; i < logits.Length; i++)
-        {
-            if (logits[i] > logits[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 }
