@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Alpaca.State;
 
 /// <summary>
-/// A lease kept alive by a heartbeat: renewed every TTL/3, so two renewals may fail (a slow store, a short
-/// partition) before it lapses. <see cref="Lost"/> fires when a renewal is refused (another replica took
+/// A lease kept alive by a heartbeat: renewed every TTL/3 on a fixed cadence, so two renewals may fail (a slow
+/// store, a short partition) before it lapses. <see cref="Lost"/> fires when a renewal is refused (another replica took
 /// over) or when the lease's expiry passes without a successful renewal: from then on the holder must stop,
 /// and its writes through <see cref="SetAsync"/> are refused by the fencing token anyway. Disposing stops the
 /// heartbeat and releases the lease (so another replica may take the work at once).
@@ -56,12 +56,17 @@ public sealed class HeldLease : IAsyncDisposable
 
     private async Task HeartbeatAsync()
     {
-        var every = _ttl / 3;
-        while (!_stop.IsCancellationRequested && !_lost.IsCancellationRequested)
+        // A fixed cadence (not "wait, then renew"): a slow renewal or a late wake-up on a busy thread pool
+        // does not push every later renewal back.
+        using var timer = new PeriodicTimer(_ttl / 3);
+        while (!_lost.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(every, _stop.Token).ConfigureAwait(false);
+                if (!await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
             }
             catch (OperationCanceledException)
             {
@@ -69,18 +74,19 @@ public sealed class HeldLease : IAsyncDisposable
             }
 
             var current = Lease;
-            if (DateTimeOffset.UtcNow >= current.ExpiresAt)
-            {
-                Depose("its expiry passed before a renewal succeeded");
-                return;
-            }
-
             try
             {
-                var renewed = await _store.RenewLeaseAsync(current, _ttl, _stop.Token).ConfigureAwait(false);
+                // Past our own clock's expiry the store still decides: its expiry started when it took the
+                // write, a little after ours, and a renewal it grants means nobody was handed the lease since.
+                // Bounded, so a store that hangs instead of failing still lets Lost fire near the expiry.
+                var remaining = current.ExpiresAt - DateTimeOffset.UtcNow;
+                var renewed = await _store.RenewLeaseAsync(current, _ttl, _stop.Token)
+                    .WaitAsync(remaining > _ttl / 3 ? remaining : _ttl / 3, _stop.Token).ConfigureAwait(false);
                 if (renewed is null)
                 {
-                    Depose("the store refused its renewal");
+                    Depose(DateTimeOffset.UtcNow >= current.ExpiresAt
+                        ? "its expiry passed before a renewal succeeded"
+                        : "the store refused its renewal");
                     return;
                 }
 
@@ -90,10 +96,16 @@ public sealed class HeldLease : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e)
+            catch (Exception e) when (DateTimeOffset.UtcNow < current.ExpiresAt)
             {
                 // Keep trying until the expiry: a store that is back within the TTL costs nothing.
                 _logger.LogWarning(e, "Renewing the lease on {Key} failed; retrying until it expires at {ExpiresAt}", current.Key, current.ExpiresAt);
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning(e, "Renewing the lease on {Key} failed after its expiry", current.Key);
+                Depose("its expiry passed before a renewal succeeded");
+                return;
             }
         }
     }
