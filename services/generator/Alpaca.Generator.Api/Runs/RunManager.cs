@@ -334,9 +334,9 @@ public sealed class RunManager(
             entry.Publish(RunMapper.FromProgress(result, entry.Request, entry.CreatedAt, time.GetUtcNow()));
             logger.LogInformation("Run {RunId} ended {Status} with {Kept} kept{Error}", entry.Id, result.Status, result.Kept, result.Error is null ? "" : ": " + result.Error);
         }
-        catch (Exception e) when (e is RunLeaseLostException || held.Lost.IsCancellationRequested)
+        catch (Exception e) when (e is RunLeaseLostException or Llm.IO.Exports.ExportSupersededException || held.Lost.IsCancellationRequested)
         {
-            // Deposed: the replica that took the run over owns it now; this one writes nothing more.
+            // Deposed: the replica that took the run over owns it now (its export is the one in place); this one writes nothing more.
             logger.LogWarning("Run {RunId}: this replica lost its lease ({Reason}); it stops working on it", entry.Id, e.Message);
         }
         catch (Exception e) when (token.IsCancellationRequested)
