@@ -176,7 +176,7 @@ public sealed class RunLeaseTests(RedisServer redis) : IClassFixture<RedisServer
 
         // A thaws and carries on with its renames (its export holds no record): the final files must still be B's.
         frozenA.Thaw();
-        var errorOfA = await Record.ExceptionAsync(() => runA);
+        var errorOfA = await Xunit.Record.ExceptionAsync(() => runA);
         Assert.Equal(filesOfB, TopLevelFiles(outDir));
         Assert.IsType<ExportSupersededException>(errorOfA);
 

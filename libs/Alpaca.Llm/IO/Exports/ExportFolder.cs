@@ -108,6 +108,10 @@ public static class ExportFolder
             }
 
             File.Move(temp, target, overwrite: true);
+
+            // rename(2) of a name onto another name of the same file does nothing and leaves both: the target was this
+            // generation's file already (a restore of what is in place), so the temporary name is just dropped.
+            TryDeleteFile(temp);
             touched.Add(dir);
         }
 

@@ -14,7 +14,7 @@ namespace Alpaca.Llm.IO.Exports;
 /// </summary>
 public sealed class ExportGeneration : IDisposable
 {
-    private bool _confirmed;
+    private bool _committed;
 
     private ExportGeneration(string outputDir, long fencingToken, IReadOnlyList<string> ownedPatterns)
     {
@@ -63,13 +63,14 @@ public sealed class ExportGeneration : IDisposable
         var manifest = Describe();
         if (fence is null)
         {
+            _committed = true;
             ExportFolder.Place(OutputDir, manifest, OwnedPatterns);
             ExportFolder.DeleteOlder(OutputDir, manifest);
             return manifest;
         }
 
         await fence.ConfirmAsync(manifest, cancellationToken).ConfigureAwait(false);
-        _confirmed = true;
+        _committed = true;
 
         // Between the confirmation and here a holder can be frozen while another takes over and exports: settling
         // re-reads the confirmed manifest after the renames and puts the newest generation back.
@@ -109,7 +110,7 @@ public sealed class ExportGeneration : IDisposable
     public void Dispose()
     {
         // A confirmed generation stays until a newer one replaces it (another holder may be restoring it).
-        if (!_confirmed)
+        if (!_committed)
         {
             ExportFolder.TryDelete(Folder);
         }
