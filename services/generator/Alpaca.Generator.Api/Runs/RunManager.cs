@@ -339,6 +339,13 @@ public sealed class RunManager(
             // Deposed: the replica that took the run over owns it now (its export is the one in place); this one writes nothing more.
             logger.LogWarning("Run {RunId}: this replica lost its lease ({Reason}); it stops working on it", entry.Id, e.Message);
         }
+        catch (Exception e) when (StateStoreFaults.IsUnavailable(e) && !entry.CancelRequested)
+        {
+            // The state store dropped out under the run (Redis restarting): every write it made is durable and fenced,
+            // so it is left as it is; the claim loop takes its lease again once the store answers (here, or another
+            // replica) and resumes it, instead of a restart of Redis failing every run in flight.
+            logger.LogWarning("Run {RunId} stopped: the state store is unreachable ({Reason}); it resumes once the store answers", entry.Id, e.Message);
+        }
         catch (Exception e) when (token.IsCancellationRequested)
         {
             // Cancelled, or the service is stopping: whatever stopped the run's work then (an aborted gRPC
