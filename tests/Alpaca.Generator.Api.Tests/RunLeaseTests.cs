@@ -7,6 +7,7 @@ using Alpaca.Generator.Prompts;
 using Alpaca.Generator.Runs;
 using Alpaca.Generator.Seeds;
 using Alpaca.Generator.Teacher;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.State;
 using Alpaca.TestSupport;
 using Alpaca.TestSupport.Teacher;
@@ -111,8 +112,11 @@ public sealed class RunLeaseTests(RedisServer redis) : IClassFixture<RedisServer
         Assert.True(await state.ReleaseLeaseAsync(a));
         var b = await state.TryAcquireLeaseAsync(StateRunStore.LeaseKey("export-fenced"), "gen-b/2", TimeSpan.FromMinutes(1));
         Assert.NotNull(b);
-        await new FencedRunStore(store, () => b).ConfirmExportAsync("export-fenced", "b");
-        DatasetFiles.Write(outDir, [Record("r0.p0.s0"), Record("r1.p0.s0")]);
+        using (var exportOfB = DatasetFiles.Stage(outDir, [Record("r0.p0.s0"), Record("r1.p0.s0")], b.FencingToken))
+        {
+            await exportOfB.CommitAsync(new RunExportFence(new FencedRunStore(store, () => b), "export-fenced"));
+        }
+
         var bFiles = (File.ReadAllText(Path.Combine(outDir, DatasetFiles.DatasetFileName)), File.ReadAllText(Path.Combine(outDir, DatasetFiles.RegenFileName)));
 
         // A thaws and is stopped: a stopped run brings its exports up to date, which for A is refused, so B's files stay.
@@ -120,6 +124,70 @@ public sealed class RunLeaseTests(RedisServer redis) : IClassFixture<RedisServer
         await Assert.ThrowsAsync<RunLeaseLostException>(() => runA);
         Assert.Equal(bFiles, (File.ReadAllText(Path.Combine(outDir, DatasetFiles.DatasetFileName)), File.ReadAllText(Path.Combine(outDir, DatasetFiles.RegenFileName))));
         Assert.Equal([DatasetFiles.DatasetFileName, DatasetFiles.RegenFileName], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        (state as IDisposable)?.Dispose();
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("redis")]
+    public async Task A_holder_frozen_between_its_export_confirmation_and_its_renames_leaves_the_new_holders_files(string kind)
+    {
+        IStateStore state = kind == "local"
+            ? new LocalFolderStateStore(_dir.File("state"))
+            : new RedisStateStore(await ConnectionMultiplexer.ConnectAsync(redis.Address), $"test-{Guid.NewGuid():N}:");
+        var store = new StateRunStore(state);
+        var outDir = _dir.File("frozen-out");
+        var runSpec = new SelfInstructRunSpec
+        {
+            RunId = "export-frozen",
+            Seeds = SeedTaskReader.Read(RepoPaths.Data("seed_tasks.jsonl")),
+            PromptText = PromptTemplate.Default.Text,
+            NumInstructions = 10,
+            OutputDir = outDir,
+            Seed = 1,
+        };
+
+        // Replica A's teacher answers nothing for a long while: A sits in its first round, nothing kept.
+        await using var slow = new TeacherServer(new ReplyPlan(seed: 5, target: 10, batch: 5), delay: TimeSpan.FromMinutes(5));
+        using var slowClient = new OpenAiTeacherClient(new TeacherOptions { BaseUrl = new Uri(slow.BaseUrl), Model = "t", Retry = new RetryPolicy { MaxRetries = 0 } });
+        var a = await state.TryAcquireLeaseAsync(StateRunStore.LeaseKey("export-frozen"), "gen-a/1", TimeSpan.FromMinutes(1));
+        Assert.NotNull(a);
+        var frozenA = new FreezeAfterExportConfirmation(new FencedRunStore(store, () => a));
+        using var stopA = new CancellationTokenSource();
+        var runA = new GenerationRun(frozenA, slowClient, new InProcessDeduplicator()).RunAsync(runSpec, stopA.Token);
+        await WaitUntilAsync(() => slow.Requests > 0, TimeSpan.FromSeconds(60));
+
+        // A is stopped, so it brings its export up to date: its confirmation succeeds (A still holds the lease) and A
+        // freezes right after it, before any rename (a GC pause or SIGSTOP there).
+        await stopA.CancelAsync();
+        await frozenA.Confirmed.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // A's lease ends while it is frozen (freed here as an expiry would); B takes the run over and finishes it.
+        Assert.True(await state.ReleaseLeaseAsync(a));
+        var b = await state.TryAcquireLeaseAsync(StateRunStore.LeaseKey("export-frozen"), "gen-b/2", TimeSpan.FromMinutes(1));
+        Assert.NotNull(b);
+        await using var fast = new TeacherServer(new ReplyPlan(seed: 5, target: 10, batch: 5));
+        using var fastClient = new OpenAiTeacherClient(new TeacherOptions { BaseUrl = new Uri(fast.BaseUrl), Model = "t", Retry = new RetryPolicy { MaxRetries = 0 } });
+        var ofB = await new GenerationRun(new FencedRunStore(store, () => b), fastClient, new InProcessDeduplicator()).RunAsync(runSpec);
+        Assert.True(ofB.Status == RunStatus.Succeeded, $"{ofB.Status}: {ofB.Error}");
+        Assert.Equal(10, ofB.Kept);
+        var filesOfB = TopLevelFiles(outDir);
+        Assert.Equal(10, AlpacaRecords.Instructions(Path.Combine(outDir, DatasetFiles.DatasetFileName)).Count);
+
+        // A thaws and carries on with its renames (its export holds no record): the final files must still be B's.
+        frozenA.Thaw();
+        var errorOfA = await Xunit.Record.ExceptionAsync(() => runA);
+        Assert.Equal(filesOfB, TopLevelFiles(outDir));
+        Assert.IsType<ExportSupersededException>(errorOfA);
+
+        // The confirmed record names B's generation, the only one kept, and the dataset's digest is the published one.
+        var confirmed = await store.LoadExportAsync("export-frozen");
+        Assert.NotNull(confirmed);
+        Assert.Equal(b.FencingToken, confirmed.FencingToken);
+        Assert.Equal([confirmed.Generation], Directory.GetDirectories(ExportFolder.Root(outDir)).Select(Path.GetFileName));
+        var datasetSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(outDir, DatasetFiles.DatasetFileName))));
+        Assert.Equal(datasetSha, confirmed.Find(DatasetFiles.DatasetFileName)!.Sha256);
+        Assert.Equal(datasetSha, (await store.LoadAsync("export-frozen"))!.Checkpoint.DatasetSha256);
         (state as IDisposable)?.Dispose();
     }
 
@@ -175,6 +243,10 @@ public sealed class RunLeaseTests(RedisServer redis) : IClassFixture<RedisServer
             await Task.Delay(20);
         }
     }
+
+    /// <summary>The files directly in <paramref name="dir"/> (the exports; not the generations under .exports/) with their contents.</summary>
+    private static Dictionary<string, string> TopLevelFiles(string dir) =>
+        Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
 
     private static KeptRecord Record(string id) => new(id, $"Instruction {id} for the fencing test", "", "output");
 

@@ -11,16 +11,24 @@ namespace Alpaca.TestSupport;
 public sealed class RedisServer : IDisposable
 {
     private readonly TempDir _dir = new("alpaca-redis");
+    private readonly bool _persistent;
     private Process _process;
 
     public RedisServer()
+        : this(persistent: false)
     {
+    }
+
+    /// <param name="persistent">Append-only file on, fsync'ed on every write (<see cref="PersistentRedisServer"/>), as the manifests' Redis runs.</param>
+    internal RedisServer(bool persistent)
+    {
+        _persistent = persistent;
         Port = FreePort.Next();
         _process = Start();
     }
 
-    /// <summary>Kills the server and starts a new one on the same port: without persistence it comes back empty,
-    /// like a Redis pod restarted without a volume.</summary>
+    /// <summary>Kills the server (SIGKILL) and starts a new one on the same port and folder: without persistence it
+    /// comes back empty, like a Redis pod restarted without a volume; with it, with every acknowledged write.</summary>
     public void Restart()
     {
         _process.Kill(entireProcessTree: true);
@@ -35,7 +43,11 @@ public sealed class RedisServer : IDisposable
             ?? throw new InvalidOperationException("redis-server is not installed: run scripts/test.sh (it installs the Debian package redis-server) or apt-get install redis-server.");
         var process = Process.Start(new ProcessStartInfo(binary)
         {
-            ArgumentList = { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", _dir.Path, "--save", "", "--appendonly", "no", "--protected-mode", "no" },
+            ArgumentList =
+            {
+                "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", _dir.Path, "--save", "",
+                "--appendonly", _persistent ? "yes" : "no", "--appendfsync", "always", "--protected-mode", "no",
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -100,4 +112,23 @@ public sealed class RedisServer : IDisposable
             _dir.Dispose();
         }
     }
+}
+
+/// <summary>
+/// A real <c>redis-server</c> with persistence on (AOF, fsync on every write: what the dev overlay's Redis runs with a
+/// volume), whose <see cref="Restart"/> kills it and starts it again on its data. Share one per test class with
+/// <c>IClassFixture&lt;PersistentRedisServer&gt;</c>.
+/// </summary>
+public sealed class PersistentRedisServer : IDisposable
+{
+    private readonly RedisServer _server = new(persistent: true);
+
+    public string Address => _server.Address;
+
+    public int Port => _server.Port;
+
+    /// <summary>SIGKILL and a start on the same port and data folder: every acknowledged write is still there.</summary>
+    public void Restart() => _server.Restart();
+
+    public void Dispose() => _server.Dispose();
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Alpaca.Generator.Prompts;
 using Alpaca.Generator.Runs;
 using Alpaca.Generator.Teacher;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.TestSupport;
 
 namespace Alpaca.Generator.Tests.Support;
@@ -100,8 +101,10 @@ public sealed class CrashingStore(FileRunStore inner, int crashAtAppend, CrashPo
         _crashed |= crashNow;
     }
 
-    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) =>
-        inner.ConfirmExportAsync(runId, datasetSha256, cancellationToken);
+    public Task ConfirmExportAsync(string runId, ExportManifest export, CancellationToken cancellationToken = default) =>
+        inner.ConfirmExportAsync(runId, export, cancellationToken);
+
+    public Task<ExportManifest?> LoadExportAsync(string runId, CancellationToken cancellationToken = default) => inner.LoadExportAsync(runId, cancellationToken);
 
     public Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default) => inner.ListRunIdsAsync(cancellationToken);
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Alpaca.Contracts.V1;
+using Alpaca.Inference.Api.Generation;
+using Alpaca.Inference.Api.Models;
 using Alpaca.Messaging;
 using Alpaca.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +11,8 @@ namespace Alpaca.Inference.Api.Tests.Models;
 /// <summary>
 /// Two inference replicas on one Redis (Redis Streams, one consumer group, Redis state): a ModelPublished
 /// event reaches one of them, yet both end up serving the new model as the default, through the desired-state
-/// record; a replica started after the publication serves it too.
+/// record; a replica started after the publication serves it too. A publication whose file is no longer the one
+/// published (its SHA-256 differs from the event's) is refused, not served.
 /// </summary>
 public sealed class DesiredModelTests(RedisServer redis) : IClassFixture<RedisServer>
 {
@@ -31,7 +34,7 @@ public sealed class DesiredModelTests(RedisServer redis) : IClassFixture<RedisSe
         await using var a = await InferenceServer.StartAsync(model: null, extra: settings);
         await using var b = await InferenceServer.StartAsync(model: null, extra: settings);
 
-        var published = new ModelPublished { ModelName = "fine-tune-2", GgufPath = TestModels.Tiny(), JobId = "job-2", PublishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) };
+        var published = new ModelPublished { ModelName = "fine-tune-2", GgufPath = TestModels.Tiny(), JobId = "job-2", PublishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow), GgufSha256 = Sha256(TestModels.Tiny()) };
         await a.Services.GetRequiredService<IEventBus>().PublishAsync(published);
 
         await ServesAsync(a, "fine-tune-2");
@@ -52,6 +55,27 @@ public sealed class DesiredModelTests(RedisServer redis) : IClassFixture<RedisSe
         await using var late = await InferenceServer.StartAsync(model: null, extra: settings);
         await ServesAsync(late, "fine-tune-2", newer);
     }
+
+    [Fact]
+    public async Task A_published_model_whose_file_is_not_the_published_one_is_refused_with_both_digests()
+    {
+        await using var server = await InferenceServer.StartAsync(model: null, extra: Shared($"digest-{Guid.NewGuid():N}:"));
+        var reconciler = server.Services.GetRequiredService<ModelReconciler>();
+        var file = TestModels.Tiny();
+        var other = Sha256(TestModels.Tiny(seed: 5)); // the digest of another model: as if the file had been replaced since
+
+        var refused = await Assert.ThrowsAsync<InferenceException>(() =>
+            reconciler.ApplyAsync(new DesiredModel("stale-1", file, "job-9", DateTimeOffset.UtcNow) { GgufSha256 = other }, makeDefault: false, CancellationToken.None));
+        Assert.Equal(InferenceErrorKind.FailedPrecondition, refused.Kind);
+        Assert.Contains($"has SHA-256 {Sha256(file)}, but job job-9 published {other}", refused.Message);
+        Assert.DoesNotContain((await server.Client.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "stale-1");
+
+        // The same file with its own digest is served.
+        await reconciler.ApplyAsync(new DesiredModel("fresh-1", file, "job-10", DateTimeOffset.UtcNow) { GgufSha256 = Sha256(file) }, makeDefault: false, CancellationToken.None);
+        Assert.Contains((await server.Client.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "fresh-1" && m.State == ModelState.Ready);
+    }
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
 
     private static async Task ServesAsync(InferenceServer server, string name, string? path = null)
     {

@@ -95,7 +95,7 @@ public sealed class RecipeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_tampered_download_and_a_malformed_file_are_refused_before_any_training()
+    public async Task A_tampered_download_and_a_malformed_file_are_refused_before_the_platform_starts()
     {
         var good = RecipeFixtures.Records();
         var tampered = (byte[])good.Clone();
@@ -111,6 +111,10 @@ public sealed class RecipeTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(Directory.GetFiles(Path.Combine(state, "downloads")));
         Assert.DoesNotContain("[sft]", stdout);
 
+        // Refused before the platform started: no admin key was made, nothing but the download cache exists.
+        Assert.DoesNotContain("api-key:", stdout);
+        Assert.Equal(["downloads"], Directory.GetFileSystemEntries(state).Select(Path.GetFileName));
+
         var malformed = _dir.File("bad.json");
         File.WriteAllText(malformed, "[{\"instruction\": \"ok\", \"output\": \"fine\"},\n {\"instruction\": 5, \"output\": \"x\"}]");
         (code, stdout, stderr) = await AlpacaCli.RunAsync(TimeSpan.FromSeconds(60),
@@ -119,6 +123,8 @@ public sealed class RecipeTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("bad.json", stderr);
         Assert.Contains("line 2", stderr);
         Assert.DoesNotContain("[sft]", stdout);
+        Assert.DoesNotContain("api-key:", stdout);
+        Assert.Equal(["downloads"], Directory.GetFileSystemEntries(state).Select(Path.GetFileName));
     }
 
     [Fact]

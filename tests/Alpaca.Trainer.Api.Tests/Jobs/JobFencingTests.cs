@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.State;
 using Alpaca.TestSupport;
 using Alpaca.Trainer.Api.Jobs;
@@ -14,7 +15,8 @@ namespace Alpaca.Trainer.Api.Tests.Jobs;
 /// Two replicas' job repositories on one store (a real local folder, a real redis-server): a deposed holder's
 /// progress write is refused with <see cref="JobLeaseLostException"/> and the new holder's record stays; a
 /// caller's cancel on a replica that does not run the job reaches the holder as a cancel request; a deposed holder's
-/// export (trained for real on the tiny base) is refused before it is moved into the output folder.
+/// export (trained for real on the tiny base) is refused before it is moved into the output folder, and one frozen
+/// between its confirmation and its renames ends with the new holder's files in place.
 /// </summary>
 public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServer>, IDisposable
 {
@@ -88,7 +90,7 @@ public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServ
         var output = _dir.File("out-" + kind);
         var exportedByB = TrainingJob.Run(TinySpec(output, GgufExportType.F32) with
         {
-            ConfirmExport = () => replicaB.ConfirmExportAsync("j-export", b).GetAwaiter().GetResult(),
+            ExportFence = new JobExportFence(replicaB, "j-export", b),
         });
         var filesOfB = Snapshot(output);
         Assert.Contains("model-f32.gguf", filesOfB.Keys);
@@ -97,10 +99,53 @@ public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServ
         // pod-a thaws and finishes its own export (another GGUF type, so that any file of it would show): refused, nothing lands.
         Assert.Throws<JobLeaseLostException>(() => TrainingJob.Run(TinySpec(output, GgufExportType.F16) with
         {
-            ConfirmExport = () => replicaA.ConfirmExportAsync("j-export", a).GetAwaiter().GetResult(),
+            ExportFence = new JobExportFence(replicaA, "j-export", a),
         }));
         Assert.True(a.Lost.IsCancellationRequested);
         Assert.Equal(filesOfB, Snapshot(output));
+        await a.DisposeAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_holder_frozen_between_its_export_confirmation_and_its_renames_leaves_the_new_holders_files(string kind)
+    {
+        var store = Create(kind);
+        var (replicaA, replicaB) = (Repository(store), Repository(store));
+        var now = Timestamp.FromDateTime(DateTime.UtcNow);
+        await replicaA.AddIfAbsentAsync(new Job { Id = "j-frozen", State = JobState.Running, Progress = new JobProgress(), CreatedAt = now, UpdatedAt = now });
+        var a = await HeldLease.TryAcquireAsync(store, JobRepository.LeaseKey("j-frozen"), "pod-a/1", TimeSpan.FromMinutes(1));
+        Assert.NotNull(a);
+        var output = _dir.File("frozen-" + kind);
+
+        // pod-a trains and exports F16; its fenced confirmation succeeds (it holds the lease) and it freezes right
+        // after it, before any rename (a GC pause or SIGSTOP there).
+        var frozenA = new FreezeAfterConfirmation(new JobExportFence(replicaA, "j-frozen", a));
+        var runA = Task.Run(() => TrainingJob.Run(TinySpec(output, GgufExportType.F16) with { ExportFence = frozenA }));
+        await frozenA.Confirmed.WaitAsync(TimeSpan.FromMinutes(3));
+
+        // pod-a's lease ends while it is frozen (freed here as an expiry would); pod-b takes the job over and exports F32.
+        Assert.True(await store.ReleaseLeaseAsync(a.Lease));
+        await using var b = await HeldLease.TryAcquireAsync(store, JobRepository.LeaseKey("j-frozen"), "pod-b/2", TimeSpan.FromMinutes(1));
+        Assert.NotNull(b);
+        var exportedByB = TrainingJob.Run(TinySpec(output, GgufExportType.F32) with { ExportFence = new JobExportFence(replicaB, "j-frozen", b) });
+        var filesOfB = Snapshot(output);
+        Assert.Contains("model-f32.gguf", filesOfB.Keys);
+
+        // pod-a thaws and carries on with its renames: the final files must still be pod-b's, byte for byte, and no model-f16.gguf.
+        frozenA.Thaw();
+        var errorOfA = await Record.ExceptionAsync(() => runA);
+        Assert.Equal(filesOfB, Snapshot(output));
+        Assert.IsType<ExportSupersededException>(errorOfA);
+
+        // The confirmed manifest is pod-b's, the only generation kept, and its GGUF digest is the one ModelPublished announces.
+        var confirmed = await replicaB.LoadExportAsync("j-frozen");
+        Assert.NotNull(confirmed);
+        Assert.Equal(b.Lease.FencingToken, confirmed.FencingToken);
+        Assert.Equal("pod-b/2", confirmed.Owner);
+        Assert.Equal(filesOfB["model-f32.gguf"], confirmed.Find("model-f32.gguf")!.Sha256);
+        Assert.Equal(filesOfB["model-f32.gguf"], exportedByB.GgufSha256);
+        Assert.Equal([confirmed.Generation], Directory.GetDirectories(Path.Combine(output, ExportFolder.GenerationsFolder)).Select(Path.GetFileName));
         await a.DisposeAsync();
     }
 
@@ -140,8 +185,33 @@ public sealed class JobFencingTests(RedisServer redis) : IClassFixture<RedisServ
     private static Dictionary<string, string> Snapshot(string output) =>
         Directory.GetFiles(output, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(output, f))
-            .Where(f => !f.StartsWith("checkpoints", StringComparison.Ordinal) && !f.StartsWith("base-tiny", StringComparison.Ordinal))
+            .Where(f => !f.StartsWith("checkpoints", StringComparison.Ordinal) && !f.StartsWith("base-tiny", StringComparison.Ordinal) && !f.StartsWith(ExportFolder.GenerationsFolder, StringComparison.Ordinal))
             .ToDictionary(f => f, f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(output, f)))));
+
+    /// <summary>
+    /// The test hook for the gap between an export's fenced confirmation and its renames: once the real confirmation
+    /// succeeded, the holder waits until the test thaws it, as one frozen exactly there (a GC pause, SIGSTOP) would.
+    /// </summary>
+    private sealed class FreezeAfterConfirmation(IExportFence inner) : IExportFence
+    {
+        private readonly TaskCompletionSource _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _thaw = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Confirmed => _confirmed.Task;
+
+        public long FencingToken => inner.FencingToken;
+
+        public void Thaw() => _thaw.TrySetResult();
+
+        public async Task ConfirmAsync(ExportManifest manifest, CancellationToken cancellationToken)
+        {
+            await inner.ConfirmAsync(manifest, cancellationToken);
+            _confirmed.TrySetResult();
+            await _thaw.Task;
+        }
+
+        public Task<ExportManifest?> ReadConfirmedAsync(CancellationToken cancellationToken) => inner.ReadConfirmedAsync(cancellationToken);
+    }
 
     public void Dispose()
     {

@@ -147,7 +147,29 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IDisposable
 
         // The generator's event goes through the bus; the trainer's handler records it.
         var bus = host.Services.GetService(typeof(IEventBus)) as IEventBus;
-        await bus!.PublishAsync(new DatasetPublished { DatasetId = "run-42", RunId = "run", DatasetPath = data, RecordCount = 4 });
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(data)));
+        await bus!.PublishAsync(new DatasetPublished { DatasetId = "run-42", RunId = "run", DatasetPath = data, RecordCount = 4, Sha256 = digest });
+
+        // A data set whose file is no longer the one published (here: another digest) is refused with both digests.
+        var stale = new string('0', 64);
+        await bus.PublishAsync(new DatasetPublished { DatasetId = "run-43", RunId = "run", DatasetPath = data, RecordCount = 4, Sha256 = stale });
+        var staleSpec = spec.Clone();
+        staleSpec.DatasetId = "run-43";
+        RpcException refused;
+        for (var attempt = 0; ; attempt++)
+        {
+            refused = await Assert.ThrowsAsync<RpcException>(async () => await host.Client.SubmitJobAsync(new SubmitJobRequest { Spec = staleSpec, JobId = "stale-dataset" }));
+            if (!refused.Status.Detail.Contains("no dataset-published event", StringComparison.Ordinal) || attempt >= 100)
+            {
+                break;
+            }
+
+            await Task.Delay(100); // the handler runs asynchronously
+        }
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains($"has SHA-256 {digest}, but the generator published {stale}", refused.Status.Detail);
+
         Job? job = null;
         for (var attempt = 0; job is null; attempt++)
         {

@@ -88,9 +88,13 @@ public static class RecipeCommand
             try
             {
                 Validate(options);
+
+                // The data (or the seed tasks) are fetched, verified and parsed before the platform starts: a tampered
+                // download or a malformed file is an error within a second, not after the services came up.
+                (options, var inputs) = await RecipeInputs.PrepareAsync(options, cancellationToken);
                 return parse.GetValue(gateway) is { } remote
-                    ? await RemoteAsync(remote, options, parse.GetValue(exit), cancellationToken)
-                    : await EmbeddedAsync(options, parse.GetValue(port), parse.GetValue(httpPort), parse.GetValue(insecure), parse.GetValue(exit), cancellationToken);
+                    ? await RemoteAsync(remote, options, inputs, parse.GetValue(exit), cancellationToken)
+                    : await EmbeddedAsync(options, inputs, parse.GetValue(port), parse.GetValue(httpPort), parse.GetValue(insecure), parse.GetValue(exit), cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -103,7 +107,8 @@ public static class RecipeCommand
                 return 130;
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException
-                                           or InvalidOperationException or TimeoutException or RpcException or HttpRequestException)
+                                           or InvalidOperationException or TimeoutException or RpcException or HttpRequestException
+                                           or Alpaca.Generator.Seeds.GeneratorInputException)
             {
                 Console.Error.WriteLine("alpaca recipe: error: " + (e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message));
                 return 1;
@@ -130,7 +135,7 @@ public static class RecipeCommand
         }
     }
 
-    private static async Task<int> EmbeddedAsync(RecipeOptions options, int port, int httpPort, bool insecure, bool noServe, CancellationToken cancellationToken)
+    private static async Task<int> EmbeddedAsync(RecipeOptions options, RecipeInputs inputs, int port, int httpPort, bool insecure, bool noServe, CancellationToken cancellationToken)
     {
         var work = Path.Combine(options.StateDir, "recipe");
         var reports = Path.Combine(options.StateDir, "reports");
@@ -184,13 +189,13 @@ public static class RecipeCommand
             }
 
             using var channel = platform.GatewayChannel();
-            var outcome = await RunAsync(channel, options, work, cancellationToken);
+            var outcome = await RunAsync(channel, options, inputs, work, cancellationToken);
             Print(outcome, platform.GatewayGrpc, platform.GatewayHttp);
             return noServe ? 0 : await ServeUntilStoppedAsync(cancellationToken);
         }
     }
 
-    private static async Task<int> RemoteAsync(string gateway, RecipeOptions options, bool noServe, CancellationToken cancellationToken)
+    private static async Task<int> RemoteAsync(string gateway, RecipeOptions options, RecipeInputs inputs, bool noServe, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(gateway, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
         {
@@ -203,16 +208,16 @@ public static class RecipeCommand
         }
 
         using var channel = CliAuth.Channel(address);
-        var outcome = await RunAsync(channel, options, Path.Combine(options.StateDir, "recipe"), cancellationToken);
+        var outcome = await RunAsync(channel, options, inputs, Path.Combine(options.StateDir, "recipe"), cancellationToken);
         Print(outcome, address, null);
         return noServe ? 0 : await ServeUntilStoppedAsync(cancellationToken);
     }
 
-    private static async Task<RecipeOutcome> RunAsync(GrpcChannel channel, RecipeOptions options, string work, CancellationToken cancellationToken)
+    private static async Task<RecipeOutcome> RunAsync(GrpcChannel channel, RecipeOptions options, RecipeInputs inputs, string work, CancellationToken cancellationToken)
     {
         var view = new RecipeView();
         RecipeOutcome? outcome = null;
-        await view.RunAsync(async v => outcome = await new RecipeRunner(channel, options, v, work).RunAsync(cancellationToken));
+        await view.RunAsync(async v => outcome = await new RecipeRunner(channel, options, inputs, v, work).RunAsync(cancellationToken));
         view.PrintTimes();
         return outcome!;
     }

@@ -17,7 +17,7 @@ internal sealed record RecipeOutcome(string RecipeId, string ModelName, string G
 /// answer and a short evaluation. Every id is derived from the inputs (<see cref="RecipeOptions.Id"/>), so a
 /// rerun of the same command finds its run, namespace and job where an interruption left them and goes on.
 /// </summary>
-internal sealed class RecipeRunner(GrpcChannel channel, RecipeOptions options, RecipeView view, string workRoot)
+internal sealed class RecipeRunner(GrpcChannel channel, RecipeOptions options, RecipeInputs inputs, RecipeView view, string workRoot)
 {
     private const int DedupBatch = 100;
 
@@ -39,13 +39,11 @@ internal sealed class RecipeRunner(GrpcChannel channel, RecipeOptions options, R
         return new RecipeOutcome(id, modelName, job.GgufPath, job.Id, sample.Instruction, answer, report);
     }
 
-    /// <summary>A given data set: fetched and checked, its first N records, de-duplicated by the dedup service.</summary>
+    /// <summary>A given data set (fetched, checked and read before the platform started, <see cref="RecipeInputs"/>): its first N records, de-duplicated by the dedup service.</summary>
     private async Task<(string Id, DatasetRef Dataset, AlpacaRecord Sample)> GivenDataAsync(CancellationToken cancellationToken)
     {
         var stage = view.Stage("data");
-        stage.Update(0, 1, options.Data ?? "alpaca_data.json from its public origin");
-        var path = await RecipeData.ResolveAsync(options.Data, options.DataSha256, Path.Combine(options.StateDir, "downloads"), line => stage.Update(0, 1, line), cancellationToken);
-        var records = RecipeData.Take(path, options.Records);
+        var (path, records) = (inputs.DataPath!, inputs.Records!);
         var bytes = RecipeData.Serialize(records);
         var id = options.Id("data:" + RecipeData.Sha256(bytes));
         var dir = Path.Combine(workRoot, id);

@@ -1,4 +1,5 @@
 using Alpaca.Generator.Runs;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.State;
 
 namespace Alpaca.Generator.Api.Runs;
@@ -29,8 +30,13 @@ public sealed class FencedRunStore(StateRunStore store, Func<StateLease> lease) 
     public Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default) =>
         store.AppendKeptAsync(runId, records, lease(), cancellationToken);
 
-    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) =>
-        store.ConfirmExportAsync(runId, datasetSha256, lease(), cancellationToken);
+    public Task ConfirmExportAsync(string runId, ExportManifest export, CancellationToken cancellationToken = default) =>
+        store.ConfirmExportAsync(runId, export, lease(), cancellationToken);
+
+    public Task<ExportManifest?> LoadExportAsync(string runId, CancellationToken cancellationToken = default) => store.LoadExportAsync(runId, cancellationToken);
+
+    /// <summary>The lease's token: this holder's export generations are named by it, so a later holder's outlive them.</summary>
+    public long FencingToken => lease().FencingToken;
 
     public Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default) => store.ListRunIdsAsync(cancellationToken);
 }

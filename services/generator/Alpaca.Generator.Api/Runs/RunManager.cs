@@ -334,10 +334,17 @@ public sealed class RunManager(
             entry.Publish(RunMapper.FromProgress(result, entry.Request, entry.CreatedAt, time.GetUtcNow()));
             logger.LogInformation("Run {RunId} ended {Status} with {Kept} kept{Error}", entry.Id, result.Status, result.Kept, result.Error is null ? "" : ": " + result.Error);
         }
-        catch (Exception e) when (e is RunLeaseLostException || held.Lost.IsCancellationRequested)
+        catch (Exception e) when (e is RunLeaseLostException or Llm.IO.Exports.ExportSupersededException || held.Lost.IsCancellationRequested)
         {
-            // Deposed: the replica that took the run over owns it now; this one writes nothing more.
+            // Deposed: the replica that took the run over owns it now (its export is the one in place); this one writes nothing more.
             logger.LogWarning("Run {RunId}: this replica lost its lease ({Reason}); it stops working on it", entry.Id, e.Message);
+        }
+        catch (Exception e) when (StateStoreFaults.IsUnavailable(e) && !entry.CancelRequested)
+        {
+            // The state store dropped out under the run (Redis restarting): every write it made is durable and fenced,
+            // so it is left as it is; the claim loop takes its lease again once the store answers (here, or another
+            // replica) and resumes it, instead of a restart of Redis failing every run in flight.
+            logger.LogWarning("Run {RunId} stopped: the state store is unreachable ({Reason}); it resumes once the store answers", entry.Id, e.Message);
         }
         catch (Exception e) when (token.IsCancellationRequested)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Alpaca.Generator.Runs;
 using Alpaca.Generator.Seeds;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.State;
 
 namespace Alpaca.Generator.Api.Runs;
@@ -13,8 +14,9 @@ namespace Alpaca.Generator.Api.Runs;
 /// <item><c>generator/runs/{id}/spec</c>: the <see cref="SelfInstructRunSpec"/> (seeds and prompt text included), written once;</item>
 /// <item><c>generator/runs/{id}/checkpoint</c>: replaced as one value (counters and pending round change together); its presence means the run exists;</item>
 /// <item><c>generator/runs/{id}/kept</c>: the append-only kept log, one record per list item;</item>
-/// <item><c>generator/runs/{id}/export</c>: the SHA-256 of the last dataset export put in place (its fenced write is
-/// what lets a replica rename the export's files into place).</item>
+/// <item><c>generator/runs/{id}/export</c>: the manifest of the newest confirmed export (its generation folder and
+/// the files' SHA-256; its fenced write is what lets a replica put the export's files in place, and what a holder
+/// re-reads after its renames to put a newer export back).</item>
 /// </list>
 /// The state store appends one item at a time, so a crash can leave only part of a round's records in the
 /// log; that round is still pending in the checkpoint and its replay appends the rest (ids already in the
@@ -118,16 +120,21 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
         }
     }
 
-    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) =>
-        ConfirmExportAsync(runId, datasetSha256, null, cancellationToken);
+    public Task ConfirmExportAsync(string runId, ExportManifest export, CancellationToken cancellationToken = default) =>
+        ConfirmExportAsync(runId, export, null, cancellationToken);
 
     /// <summary>
-    /// Records the export about to be renamed into place (<c>generator/runs/{id}/export</c>: the dataset's SHA-256);
-    /// with <paramref name="lease"/> the write is fenced, and refused with <see cref="RunLeaseLostException"/> once
-    /// another replica holds a newer lease: the caller then deletes its staged files instead of renaming them.
+    /// Records the export about to be put in place (<c>generator/runs/{id}/export</c>: its <see cref="ExportManifest"/>,
+    /// the generation folder and every file's SHA-256); with <paramref name="lease"/> the write is fenced, and refused
+    /// with <see cref="RunLeaseLostException"/> once another replica holds a newer lease: the caller then deletes its
+    /// staged files instead of renaming them.
     /// </summary>
-    public Task ConfirmExportAsync(string runId, string datasetSha256, StateLease? lease, CancellationToken cancellationToken = default) =>
-        SetAsync(runId, Key(runId, "export"), JsonSerializer.SerializeToUtf8Bytes(new ExportRecord(datasetSha256, DateTimeOffset.UtcNow), Json), lease, cancellationToken);
+    public Task ConfirmExportAsync(string runId, ExportManifest export, StateLease? lease, CancellationToken cancellationToken = default) =>
+        SetAsync(runId, Key(runId, "export"), (export with { Owner = lease?.Owner ?? export.Owner, ConfirmedAt = DateTimeOffset.UtcNow }).ToJson(), lease, cancellationToken);
+
+    /// <summary>The run's newest confirmed export (null: none, or a record from before exports carried manifests).</summary>
+    public async Task<ExportManifest?> LoadExportAsync(string runId, CancellationToken cancellationToken = default) =>
+        await state.GetAsync(Key(runId, "export"), cancellationToken).ConfigureAwait(false) is { } bytes ? ExportManifest.FromJson(bytes) : null;
 
     /// <summary>The key of a run's lease (apart from its values, see <see cref="IStateStore.TryAcquireLeaseAsync"/>).</summary>
     public static string LeaseKey(string runId) => StateKey.Join("generator", "runs", runId);
@@ -173,6 +180,3 @@ public sealed class StateRunStore(IStateStore state) : IRunStore
         }
     }
 }
-
-/// <summary>The value of <c>generator/runs/{id}/export</c>.</summary>
-internal sealed record ExportRecord(string DatasetSha256, DateTimeOffset At);

@@ -1,12 +1,13 @@
 using System.Text;
+using Alpaca.Llm.IO;
 
 namespace Alpaca.Generator.Export;
 
 /// <summary>
-/// Replaces a file so that a reader (or a restart after a crash) sees the old or the new content, never a
-/// mix: write a temporary file in the same folder, flush it to disk, then rename it over the target.
-/// <see cref="Stage"/> splits the two steps, so that a caller can check it may still write (a lease's fencing
-/// token) between them.
+/// Replaces a file so that a reader (or a restart after a crash, power loss included) sees the old or the new
+/// content, never a mix: <see cref="DurableFile.Write"/> writes a temporary file in the same folder, fsyncs it,
+/// renames it over the target and fsyncs the folder, so the new name is on disk too. One writer per file (the run
+/// folder's single process).
 /// </summary>
 public static class AtomicFile
 {
@@ -14,52 +15,9 @@ public static class AtomicFile
 
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, Utf8NoBom.GetBytes(text));
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    public static void WriteAllBytes(string path, byte[] bytes)
     {
-        using var staged = Stage(path, bytes);
-        staged.Commit();
-    }
-
-    /// <summary>Writes <paramref name="bytes"/> to a flushed temporary file beside <paramref name="path"/>; nothing is in place until <see cref="StagedFile.Commit"/>.</summary>
-    public static StagedFile Stage(string path, ReadOnlySpan<byte> bytes)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-
-        return new StagedFile(path, temp);
-    }
-}
-
-/// <summary>A file written and flushed beside its target; <see cref="Commit"/> renames it into place, disposing an uncommitted one deletes it.</summary>
-public sealed class StagedFile(string path, string temp) : IDisposable
-{
-    private bool _committed;
-
-    public string Path { get; } = path;
-
-    public void Commit()
-    {
-        File.Move(temp, Path, overwrite: true);
-        _committed = true;
-    }
-
-    public void Dispose()
-    {
-        if (!_committed)
-        {
-            File.Delete(temp);
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        DurableFile.Write(path, stream => stream.Write(bytes));
     }
 }

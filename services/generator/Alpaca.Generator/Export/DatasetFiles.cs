@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Alpaca.Generator.Runs;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.Reference;
 
 namespace Alpaca.Generator.Export;
@@ -19,32 +20,34 @@ public static class DatasetFiles
     public const string RegenFileName = "regen.json";
     public const string DatasetFileName = "alpaca_data.json";
 
-    /// <summary>Writes both files atomically; returns their paths and the SHA-256 (hex) of the dataset file.</summary>
+    /// <summary>Writes both files (a generation of their own, put in place; no fence); returns their paths and the SHA-256 (hex) of the dataset file.</summary>
     public static (string RegenPath, string DatasetPath, string DatasetSha256) Write(string outputDir, IReadOnlyList<KeptRecord> records)
     {
         using var staged = Stage(outputDir, records);
-        var (regen, dataset) = staged.Commit();
-        return (regen, dataset, staged.DatasetSha256);
+        staged.CommitAsync(null).GetAwaiter().GetResult();
+        return (staged.RegenPath, staged.DatasetPath, staged.DatasetSha256);
     }
 
     /// <summary>
-    /// Writes both files beside their targets without putting them in place (<see cref="StagedDataset.Commit"/>
-    /// does), so that a run can confirm it still holds the run's lease in between: a deposed replica's export
-    /// then never replaces the files of the replica that took the run over.
+    /// Writes both files into an export generation of their own (<see cref="ExportGeneration"/>, under the output
+    /// folder's <c>.exports/</c>) without putting them in place: <see cref="StagedDataset.CommitAsync"/> confirms them
+    /// through the run's fence first, so a deposed replica's export never replaces the files of the replica that took
+    /// the run over, and one frozen between its confirmation and its renames puts the newer files back.
     /// </summary>
-    public static StagedDataset Stage(string outputDir, IReadOnlyList<KeptRecord> records)
+    /// <param name="fencingToken">The writer's lease token (<see cref="IExportFence.FencingToken"/>).</param>
+    public static StagedDataset Stage(string outputDir, IReadOnlyList<KeptRecord> records, long fencingToken = 0)
     {
-        Directory.CreateDirectory(outputDir);
-        var dataset = Encoding.UTF8.GetBytes(AlpacaJson(records));
-        var regenFile = AtomicFile.Stage(Path.Combine(outputDir, RegenFileName), Encoding.UTF8.GetBytes(RegenJson(records)));
+        var generation = ExportGeneration.Create(outputDir, fencingToken);
         try
         {
-            var datasetFile = AtomicFile.Stage(Path.Combine(outputDir, DatasetFileName), dataset);
-            return new StagedDataset(regenFile, datasetFile, Convert.ToHexStringLower(SHA256.HashData(dataset)));
+            var dataset = Encoding.UTF8.GetBytes(AlpacaJson(records));
+            File.WriteAllBytes(generation.StagedPath(Path.Combine(generation.OutputDir, RegenFileName)), Encoding.UTF8.GetBytes(RegenJson(records)));
+            File.WriteAllBytes(generation.StagedPath(Path.Combine(generation.OutputDir, DatasetFileName)), dataset);
+            return new StagedDataset(generation, Path.Combine(outputDir, RegenFileName), Path.Combine(outputDir, DatasetFileName), Convert.ToHexStringLower(SHA256.HashData(dataset)));
         }
         catch
         {
-            regenFile.Dispose();
+            generation.Dispose();
             throw;
         }
     }
@@ -100,22 +103,17 @@ public static class DatasetFiles
     };
 }
 
-/// <summary>regen.json and alpaca_data.json written but not in place yet (<see cref="DatasetFiles.Stage"/>).</summary>
-public sealed class StagedDataset(StagedFile regen, StagedFile dataset, string datasetSha256) : IDisposable
+/// <summary>regen.json and alpaca_data.json written into their generation but not in place yet (<see cref="DatasetFiles.Stage"/>).</summary>
+public sealed class StagedDataset(ExportGeneration generation, string regenPath, string datasetPath, string datasetSha256) : IDisposable
 {
     public string DatasetSha256 { get; } = datasetSha256;
 
-    /// <summary>Renames both into place (regen.json first, as <see cref="DatasetFiles.Write"/> always did); returns their paths.</summary>
-    public (string RegenPath, string DatasetPath) Commit()
-    {
-        regen.Commit();
-        dataset.Commit();
-        return (regen.Path, dataset.Path);
-    }
+    public string RegenPath { get; } = regenPath;
 
-    public void Dispose()
-    {
-        regen.Dispose();
-        dataset.Dispose();
-    }
+    public string DatasetPath { get; } = datasetPath;
+
+    /// <summary>Confirms both through <paramref name="fence"/> (null: none) and puts them in place (<see cref="ExportGeneration.CommitAsync"/>).</summary>
+    public Task<ExportManifest> CommitAsync(IExportFence? fence, CancellationToken cancellationToken = default) => generation.CommitAsync(fence, cancellationToken);
+
+    public void Dispose() => generation.Dispose();
 }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Alpaca.Generator.Export;
 using Alpaca.Generator.Seeds;
+using Alpaca.Llm.IO;
+using Alpaca.Llm.IO.Exports;
 
 namespace Alpaca.Generator.Runs;
 
@@ -12,8 +14,11 @@ namespace Alpaca.Generator.Runs;
 /// <item><c>spec.json</c>: the <see cref="SelfInstructRunSpec"/> (written once, before the checkpoint);</item>
 /// <item><c>checkpoint.json</c>: replaced atomically (temp file, fsync, rename); its presence means the run exists;</item>
 /// <item><c>kept.jsonl</c>: one kept record per line, appended and fsync'ed per round. A line torn by a crash
-/// (no final newline) is cut off on the next load; its round is still pending and is replayed.</item>
+/// (no final newline) is cut off on the next load; its round is still pending and is replayed. Its creation is made
+/// durable by an fsync of the run folder;</item>
+/// <item><c>export.json</c>: the manifest of the last export put in place (<see cref="ExportManifest"/>).</item>
 /// </list>
+/// Every replace is temp file + fsync + rename + fsync of the folder (<see cref="AtomicFile"/>).
 /// One process per run folder at a time.
 /// </summary>
 public sealed class FileRunStore(string root) : IRunStore
@@ -21,6 +26,7 @@ public sealed class FileRunStore(string root) : IRunStore
     private const string SpecFile = "spec.json";
     private const string CheckpointFile = "checkpoint.json";
     private const string KeptFile = "kept.jsonl";
+    private const string ExportFile = "export.json";
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -62,8 +68,18 @@ public sealed class FileRunStore(string root) : IRunStore
         return Task.CompletedTask;
     }
 
-    /// <summary>One process owns a run folder (no leases here), so every export may go in place.</summary>
-    public Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    /// <summary>One process owns a run folder (no leases here), so every export is confirmed: <c>export.json</c> records it durably.</summary>
+    public Task ConfirmExportAsync(string runId, ExportManifest export, CancellationToken cancellationToken = default)
+    {
+        AtomicFile.WriteAllBytes(Path.Combine(RunFolder(runId), ExportFile), export.ToJson());
+        return Task.CompletedTask;
+    }
+
+    public Task<ExportManifest?> LoadExportAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var path = Path.Combine(RunFolder(runId), ExportFile);
+        return Task.FromResult(File.Exists(path) ? ExportManifest.FromJson(File.ReadAllBytes(path)) : null);
+    }
 
     public Task SaveCheckpointAsync(string runId, RunCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
@@ -87,9 +103,19 @@ public sealed class FileRunStore(string root) : IRunStore
         var bytes = Encoding.UTF8.GetBytes(sb.ToString());
 
         // One write and one fsync per round: the round's records reach the disk together or are replayed.
-        await using var stream = new FileStream(Path.Combine(RunFolder(runId), KeptFile), FileMode.Append, FileAccess.Write, FileShare.Read);
-        await stream.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
-        stream.Flush(flushToDisk: true);
+        var path = Path.Combine(RunFolder(runId), KeptFile);
+        var created = !File.Exists(path);
+        await using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read))
+        {
+            await stream.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+        }
+
+        if (created)
+        {
+            // The file's name is an entry of the folder: without this a power loss could lose the whole log.
+            DurableFile.FlushDirectory(RunFolder(runId));
+        }
     }
 
     public Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default)

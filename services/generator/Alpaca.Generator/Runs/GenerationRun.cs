@@ -3,6 +3,7 @@ using Alpaca.Generator.Dedup;
 using Alpaca.Generator.Export;
 using Alpaca.Generator.Parsing;
 using Alpaca.Generator.Teacher;
+using Alpaca.Llm.IO.Exports;
 
 namespace Alpaca.Generator.Runs;
 
@@ -86,6 +87,7 @@ public sealed class GenerationRun
         {
             requested.Validate();
             await LoadOrCreateAsync(requested, cancellationToken).ConfigureAwait(false);
+            await ReconcileExportAsync(cancellationToken).ConfigureAwait(false);
             switch (_checkpoint.Status)
             {
                 case RunStatus.Succeeded:
@@ -398,18 +400,37 @@ public sealed class GenerationRun
 
     /// <summary>
     /// Rewrites regen.json and alpaca_data.json from the kept log; returns the dataset's SHA-256. The files are
-    /// staged beside their targets and renamed into place only once the store confirms this run may still write
-    /// them (the lease's fencing token, <see cref="IRunStore.ConfirmExportAsync"/>): a replica deposed while it
-    /// wrote them deletes its copies and leaves the new holder's in place.
+    /// written into a generation folder of their own and put in place only once the store confirmed this run may
+    /// still write them (the lease's fencing token, <see cref="IRunStore.ConfirmExportAsync"/>, which records the
+    /// generation and the files' hashes): a replica deposed while it wrote them deletes its copies and leaves the new
+    /// holder's in place; one frozen between the confirmation and the renames re-reads the confirmed record after
+    /// them, puts the newer export back and stops (<see cref="ExportSupersededException"/>).
     /// </summary>
     private async Task<string> ExportAsync()
     {
         Deposed.ThrowIfCancellationRequested();
-        using var staged = DatasetFiles.Stage(_spec.OutputDir, _kept);
-        await _store.ConfirmExportAsync(_spec.RunId, staged.DatasetSha256, CancellationToken.None).ConfigureAwait(false);
-        var (regen, dataset) = staged.Commit();
-        (_regenPath, _datasetPath, _lastExport) = (regen, dataset, _time.GetUtcNow());
+        using var staged = DatasetFiles.Stage(_spec.OutputDir, _kept, _store.FencingToken);
+        await staged.CommitAsync(new RunExportFence(_store, _spec.RunId), CancellationToken.None).ConfigureAwait(false);
+        (_regenPath, _datasetPath, _lastExport) = (staged.RegenPath, staged.DatasetPath, _time.GetUtcNow());
         return staged.DatasetSha256;
+    }
+
+    /// <summary>
+    /// Before a (resumed) run goes on, its output folder is made to hold the newest confirmed export: a holder that
+    /// died or was deposed after renaming stale files over it leaves them there, and the generation kept under
+    /// <c>.exports/</c> puts the confirmed files back. A confirmed generation that is gone (removed by hand) is left to
+    /// the run's next export, which rewrites both files.
+    /// </summary>
+    private async Task ReconcileExportAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ExportFolder.ReconcileAsync(_spec.OutputDir, new RunExportFence(_store, _spec.RunId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (ExportMissingException)
+        {
+            // Nothing to put back; the next export replaces the files (and consumers check them by their SHA-256).
+        }
     }
 
     private (string Regen, string Dataset) Paths() =>

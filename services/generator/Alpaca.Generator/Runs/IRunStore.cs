@@ -1,3 +1,5 @@
+using Alpaca.Llm.IO.Exports;
+
 namespace Alpaca.Generator.Runs;
 
 /// <summary>A run as stored: what was asked, where it stands, and every kept record in order.</summary>
@@ -23,12 +25,20 @@ public interface IRunStore
     Task AppendKeptAsync(string runId, IReadOnlyList<KeptRecord> records, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Called by the run right before it renames a new export (regen.json, alpaca_data.json, already written beside
-    /// their targets) into place: returns when the caller may still write the run's files and throws when it may not,
-    /// so that a replica deposed from the run's lease never replaces the export of the replica that took over
-    /// (<c>FencedRunStore</c>: a fenced write of the export's record). Stores without leases allow every export.
+    /// The fenced confirmation of an export (regen.json, alpaca_data.json, already written into their generation
+    /// folder, <see cref="ExportGeneration"/>) before it is put in place: records <paramref name="export"/> (its
+    /// generation and the files' SHA-256) as the run's confirmed export when the caller may still write the run's
+    /// files, and throws when it may not, so that a replica deposed from the run's lease never replaces the export of
+    /// the replica that took over (<c>FencedRunStore</c>: a fenced write of the export's record). Stores without
+    /// leases confirm every export.
     /// </summary>
-    Task ConfirmExportAsync(string runId, string datasetSha256, CancellationToken cancellationToken = default);
+    Task ConfirmExportAsync(string runId, ExportManifest export, CancellationToken cancellationToken = default);
+
+    /// <summary>The run's newest confirmed export, or null when none was confirmed.</summary>
+    Task<ExportManifest?> LoadExportAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>The fencing token of the lease this store writes under (0: no leases); it orders export generations across replicas.</summary>
+    long FencingToken => 0;
 
     /// <summary>Ids of every stored run.</summary>
     Task<IReadOnlyList<string>> ListRunIdsAsync(CancellationToken cancellationToken = default);

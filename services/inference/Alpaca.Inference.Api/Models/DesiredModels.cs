@@ -24,7 +24,7 @@ public sealed class DesiredModels(IStateStore store)
     {
         var at = published.PublishedAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow;
         var name = string.IsNullOrEmpty(published.ModelName) ? Path.GetFileNameWithoutExtension(published.GgufPath) : published.ModelName;
-        var desired = new DesiredModel(name, published.GgufPath, published.JobId, at);
+        var desired = new DesiredModel(name, published.GgufPath, published.JobId, at) { GgufSha256 = string.IsNullOrEmpty(published.GgufSha256) ? null : published.GgufSha256 };
         var key = Key(name);
         if (await ReadAsync(key, cancellationToken).ConfigureAwait(false) is { } existing && existing.PublishedAt > desired.PublishedAt)
         {
@@ -85,6 +85,11 @@ public sealed record DesiredModel(
     [property: JsonPropertyName("job_id")] string JobId,
     [property: JsonPropertyName("published_at")] DateTimeOffset PublishedAt)
 {
+    /// <summary>The GGUF's SHA-256 as the trainer's fenced export confirmed it (null: an older publication); checked before every load.</summary>
+    [JsonPropertyName("gguf_sha256")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? GgufSha256 { get; init; }
+
     [JsonIgnore]
     public string Version => $"{GgufPath}|{JobId}|{PublishedAt.UtcTicks}";
 }

@@ -84,6 +84,7 @@ public sealed class ModelReconciler(InferenceOptions options, DesiredModels desi
 
             try
             {
+                await CheckDigestAsync(model, cancellationToken).ConfigureAwait(false);
                 await registry.LoadAsync(new LoadSpec(model.GgufPath, model.Name, MakeDefault: makeDefault), cancellationToken).ConfigureAwait(false);
             }
             catch (InferenceException e)
@@ -100,6 +101,27 @@ public sealed class ModelReconciler(InferenceOptions options, DesiredModels desi
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A published model is served only as it was published: the file's SHA-256 must be the one its ModelPublished
+    /// carried (the trainer's confirmed export), so a file replaced since (a deposed trainer replica's stale export,
+    /// a hand edit) is refused with both digests instead of being served silently.
+    /// </summary>
+    private static async Task CheckDigestAsync(DesiredModel model, CancellationToken cancellationToken)
+    {
+        if (model.GgufSha256 is not { Length: > 0 } expected || !File.Exists(model.GgufPath))
+        {
+            return; // no digest (an older publication), or no file: the load names the missing file
+        }
+
+        await using var stream = new FileStream(model.GgufPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        var actual = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InferenceException(InferenceErrorKind.FailedPrecondition,
+                $"Published model '{model.Name}': {model.GgufPath} has SHA-256 {actual}, but job {model.JobId} published {expected.ToLowerInvariant()}; the file is not the published model.");
         }
     }
 }

@@ -58,6 +58,7 @@ public sealed class JobEventPublisher(IEventBus bus, ILogger<JobEventPublisher> 
             BaseModel = spec.BaseModelCase == JobSpec.BaseModelOneofCase.BaseModelPreset ? spec.BaseModelPreset : spec.BaseModelPath,
             Dataset = spec.DatasetCase == JobSpec.DatasetOneofCase.DatasetId ? spec.DatasetId : spec.DatasetPath,
             PublishedAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            GgufSha256 = result.GgufSha256 ?? "",
         };
         return bus.PublishAsync(published, $"{job.Id}/model-published", cancellationToken);
     }

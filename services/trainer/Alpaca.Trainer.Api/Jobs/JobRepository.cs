@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Alpaca.Contracts.V1;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.State;
 using Alpaca.Trainer.Training;
 using Google.Protobuf;
@@ -165,19 +165,24 @@ public sealed class JobRepository(IStateStore store, JobUpdates updates, ILogger
     public static string LeaseKey(string id) => Key(id);
 
     /// <summary>
-    /// The runner's confirmation that it may still put the job's export in place (<see cref="TrainingJobSpec.ConfirmExport"/>):
-    /// a fenced write of <c>trainer/job-exports/{id}</c> (who exported, with which token, when), refused with
-    /// <see cref="JobLeaseLostException"/> once another replica holds a newer lease, so a deposed holder's export is
-    /// deleted instead of replacing the new holder's files.
+    /// The runner's confirmation that it may still put the job's export in place (<see cref="TrainingJobSpec.ExportFence"/>,
+    /// <see cref="JobExportFence"/>): a fenced write of <c>trainer/job-exports/{id}</c> holding the export's manifest (its
+    /// generation folder and every file's SHA-256, who confirmed it and when), refused with <see cref="JobLeaseLostException"/>
+    /// once another replica holds a newer lease, so a deposed holder's export is deleted instead of replacing the new
+    /// holder's files.
     /// </summary>
-    public async Task ConfirmExportAsync(string id, HeldLease lease, CancellationToken cancellationToken = default)
+    public async Task ConfirmExportAsync(string id, HeldLease lease, ExportManifest manifest, CancellationToken cancellationToken = default)
     {
-        var record = JsonSerializer.SerializeToUtf8Bytes(new { owner = lease.Lease.Owner, fencing_token = lease.Lease.FencingToken, at = DateTimeOffset.UtcNow });
+        var record = (manifest with { Owner = lease.Lease.Owner, ConfirmedAt = DateTimeOffset.UtcNow }).ToJson();
         if (!await lease.SetAsync(ExportKey(id), record, cancellationToken).ConfigureAwait(false))
         {
             throw new JobLeaseLostException(id, lease.Lease);
         }
     }
+
+    /// <summary>The job's newest confirmed export (null: none, or a record from before confirmations carried manifests).</summary>
+    public async Task<ExportManifest?> LoadExportAsync(string id, CancellationToken cancellationToken = default) =>
+        await store.GetAsync(ExportKey(id), cancellationToken).ConfigureAwait(false) is { } bytes ? ExportManifest.FromJson(bytes) : null;
 
     /// <summary>Records a caller's cancel where the replica running the job reads it every step.</summary>
     public Task RequestCancelAsync(string id, CancellationToken cancellationToken = default) =>

@@ -1,4 +1,5 @@
 using Alpaca.Contracts.V1;
+using Alpaca.Llm.IO.Exports;
 using Alpaca.State;
 using Alpaca.Trainer.Api.Configuration;
 using Alpaca.Trainer.Api.IntegrationEvents;
@@ -158,8 +159,9 @@ public sealed class JobRunner(
             var dataPath = await validator.ResolveDataPathAsync(started.Spec, cancellation.Token).ConfigureAwait(false);
             var spec = JobSpecMapper.ToTrainingSpec(started.Spec, dataPath, started.Spec.OutputDir, options.Value.Device, options.Value.Threads) with
             {
-                // On the training thread, with the export staged: a holder deposed meanwhile is refused here and its files are deleted.
-                ConfirmExport = () => jobs.ConfirmExportAsync(job.Id, held, CancellationToken.None).GetAwaiter().GetResult(),
+                // On the training thread, with the export staged: a holder deposed meanwhile is refused here and its files are
+                // deleted; one frozen after its confirmation puts the newer holder's export back after its renames.
+                ExportFence = new JobExportFence(jobs, job.Id, held),
             };
             logger.LogInformation("Job {JobId} running: base {Base}, data {Data}, output {Output}", job.Id, spec.BaseModel, spec.DataPath, spec.OutputDir);
 
@@ -188,6 +190,11 @@ public sealed class JobRunner(
             // Left RUNNING on purpose: the next start resumes it from its last checkpoint, and does not count it as a crash.
             await crashes.MarkCleanStopAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
             logger.LogInformation("Job {JobId} interrupted by shutdown; it resumes on the next start", job.Id);
+        }
+        catch (ExportSupersededException e)
+        {
+            // Deposed between its export's confirmation and its renames: the newer holder's export is back in place.
+            logger.LogWarning("Job {JobId}: {Message}", job.Id, e.Message);
         }
         catch (Exception e) when (held.Lost.IsCancellationRequested && e is not JobLeaseLostException)
         {

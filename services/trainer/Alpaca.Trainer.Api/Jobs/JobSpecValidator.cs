@@ -59,9 +59,31 @@ public sealed class JobSpecValidator(DatasetCatalog catalog, JobPaths paths)
             case JobSpec.DatasetOneofCase.DatasetId:
                 var dataset = await catalog.FindAsync(spec.DatasetId, cancellationToken).ConfigureAwait(false)
                     ?? throw new JobSpecException($"dataset_id '{spec.DatasetId}' is not a data set the generator has published (no dataset-published event recorded).");
-                return Path.GetFullPath(dataset.DatasetPath);
+                var path = Path.GetFullPath(dataset.DatasetPath);
+                await CheckPublishedDigestAsync(dataset, path, cancellationToken).ConfigureAwait(false);
+                return path;
             default:
                 throw new JobSpecException("spec.dataset_path or spec.dataset_id is required.");
+        }
+    }
+
+    /// <summary>
+    /// A published data set is used only as it was published: its file's SHA-256 must be the event's (the generator's
+    /// confirmed export), so a file replaced since (a stale export of a deposed generator replica, a hand edit) fails
+    /// the job with both digests instead of training on other data silently.
+    /// </summary>
+    private static async Task CheckPublishedDigestAsync(DatasetPublished dataset, string path, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(dataset.Sha256) || !File.Exists(path))
+        {
+            return; // no digest published (an older event), or missing: the reader names the missing file
+        }
+
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        var actual = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        if (!string.Equals(actual, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new JobSpecException($"dataset_id '{dataset.DatasetId}': {path} has SHA-256 {actual}, but the generator published {dataset.Sha256.ToLowerInvariant()}; the file is not the published data set.");
         }
     }
 

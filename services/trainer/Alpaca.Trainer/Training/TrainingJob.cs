@@ -50,6 +50,12 @@ public static class TrainingJob
 
         phases?.Report(TrainingPhase.Loading);
         Directory.CreateDirectory(spec.OutputDir);
+        if (spec.ExportFence is { } fence)
+        {
+            // A replica that takes the job over starts from the newest confirmed export, whatever a deposed holder renamed over it.
+            StagedExport.Reconcile(spec.OutputDir, fence);
+        }
+
         var records = AlpacaDataReader.Read(spec.DataPath);
         if (spec.MaxRecords > 0 && records.Count > spec.MaxRecords)
         {
@@ -99,8 +105,8 @@ public static class TrainingJob
         model.eval();
         var merge = spec.Lora?.MergeOnExport ?? false;
 
-        // Written apart and moved into the output folder only once spec.ConfirmExport allows it (StagedExport).
-        using var export = StagedExport.Create(spec.OutputDir);
+        // Written apart and put into the output folder only once spec.ExportFence confirmed it (StagedExport).
+        using var export = StagedExport.Create(spec.OutputDir, spec.ExportFence);
         HfCheckpoint.Save(export.Folder, model, bf16 ? ScalarType.BFloat16 : ScalarType.Float32, merge, baseModel.Tokenizer, baseDir, baseModel.ConfigJson, hp.MaxLength);
         string? adapterDir = null;
         if (spec.Lora is not null)
@@ -121,9 +127,11 @@ public static class TrainingJob
             spec.OutputDir, adapterDir, gguf, trainer.GlobalStep, trainer.ResumedFromStep,
             history.Count > 0 ? history[^1].Loss : double.NaN, history, precision, device.ToString());
         File.WriteAllText(Path.Combine(export.Folder, "training_result.json"), JsonSerializer.Serialize(result, ResultJson));
-        export.Commit(spec.ConfirmExport);
+        var manifest = export.Commit();
         phases?.Report(TrainingPhase.Done);
-        return result;
+
+        // The GGUF's digest as confirmed: what ModelPublished announces, so a server never loads another file silently.
+        return result with { GgufSha256 = gguf is null ? null : manifest.Find(Path.GetRelativePath(export.OutputDir, gguf))?.Sha256 };
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Alpaca.Llm.IO.Exports;
 using Alpaca.Trainer.Lora;
 
 namespace Alpaca.Trainer.Training;
@@ -46,12 +47,13 @@ public sealed record TrainingJobSpec
     public int MaxRecords { get; init; }
 
     /// <summary>
-    /// Called once the export is written (staged beside the output folder's files, <see cref="Export.StagedExport"/>)
-    /// and right before it is moved into place; it throws to refuse the export, and then nothing of it lands. The
-    /// trainer service confirms here that it still holds the job's lease (a fenced write), so a replica deposed
-    /// while it exported does not replace the new holder's model. Null: every export is put in place.
+    /// The job's export fence: the export (staged in a generation folder of its own, <see cref="Export.StagedExport"/>)
+    /// is confirmed here right before it is put in place, and the confirmed manifest is read back after the renames
+    /// and when the job starts, so that the output folder ends with the newest confirmed export. The trainer service
+    /// confirms with a fenced write under the job's lease, so a replica deposed while it exported does not replace
+    /// the new holder's model. Null: every export is put in place.
     /// </summary>
-    public Action? ConfirmExport { get; init; }
+    public IExportFence? ExportFence { get; init; }
 
     public string CheckpointDir => Path.Combine(OutputDir, "checkpoints");
 
@@ -70,7 +72,12 @@ public sealed record TrainingResult(
     double FinalLoss,
     IReadOnlyList<LossRecord> History,
     string Precision,
-    string Device);
+    string Device)
+{
+    /// <summary>SHA-256 (hex) of the GGUF file as its export was confirmed; null without a GGUF. Not in training_result.json, which is part of that export.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? GgufSha256 { get; init; }
+}
 
 /// <summary>Coarse phases of a job, for status displays (steps report through TrainingStepEvent).</summary>
 public enum TrainingPhase
