@@ -5,7 +5,7 @@ namespace Alpaca.Inference.Benchmarking;
 /// <summary>This process's resident memory from <c>/proc/self/status</c> (Linux; zeros elsewhere), in bytes.</summary>
 public static class ProcessMemory
 {
-    /// <summary>VmRSS (all resident pages), RssAnon (heap, packed weights, caches) and RssFile (mapped file pages: the GGUF).</summary>
+    /// <summary>VmRSS (all resident pages), RssAnon (heap, packed weights, caches) and RssFile (mapped file pages: the runtime's libraries and the GGUF).</summary>
     public static (long Rss, long Anon, long File) Resident()
     {
         if (!OperatingSystem.IsLinux())
@@ -45,5 +45,39 @@ public static class ProcessMemory
         }
 
         return (rss, anon, file);
+    }
+
+    /// <summary>
+    /// Resident bytes of this process's mappings of <paramref name="path"/> (the "Rss:" lines of
+    /// <c>/proc/self/smaps</c>): how much of a memory-mapped model file is in memory, apart from the
+    /// runtime's own mapped libraries that RssFile also counts.
+    /// </summary>
+    public static long MappedBytes(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        var full = System.IO.Path.GetFullPath(path);
+        var target = new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        long total = 0;
+        var inFile = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            // Mapping headers ("7f12…-7f13… r--s 00000000 fd:01 1234 /path") start with an address range,
+            // attribute lines ("Rss:  8 kB") with a key and a colon.
+            var first = line.Split(' ', 2)[0];
+            if (first.Contains('-', StringComparison.Ordinal) && !first.EndsWith(':'))
+            {
+                inFile = line.EndsWith(" " + target, StringComparison.Ordinal);
+            }
+            else if (inFile && line.StartsWith("Rss:", StringComparison.Ordinal))
+            {
+                total += long.Parse(line["Rss:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return total;
     }
 }

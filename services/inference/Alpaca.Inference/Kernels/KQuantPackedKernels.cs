@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Alpaca.Llm.Tensors;
@@ -27,6 +28,9 @@ internal static unsafe class KQuantPackedKernels
     private const int K = Q8Activations.SuperBlockSize;
     private const int TokenBlock = 128;
 
+    // 4-token slices in a token block from which Q5_K/Q6_K prompts read expanded records.
+    private const int ExpandSlices = 4;
+
     // As in QuantKernels: the one-token kernel prefetches the packed stream 4 KB ahead.
     private const int PrefetchDistance = 4096;
 
@@ -37,20 +41,26 @@ internal static unsafe class KQuantPackedKernels
         switch (w.Type)
         {
             case GgmlType.Q4_K:
-                Run<TDot, Q4KQuants>(w, input, rowStart, rowEnd, y, yStride);
+                Run<TDot, Q4KQuants, Q4KQuants>(w, input, rowStart, rowEnd, y, yStride);
                 break;
             case GgmlType.Q5_K:
-                Run<TDot, Q5KQuants>(w, input, rowStart, rowEnd, y, yStride);
+                Run<TDot, Q5KQuants, Q5KBytes>(w, input, rowStart, rowEnd, y, yStride);
                 break;
             default:
-                Run<TDot, Q6KQuants>(w, input, rowStart, rowEnd, y, yStride);
+                Run<TDot, Q6KQuants, Q6KBytes>(w, input, rowStart, rowEnd, y, yStride);
                 break;
         }
     }
 
-    private static void Run<TDot, TQ>(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride)
+    /// <summary>
+    /// TQ: the records as stored; TX: the same records with one byte per quant (<see cref="Expand{TQ}"/>), which the
+    /// prompt kernel reads when a token block has enough 4-token slices to repay rebuilding the quants once
+    /// (Q4_K: TX = TQ, its nibbles are read directly).
+    /// </summary>
+    private static void Run<TDot, TQ, TX>(WeightMatrix w, in MatMulInput input, int rowStart, int rowEnd, float* y, int yStride)
         where TDot : struct, IIntDot
         where TQ : struct, IKQuants
+        where TX : struct, IKQuants
     {
         var q = input.Quantized is { HasSuperBlocks: true } a
             ? a
@@ -63,14 +73,32 @@ internal static unsafe class KQuantPackedKernels
 
         // Tokens in blocks whose activations stay in L2; inside, one 8-row group (L1) meets every 4-token
         // slice of the block before the next group is read.
+        // Q5_K/Q6_K: rebuilding the quants from nibbles and bit planes costs ~5 ops per vector, as much as the
+        // vector's multiplies for 1–2 tokens; with ≥ ExpandSlices slices in a block, each group's records are
+        // expanded to bytes once (L1/L2 scratch) and every slice reads those.
         for (var tb = 0; tb < full; tb += TokenBlock)
         {
             var tEnd = Math.Min(full, tb + TokenBlock);
+            var expand = TX.QuantBytes != TQ.QuantBytes && tEnd - tb >= 4 * ExpandSlices;
+            var scratch = expand ? Scratch(nsb * TX.RecordBytes) : null;
             for (var g = g0; g < g1; g++)
             {
+                var recs = w.KPacked + (g * groupBytes);
+                if (expand)
+                {
+                    Expand<TQ>(recs, nsb, scratch, TX.RecordBytes);
+                }
+
                 for (var t = tb; t < tEnd; t += 4)
                 {
-                    Group4<TDot, TQ>(w.KPacked + (g * groupBytes), nsb, q, input.QuantRow0 + t, y + ((long)t * yStride), yStride, g * G, rowEnd);
+                    if (expand)
+                    {
+                        Group4<TDot, TX>(scratch, nsb, q, input.QuantRow0 + t, y + ((long)t * yStride), yStride, g * G, rowEnd);
+                    }
+                    else
+                    {
+                        Group4<TDot, TQ>(recs, nsb, q, input.QuantRow0 + t, y + ((long)t * yStride), yStride, g * G, rowEnd);
+                    }
                 }
             }
         }
@@ -85,6 +113,54 @@ internal static unsafe class KQuantPackedKernels
                 Store(sum, y + ((long)t * yStride), g * G, rowEnd);
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the nsb records of one group with every quant as a byte (vector k of chunk c at 256c + 32k,
+    /// as <see cref="Q5KBytes"/>/<see cref="Q6KBytes"/> read them), scales and floats copied after.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Expand<TQ>(byte* src, int nsb, byte* dst, int dstRecordBytes)
+        where TQ : struct, IKQuants
+    {
+        const int tail = KQuantPackedLayout.ScaleBytes + KQuantPackedLayout.FloatBytes;
+        for (var sb = 0; sb < nsb; sb++, src += TQ.RecordBytes, dst += dstRecordBytes)
+        {
+            for (var c = 0; c < 8; c++)
+            {
+                var o = dst + (256 * c);
+                TQ.U(src, c, 0).Store(o);
+                TQ.U(src, c, 1).Store(o + 32);
+                TQ.U(src, c, 2).Store(o + 64);
+                TQ.U(src, c, 3).Store(o + 96);
+                TQ.U(src, c, 4).Store(o + 128);
+                TQ.U(src, c, 5).Store(o + 160);
+                TQ.U(src, c, 6).Store(o + 192);
+                TQ.U(src, c, 7).Store(o + 224);
+            }
+
+            Buffer.MemoryCopy(src + TQ.QuantBytes, dst + 2048, tail, tail);
+        }
+    }
+
+    // Per-thread scratch for expanded records, grown on demand and kept for the thread's life (the
+    // engine's workers are long-lived): 2240 bytes per super-block of a row group.
+    [ThreadStatic]
+    private static byte* s_scratch;
+
+    [ThreadStatic]
+    private static int s_scratchBytes;
+
+    private static byte* Scratch(int bytes)
+    {
+        if (s_scratchBytes < bytes)
+        {
+            NativeMemory.AlignedFree(s_scratch);
+            s_scratch = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            s_scratchBytes = bytes;
+        }
+
+        return s_scratch;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -330,4 +406,30 @@ internal readonly unsafe struct Q6KQuants : IKQuants
     public static Vector256<byte> U(byte* rec, int c, int k) =>
         KQuantBits.Nibbles(rec, c, k)
         | (KQuantBits.Shift(Vector256.Load(rec + KQuantPackedLayout.NibbleBytes + (64 * c) + (32 * (k >> 2))), 4 - (2 * (k & 3))) & Vector256.Create((byte)0x30));
+}
+
+/// <summary>Q5_K records expanded to one byte per quant (the prompt kernel's scratch, <c>KQuantPackedKernels.Expand</c>).</summary>
+internal readonly unsafe struct Q5KBytes : IKQuants
+{
+    public static int QuantBytes => 2048;
+
+    public static int RecordBytes => QuantBytes + KQuantPackedLayout.ScaleBytes + KQuantPackedLayout.FloatBytes;
+
+    public static bool Q6Like => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> U(byte* rec, int c, int k) => Vector256.Load(rec + (256 * c) + (32 * k));
+}
+
+/// <summary>Q6_K records expanded to one byte per quant.</summary>
+internal readonly unsafe struct Q6KBytes : IKQuants
+{
+    public static int QuantBytes => 2048;
+
+    public static int RecordBytes => QuantBytes + KQuantPackedLayout.ScaleBytes + KQuantPackedLayout.FloatBytes;
+
+    public static bool Q6Like => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> U(byte* rec, int c, int k) => Vector256.Load(rec + (256 * c) + (32 * k));
 }
