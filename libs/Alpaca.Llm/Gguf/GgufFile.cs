@@ -101,6 +101,18 @@ public sealed unsafe class GgufFile : IDisposable
         return new ReadOnlySpan<byte>(GetTensorPointer(info) + (row * rowBytes), checked((int)rowBytes));
     }
 
+    /// <summary>
+    /// Tells the OS a tensor's bytes are not needed in memory now (a matrix the engine has copied into its
+    /// own layout): the mapped pages wholly inside it leave this process's resident set and are read back
+    /// from the file if the tensor is touched again, so its bytes stay valid. No-op for a file read into
+    /// memory (<see cref="FromBytes"/>) and where the OS has no <c>madvise</c>. Returns the bytes released.
+    /// </summary>
+    public long ReleaseTensorPages(GgufTensorInfo info)
+    {
+        var start = GetTensorPointer(info);
+        return _memory.Release(start, (long)info.ByteSize);
+    }
+
     /// <summary>Decodes a whole tensor to floats (reference codecs; for conversion and tests).</summary>
     public float[] ReadAsFloat32(GgufTensorInfo info)
     {

@@ -4,13 +4,16 @@ using System.Runtime.InteropServices;
 namespace Alpaca.Llm.Gguf;
 
 /// <summary>A read-only block of bytes with a stable address: a memory-mapped file or a native copy.</summary>
-internal abstract unsafe class MappedMemory : IDisposable
+internal abstract unsafe partial class MappedMemory : IDisposable
 {
     public abstract byte* Pointer { get; }
 
     public abstract long Length { get; }
 
     public abstract void Dispose();
+
+    /// <summary>Drops the resident pages wholly inside [start, start + bytes) where that is safe; returns the bytes dropped.</summary>
+    public virtual long Release(byte* start, long bytes) => 0;
 
     /// <summary>Maps a whole file read-only. An empty file gets an empty block (mapping it would fail).</summary>
     public static MappedMemory MapFile(string path)
@@ -46,6 +49,29 @@ internal abstract unsafe class MappedMemory : IDisposable
 
         public override long Length { get; }
 
+        /// <summary>
+        /// <c>madvise(MADV_DONTNEED)</c> on the read-only file mapping: the page table entries go (and with them
+        /// the pages' share of RSS; the page cache keeps or evicts them as memory needs), a later read faults
+        /// the file's bytes back in. Only pages wholly inside the range, so neighbouring tensors keep theirs.
+        /// </summary>
+        public override long Release(byte* start, long bytes)
+        {
+            if (_pointer == null || !(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
+            {
+                return 0;
+            }
+
+            var page = Environment.SystemPageSize;
+            var first = ((long)start + page - 1) / page * page;
+            var end = ((long)start + bytes) / page * page;
+            if (end <= first)
+            {
+                return 0;
+            }
+
+            return Madvise((void*)first, (nuint)(end - first), MadvDontNeed) == 0 ? end - first : 0;
+        }
+
         public override void Dispose()
         {
             if (_pointer != null)
@@ -58,6 +84,12 @@ internal abstract unsafe class MappedMemory : IDisposable
             _file.Dispose();
         }
     }
+
+    // MADV_DONTNEED is 4 on Linux and macOS.
+    private const int MadvDontNeed = 4;
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static partial int Madvise(void* address, nuint length, int advice);
 
     private sealed class NativeMemoryBlock : MappedMemory
     {

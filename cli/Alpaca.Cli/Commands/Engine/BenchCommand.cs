@@ -104,6 +104,7 @@ public static class BenchCommand
                 Console.WriteLine("| model | size | threads | test | t/s | ± | MB/token | bound t/s | % of bound | t/CPU-s |");
                 Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
                 var comparison = new List<string>();
+                var memory = new List<string>();
                 foreach (var file in files)
                 {
                     var peer = parse.GetValue(vsLlamaCpp)
@@ -112,6 +113,7 @@ public static class BenchCommand
                     using var weights = LlamaWeights.Load(file);
                     var name = Path.GetFileNameWithoutExtension(file);
                     var sizeMiB = new FileInfo(file).Length / (1024.0 * 1024.0);
+                    memory.Add(MemoryRow(name, sizeMiB, weights, file));
                     var bytesPerToken = weights.BytesPerToken;
                     foreach (var t in threadCounts)
                     {
@@ -151,6 +153,14 @@ public static class BenchCommand
                 if (drafts.Count > 0)
                 {
                     PrintSpeculative(files, drafts, Ints(parse.GetValue(draftTokens)!, "--draft-tokens"), tgSizes.DefaultIfEmpty(128).Max(), threadCounts[0], parse.GetValue(draftThreads), path, repetitions);
+                }
+
+                if (memory.Count > 0)
+                {
+                    Console.WriteLine();
+                    Console.WriteLine("| model | file MiB | K-quant matrices | their GGUF MiB | packed copy MiB | packed ÷ GGUF | RSS after load MiB | RssAnon MiB | RssFile MiB | of it the GGUF MiB |");
+                    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                    memory.ForEach(Console.WriteLine);
                 }
 
                 if (comparison.Count > 0)
@@ -241,6 +251,21 @@ public static class BenchCommand
         string Share(double v) => bound is { } bd ? (100 * v / bd).ToString("F0", CultureInfo.InvariantCulture) + "%" : "";
         rows.Add(string.Create(CultureInfo.InvariantCulture,
             $"| {model} | {threads} | {r.Test} | {theirs.Median:F1} ± {theirs.StdDev:F1} | {r.Median:F1} ± {r.StdDev:F1} | {r.Median / theirs.Median:F2}× | {Share(theirs.Median)} | {Share(r.Median)} | {theirs.CpuMedian:F1} | {r.CpuMedian:F1} | {r.CpuMedian / theirs.CpuMedian:F2}× |"));
+    }
+
+    /// <summary>
+    /// The K-quant matrices' packed copy against their GGUF bytes, and the process's resident memory right
+    /// after loading (RssAnon: the packed copy, heap and runtime; RssFile: the runtime's libraries and what is resident of the GGUF, shown on its own).
+    /// </summary>
+    private static string MemoryRow(string model, double sizeMiB, LlamaWeights weights, string path)
+    {
+        const double MiB = 1024.0 * 1024.0;
+        var k = weights.Matrices.Where(m => m.IsKPacked).ToList();
+        var gguf = k.Sum(m => m.RowBytes * m.Rows);
+        var packed = k.Sum(m => m.StreamBytes);
+        var (rss, anon, file) = ProcessMemory.Resident();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {model} | {sizeMiB:F1} | {k.Count} | {gguf / MiB:F1} | {packed / MiB:F1} | {(gguf > 0 ? $"{(double)packed / gguf:F3}×" : "–")} | {rss / MiB:F1} | {anon / MiB:F1} | {file / MiB:F1} | {ProcessMemory.MappedBytes(path) / MiB:F1} |");
     }
 
     private static int[] Ints(string list, string option)

@@ -6,13 +6,13 @@ namespace Alpaca.Inference.Kernels;
 
 /// <summary>
 /// Q4_K / Q5_K / Q6_K weights × Q8_K activations in place, for the Portable path (any CPU, ARM64
-/// included; Neon runs it until it has an sdot kernel), ggml's <c>ggml_vec_dot_qN_K_q8_K</c>: the weights
+/// included), ggml's <c>ggml_vec_dot_qN_K_q8_K</c>: the weights
 /// are read from the GGUF bytes, each 256-weight super-block is unpacked once (<see cref="KQuantBlock"/>)
 /// into L1 and multiplied with the activations of up to <see cref="TokenBlock"/> tokens with
 /// <c>Vector128</c> (16-bit products widened to int32). Per token the sub-block products stay in int32
 /// (scaled by the integer sub-block scales), are converted to float once per super-block and scaled by
 /// d·dx; the sub-block mins (Q4_K/Q5_K) and Q6_K's offset of 32 come off through the activations' sums of
-/// 16 (bsums), as in ggml. x86 reads a repacked copy instead (<see cref="KQuantPackedKernels"/>).
+/// 16 (bsums), as in ggml. x86 and Neon read a repacked copy instead (<see cref="KQuantPackedKernels"/>, <see cref="KQuantNeonKernels"/>).
 /// </summary>
 internal static unsafe class KQuantKernels
 {

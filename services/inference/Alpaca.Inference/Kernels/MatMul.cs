@@ -9,7 +9,7 @@ public static unsafe class MatMul
 {
     /// <summary>
     /// Rows [rowStart, rowEnd) of y[t·yStride + row] for every input token. For packed (Q4_0/Q8_0, and Q4_K/Q5_K/Q6_K
-    /// on x86) weights rowStart must be a multiple of <see cref="PackedQuantLayout.RowsPerGroup"/>, and so must
+    /// on x86 and ARM64) weights rowStart must be a multiple of <see cref="PackedQuantLayout.RowsPerGroup"/>, and so must
     /// rowEnd unless it is the last row. <paramref name="scratch"/>: per-thread floats,
     /// <see cref="ScratchFloats"/>(Columns) of them (only float weights use it).
     /// </summary>
@@ -37,8 +37,11 @@ public static unsafe class MatMul
                 case KernelPath.Avx2 when w.IsKPacked:
                     KQuantPackedKernels.Run<Avx2Dot>(w, input, rowStart, rowEnd, y, yStride);
                     break;
+                case KernelPath.Neon when w.IsKPacked:
+                    KQuantNeonKernels.Run(w, input, rowStart, rowEnd, y, yStride);
+                    break;
                 case KernelPath.Portable or KernelPath.Neon:
-                    // The Vector128 kernel over the GGUF bytes (sdot-specific code for K-quants is still to do).
+                    // The Vector128 kernel over the GGUF bytes (Portable, and Neon on a matrix loaded without its packed copy).
                     KQuantKernels.RunPortable(w, input, rowStart, rowEnd, y, yStride);
                     break;
                 default:

@@ -6,7 +6,7 @@ namespace Alpaca.Inference.Kernels;
 /// One 2-D weight, <see cref="Rows"/> output features × <see cref="Columns"/> inputs (y = W·x), in its GGUF
 /// bytes (<see cref="Data"/>, row-major, used in place from the memory-mapped file) and, for Q4_0/Q8_0,
 /// also repacked into the row-interleaved layout of <see cref="PackedQuantLayout"/> that the fast
-/// integer kernels read. F32/F16/BF16 are used in place; the reference kernels always read <see cref="Data"/>.
+/// integer kernels read, for Q4_K/Q5_K/Q6_K into <see cref="KQuantPackedLayout"/> (x86, ARM64 with sdot). F32/F16/BF16 are used in place; the reference kernels always read <see cref="Data"/>.
 /// </summary>
 public sealed unsafe class WeightMatrix : IDisposable
 {
@@ -90,7 +90,7 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// <summary>The packed fp16 scales (null when <see cref="IsPacked"/> is false).</summary>
     public ushort* PackedScales => _scales;
 
-    /// <summary>True when the x86 K-quant kernels' repacked copy (<see cref="KQuantPackedLayout"/>) exists.</summary>
+    /// <summary>True when the K-quant kernels' repacked copy (<see cref="KQuantPackedLayout"/>: x86 with AVX2, ARM64 with sdot) exists.</summary>
     public bool IsKPacked => _kPacked is not null;
 
     /// <summary>The K-quant records (null when <see cref="IsKPacked"/> is false).</summary>
@@ -109,8 +109,9 @@ public sealed unsafe class WeightMatrix : IDisposable
 
     /// <summary>
     /// Q4_K, Q5_K and Q6_K (the types of llama.cpp's Q4_K_M / Q5_K_M / Q6_K mixtures) are multiplied by
-    /// the integer K-quant kernels against Q8_K activations: on x86 from the repacked copy
-    /// (<see cref="KQuantPackedKernels"/>), elsewhere in place (<see cref="KQuantKernels"/>).
+    /// the integer K-quant kernels against Q8_K activations: on x86 and ARM64 from the repacked copy
+    /// (<see cref="KQuantPackedKernels"/>, <see cref="KQuantNeonKernels"/>), on the Portable path in place
+    /// (<see cref="KQuantKernels"/>).
     /// </summary>
     public bool HasKQuantKernel => KQuantBlock.HasKernel(Type);
 

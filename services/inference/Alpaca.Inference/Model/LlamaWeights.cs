@@ -9,8 +9,9 @@ namespace Alpaca.Inference.Model;
 
 /// <summary>
 /// A LLaMA model's weights, taken zero-copy from a memory-mapped GGUF file: F32/F16/BF16 matrices are
-/// used in place; Q4_0/Q8_0 matrices get a packed copy for the integer kernels (the GGUF bytes stay
-/// mapped for the reference path and the embedding lookup). Shapes and types are checked against the
+/// used in place; Q4_0/Q8_0 (and, on x86 and ARM64 with sdot, Q4_K/Q5_K/Q6_K) matrices get a packed copy for
+/// the integer kernels (the GGUF bytes stay mapped for the reference path and the embedding lookup, their
+/// pages released from the resident set once packed). Shapes and types are checked against the
 /// hyper-parameters, and every error names the file and the tensor.
 /// </summary>
 public sealed unsafe class LlamaWeights : IDisposable
@@ -129,6 +130,7 @@ public sealed unsafe class LlamaWeights : IDisposable
             var output = file.TryGetTensor(LlamaTensorNames.Output, out _)
                 ? loader.Matrix(LlamaTensorNames.Output, dim, vocab)
                 : loader.Matrix(LlamaTensorNames.TokenEmbedding, dim, vocab);
+            loader.ReleasePacked();
             return new LlamaWeights(ownsFile ? file : null, config, ropeDim, ropeFreqs, embedding, layers, outputNorm, output);
         }
         catch
@@ -156,6 +158,7 @@ public sealed unsafe class LlamaWeights : IDisposable
     private sealed class Loader(GgufFile file, bool pack)
     {
         private readonly string _where = file.Path ?? "GGUF";
+        private readonly List<GgufTensorInfo> _packed = [];
 
         public GgufTensorInfo Info(string name, long[] shape)
         {
@@ -198,7 +201,31 @@ public sealed unsafe class LlamaWeights : IDisposable
 
             var data = file.GetTensorPointer(info);
             TensorChecks.RequireFiniteHalves(_where, name, info.Type, data, (int)rows, info.RowBytes);
-            return new WeightMatrix(name, info.Type, (int)rows, (int)columns, data, file, pack);
+            var matrix = new WeightMatrix(name, info.Type, (int)rows, (int)columns, data, file, pack);
+            if (matrix.IsPacked || matrix.IsKPacked)
+            {
+                // The kernels read the packed copy; packing faulted the GGUF pages in, and keeping them would
+                // hold the matrix in memory twice. They stay mapped (the reference path, a tied embedding's
+                // row lookups) and come back from the file if read. Released now, so loading never holds the
+                // whole file and the whole packed copy at once, and again by ReleasePacked.
+                file.ReleaseTensorPages(info);
+                _packed.Add(info);
+            }
+
+            return matrix;
+        }
+
+        /// <summary>
+        /// Releases every packed matrix's pages once more after loading: the kernel maps up to 64 KB of cached
+        /// file pages around each later page fault ("fault-around"), which brings back the tails of matrices
+        /// released earlier.
+        /// </summary>
+        public void ReleasePacked()
+        {
+            foreach (var info in _packed)
+            {
+                file.ReleaseTensorPages(info);
+            }
         }
     }
 }
