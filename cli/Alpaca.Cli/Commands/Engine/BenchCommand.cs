@@ -226,21 +226,23 @@ public static class BenchCommand
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Decode steps of B sequences ({name}, kernels {path}, contexts {minContext}–{maxContext} positions, {steps} timed steps; ms per step: median; parts: mean ms per step; pool wait: the caller's wait for other threads' chunks)"));
+            $"Decode steps of B sequences ({name}, kernels {path}, contexts {minContext}–{maxContext} positions, {steps} timed steps; ms/step: median wall; parts: mean ms per step, CPU time of the one thread at 1 thread (cpu), wall time at more; pool wait: the caller's wait for other threads' chunks)"));
         var parts = ForwardProfile.Parts;
-        Console.WriteLine("| threads | B | ms/step | ± | step ÷ step(1) | t/s | t/CPU-s | " + string.Join(" | ", parts) + " | pool wait |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|" + string.Concat(parts.Select(_ => "---:|")) + "---:|");
+        Console.WriteLine("| threads | B | ms/step | ± | step ÷ step(1) | CPU ms/step | CPU step ÷ step(1) | t/s | t/CPU-s | parts | " + string.Join(" | ", parts) + " | pool wait |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|" + string.Concat(parts.Select(_ => "---:|")) + "---:|");
         foreach (var t in threadCounts)
         {
             using var m = new Transformer(weights, new ModelOptions { Threads = t, Kernels = path, MaxSequences = sizes.Max(), ContextLength = context });
-            double? single = null;
+            double? single = null, singleCpu = null;
             foreach (var b in sizes)
             {
                 var r = DecodeBatchBench.Run(m, b, steps, minContext, maxContext);
                 single ??= b == 1 ? r.MsPerStep : null;
+                singleCpu ??= b == 1 ? r.CpuMsPerStep : null;
                 var ratio = single is { } s ? (r.MsPerStep / s).ToString("F2", CultureInfo.InvariantCulture) + "×" : "";
+                var cpuRatio = singleCpu is { } sc ? (r.CpuMsPerStep / sc).ToString("F2", CultureInfo.InvariantCulture) + "×" : "";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {t} | {b} | {r.MsPerStep:F2} | {r.MsStdDev:F2} | {ratio} | {r.TokensPerSecond:F1} | {r.TokensPerCpuSecond:F1} | ")
+                    $"| {t} | {b} | {r.MsPerStep:F2} | {r.MsStdDev:F2} | {ratio} | {r.CpuMsPerStep:F2} | {cpuRatio} | {r.TokensPerSecond:F1} | {r.TokensPerCpuSecond:F1} | {(r.PartsAreCpu ? "cpu" : "wall")} | ")
                     + string.Join(" | ", parts.Select(p => r.PartMs[p].ToString("F2", CultureInfo.InvariantCulture)))
                     + string.Create(CultureInfo.InvariantCulture, $" | {r.PoolWaitMs:F2} |"));
             }

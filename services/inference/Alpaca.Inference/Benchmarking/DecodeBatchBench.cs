@@ -9,12 +9,13 @@ namespace Alpaca.Inference.Benchmarking;
 /// <param name="MsStdDev">Standard deviation of the steps' wall milliseconds.</param>
 /// <param name="TokensPerSecond">B ÷ the median step.</param>
 /// <param name="TokensPerCpuSecond">Tokens of the timed steps ÷ the process's CPU seconds over them.</param>
+/// <param name="CpuMsPerStep">The process's CPU milliseconds per step (all threads; at one thread the robust figure on a shared machine).</param>
 /// <param name="MeanContext">Mean positions a sequence attends to over the timed steps.</param>
-/// <param name="PartMs">Mean wall milliseconds per step of each <see cref="ForwardPart"/>.</param>
+/// <param name="PartMs">Mean milliseconds per step of each <see cref="ForwardPart"/>: CPU time at one thread, wall time at more (<paramref name="PartsAreCpu"/>).</param>
 /// <param name="PoolWaitMs">Mean milliseconds per step the caller waited in the worker pool for other threads' chunks.</param>
 public sealed record DecodeBatchResult(
     int Sequences, int Steps, double MsPerStep, double MsStdDev, double TokensPerSecond, double TokensPerCpuSecond,
-    double MeanContext, IReadOnlyDictionary<ForwardPart, double> PartMs, double PoolWaitMs);
+    double CpuMsPerStep, double MeanContext, IReadOnlyDictionary<ForwardPart, double> PartMs, double PoolWaitMs, bool PartsAreCpu);
 
 /// <summary>
 /// The engine-level measurement behind the serving target "8 streams ≥ 4× one stream": B sequences, each
@@ -57,7 +58,8 @@ public static class DecodeBatchBench
                 model.Forward(batch);
             }
 
-            var profile = new ForwardProfile();
+            // One thread: the parts in the thread's CPU time (immune to a busy machine); more: wall time.
+            var profile = new ForwardProfile(threadCpu: model.Threads == 1);
             var stepMs = new List<double>();
             var contextSum = 0.0;
             var cpuSeconds = 0.0;
@@ -105,7 +107,7 @@ public static class DecodeBatchBench
             var sd = stepMs.Count < 2 ? 0 : Math.Sqrt(stepMs.Sum(v => (v - mean) * (v - mean)) / (stepMs.Count - 1));
             var parts = ForwardProfile.Parts.ToDictionary(p => p, p => profile.Milliseconds(p) / steps);
             return new DecodeBatchResult(sequences, steps, median, sd, sequences * 1000.0 / median, sequences * steps / cpuSeconds,
-                contextSum / (steps * (double)sequences), parts, waitMs);
+                cpuSeconds * 1000 / steps, contextSum / (steps * (double)sequences), parts, waitMs, profile.ThreadCpu);
         }
         finally
         {

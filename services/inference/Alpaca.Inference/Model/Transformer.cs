@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Alpaca.Inference.Backends;
 using Alpaca.Inference.Kernels;
 using Alpaca.Inference.Model.Steps;
@@ -226,7 +225,7 @@ public sealed unsafe class Transformer : IEngineBackend
         return logitRow + m;
     }
 
-    private static long Stamp(ForwardProfile? profile) => profile is null ? 0 : Stopwatch.GetTimestamp();
+    private static long Stamp(ForwardProfile? profile) => profile is null ? 0 : profile.Now();
 
     private static long Mark(ForwardProfile? profile, ForwardPart part, long since)
     {
@@ -235,7 +234,7 @@ public sealed unsafe class Transformer : IEngineBackend
             return 0;
         }
 
-        var now = Stopwatch.GetTimestamp();
+        var now = profile.Now();
         profile.Add(part, now - since);
         return now;
     }
