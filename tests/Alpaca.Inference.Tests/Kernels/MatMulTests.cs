@@ -36,8 +36,13 @@ public unsafe class MatMulTests
             : new[] { (8, 32), (13, 37), (45, 96), (64, 288), (7, 5), (24, 2048) };
         foreach (var (rows, columns) in shapes)
         {
-            // K-quants on x86: 4-token slices, leftovers after them (6, 17) and alone (1, 3).
-            foreach (var tokens in kQuant ? new[] { 1, 3, 4, 6, 17 } : new[] { 1, 2, 3, 4, 5, 11, 70, 300 })
+            // K-quants on x86: 4-token slices, leftovers after them (6, 17) and alone (1, 3). Q4_0/Q8_0: every
+            // batched-decode count 1–16 (the few-token kernels' 4-, 2- and 1-token pieces in every mix), 63
+            // (their largest), and prompt sizes on the prompt kernels (70, 300).
+            int[] tokenCounts = kQuant ? [1, 3, 4, 6, 17]
+                : quantized ? [.. Enumerable.Range(1, 16), 63, 70, 300]
+                : [1, 2, 3, 4, 5, 11, 70, 300];
+            foreach (var tokens in tokenCounts)
             {
                 Check(path, type, rows, columns, tokens, seed: rows * 1000 + columns + tokens);
             }

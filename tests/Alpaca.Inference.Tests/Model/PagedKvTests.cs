@@ -61,6 +61,54 @@ public sealed unsafe class PagedKvTests
         ForwardTests.AssertClose(expected, output, $"{type} attention", tolerance: 2e-3);
     }
 
+    [Theory]
+    [InlineData(32, 50)]
+    [InlineData(64, 1)]
+    [InlineData(64, 37)]
+    [InlineData(128, 64)]
+    // Decode attention over the fp16 cache read in place (no gather): head sizes 32/64/128, one position,
+    // an odd count (a half block and an odd last row), whole blocks.
+    public void Decode_attention_in_place_over_scattered_blocks_matches_the_plain_reference(int hd, int n)
+    {
+        if (!HalfCacheAttention.Supports(hd))
+        {
+            return; // no AVX2 here: AttentionStep uses the gather path, which the test above covers
+        }
+
+        using var cache = new KvCache(layers: 2, blocks: 8, blockTokens: 16, kvHeads: 2, headDim: hd, KvCacheType.F16);
+        int[] table = [5, 2, 7, 0];
+        var random = new Random(hd + n);
+        var key = new float[hd];
+        var value = new float[hd];
+        fixed (float* k = key, v = value)
+        {
+            for (var p = 0; p < n; p++)
+            {
+                for (var d = 0; d < hd; d++)
+                {
+                    key[d] = (float)(random.NextDouble() * 4 - 2);
+                    value[d] = (float)(random.NextDouble() * 2 - 1);
+                }
+
+                cache.Store(1, table[p / 16], p % 16, 1, k, v);
+            }
+        }
+
+        var query = Enumerable.Range(0, hd).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var expected = ReferenceAttention.Attend(cache, table, layer: 1, kvHead: 1, query, n);
+        var scratch = new float[hd + n + hd];
+        var output = new float[hd];
+        fixed (float* s = scratch, o = output)
+        {
+            var q = s;
+            query.CopyTo(new Span<float>(q, hd));
+            Alpaca.Inference.Kernels.Fp16.RoundInPlace(q, hd);
+            HalfCacheAttention.Attend(cache, 1, table, 1, n, q, 1f / MathF.Sqrt(hd), q + hd + n, q + hd, o);
+        }
+
+        ForwardTests.AssertClose(expected, output, $"in-place attention hd={hd} n={n}", tolerance: 2e-3);
+    }
+
     // Three sequences interleaved so their blocks are scattered over the pool; the same calls without paging.
     private static float[][] Interleaved(Transformer model)
     {

@@ -37,11 +37,14 @@ public static class BenchCommand
         var draft = new Option<string[]>("--draft") { Description = "Speculative decoding: a draft GGUF (or SHAPE:TYPE, written like --make-model) of the same vocabulary; prints greedy tg through the scheduler with and without it, for every --model (repeatable).", AllowMultipleArgumentsPerToken = false };
         var draftThreads = new Option<int>("--draft-threads") { Description = "With --draft: the draft's threads (1 = the decode loop alone; 0 = share the target's).", DefaultValueFactory = _ => 1 };
         var draftTokens = new Option<string>("--draft-tokens") { Description = "With --draft: draft tokens per step, comma-separated.", DefaultValueFactory = _ => "4" };
+        var decodeBatch = new Option<string>("--decode-batch") { Description = "Decode steps of B sequences at once (continuous batching), comma-separated B values: ms per step, tokens/s, tokens per CPU-second and where the step's time goes (e.g. 1,2,4,8,16).", DefaultValueFactory = _ => "" };
+        var decodeContext = new Option<string>("--decode-context") { Description = "With --decode-batch: MIN,MAX positions of the sequences' KV contexts (prefilled with random tokens, spread evenly).", DefaultValueFactory = _ => "100,300" };
+        var decodeSteps = new Option<int>("--decode-steps") { Description = "With --decode-batch: timed steps per B (after two warm-up steps).", DefaultValueFactory = _ => 24 };
         var vsLlamaCpp = new Option<bool>("--vs-llama-cpp") { Description = "Also run llama.cpp (node-llama-cpp, scripts/setup-oracle.sh) on each file right before ours and print both columns with the ratio." };
 
         var command = new Command("bench", "Benchmark the CPU inference engine like llama-bench (pp/tg tokens per second).")
         {
-            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, kv, kvBudget, kvInFlight, vsLlamaCpp, backend, device, dtype, shape, batches, trainStep, peakTflops, draft, draftTokens, draftThreads,
+            model, make, modelsDir, threads, pp, tg, reps, kernels, noBandwidth, kv, kvBudget, kvInFlight, vsLlamaCpp, backend, device, dtype, shape, batches, trainStep, peakTflops, draft, draftTokens, draftThreads, decodeBatch, decodeContext, decodeSteps,
         };
 
         command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
@@ -141,6 +144,21 @@ public static class BenchCommand
                     }
                 }
 
+                var decodeSizes = Ints(parse.GetValue(decodeBatch)!, "--decode-batch");
+                if (decodeSizes.Length > 0)
+                {
+                    var range = Ints(parse.GetValue(decodeContext)!, "--decode-context");
+                    if (range.Length != 2 || range[0] < 1 || range[1] < range[0])
+                    {
+                        throw new ArgumentException("--decode-context takes MIN,MAX with 1 ≤ MIN ≤ MAX.");
+                    }
+
+                    foreach (var file in files)
+                    {
+                        PrintDecodeBatch(file, threadCounts, path, decodeSizes, range[0], range[1], Math.Max(1, parse.GetValue(decodeSteps)));
+                    }
+                }
+
                 if (parse.GetValue(kv))
                 {
                     foreach (var file in files)
@@ -202,6 +220,41 @@ public static class BenchCommand
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {Path.GetFileNameWithoutExtension(file)} | {Path.GetFileNameWithoutExtension(d)} | {k} | {r.PlainTokensPerSecond:F1} | {r.SpeculativeTokensPerSecond:F1} | {r.Speedup:F2}× | {100 * r.Acceptance:F0}% | {r.TokensPerStep:F2} | {(r.SameOutput ? "yes" : "NO")} |"));
                 }
+            }
+        }
+    }
+
+    private static void PrintDecodeBatch(string file, int[] threadCounts, KernelPath path, int[] sizes, int minContext, int maxContext, int steps)
+    {
+        var name = Path.GetFileNameWithoutExtension(file);
+        using var weights = LlamaWeights.Load(file);
+        var context = DecodeBatchBench.ContextNeeded(maxContext, steps);
+        if (context > weights.Config.ContextLength)
+        {
+            throw new ArgumentException($"--decode-context {maxContext} + {steps} steps needs {context} positions; {name} has {weights.Config.ContextLength}.");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Decode steps of B sequences ({name}, kernels {path}, contexts {minContext}–{maxContext} positions, {steps} timed steps; ms/step: median wall; parts: mean ms per step, CPU time of the one thread at 1 thread (cpu), wall time at more; pool wait: the caller's wait for other threads' chunks)"));
+        var parts = ForwardProfile.Parts;
+        Console.WriteLine("| threads | B | ms/step | ± | step ÷ step(1) | CPU ms/step | CPU step ÷ step(1) | t/s | t/CPU-s | parts | " + string.Join(" | ", parts) + " | pool wait |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|" + string.Concat(parts.Select(_ => "---:|")) + "---:|");
+        foreach (var t in threadCounts)
+        {
+            using var m = new Transformer(weights, new ModelOptions { Threads = t, Kernels = path, MaxSequences = sizes.Max(), ContextLength = context });
+            double? single = null, singleCpu = null;
+            foreach (var b in sizes)
+            {
+                var r = DecodeBatchBench.Run(m, b, steps, minContext, maxContext);
+                single ??= b == 1 ? r.MsPerStep : null;
+                singleCpu ??= b == 1 ? r.CpuMsPerStep : null;
+                var ratio = single is { } s ? (r.MsPerStep / s).ToString("F2", CultureInfo.InvariantCulture) + "×" : "";
+                var cpuRatio = singleCpu is { } sc ? (r.CpuMsPerStep / sc).ToString("F2", CultureInfo.InvariantCulture) + "×" : "";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {t} | {b} | {r.MsPerStep:F2} | {r.MsStdDev:F2} | {ratio} | {r.CpuMsPerStep:F2} | {cpuRatio} | {r.TokensPerSecond:F1} | {r.TokensPerCpuSecond:F1} | {(r.PartsAreCpu ? "cpu" : "wall")} | ")
+                    + string.Join(" | ", parts.Select(p => r.PartMs[p].ToString("F2", CultureInfo.InvariantCulture)))
+                    + string.Create(CultureInfo.InvariantCulture, $" | {r.PoolWaitMs:F2} |"));
             }
         }
     }

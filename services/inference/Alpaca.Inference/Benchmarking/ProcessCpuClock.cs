@@ -23,6 +23,16 @@ public static partial class ProcessCpuClock
         return self.TotalProcessorTime.TotalSeconds;
     }
 
+    /// <summary>
+    /// CPU time of the calling thread in nanoseconds (<c>CLOCK_THREAD_CPUTIME_ID</c>), or −1 where that clock
+    /// is not available: time the thread was descheduled does not count, so on a shared machine a
+    /// one-thread profile says what each part costs, not how busy the neighbours were.
+    /// </summary>
+    public static long ThreadNanoseconds() =>
+        OperatingSystem.IsLinux() && ClockGetTime(ClockThreadCpuTimeId, out var ts) == 0 ? (ts.Seconds * 1_000_000_000L) + ts.Nanoseconds : -1;
+
+    private const int ClockThreadCpuTimeId = 3;
+
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec
     {

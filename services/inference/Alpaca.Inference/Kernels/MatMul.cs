@@ -69,6 +69,10 @@ public static unsafe class MatMul
             case KernelPath.Avx512Vnni when w.IsQuantized:
                 QuantKernels.Run<VnniDot>(w, input, rowStart, rowEnd, y, yStride);
                 break;
+            case KernelPath.Avx2 when w.IsQuantized && input.Tokens < QuantDecodeKernels.MaxTokens:
+                // Batched decode (a token per running sequence): the few-token kernels.
+                QuantDecodeKernels.Run(w, input, rowStart, rowEnd, y, yStride);
+                break;
             case KernelPath.Avx2 when w.IsQuantized:
                 QuantKernels.Run<Avx2Dot>(w, input, rowStart, rowEnd, y, yStride);
                 break;

@@ -103,7 +103,7 @@ internal static unsafe class QuantKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<float> Q8Group1<TDot>(WeightMatrix w, sbyte* x, float* xd, int* xNeg128, int g)
+    internal static Vector256<float> Q8Group1<TDot>(WeightMatrix w, sbyte* x, float* xd, int* xNeg128, int g)
         where TDot : struct, IIntDot
     {
         var nb = w.Blocks;

@@ -99,6 +99,12 @@ public sealed unsafe class KvCache : IDisposable
         }
     }
 
+    /// <summary>The first of a block's <see cref="BlockTokens"/> key rows of one KV head (contiguous, in <see cref="Type"/>).</summary>
+    internal byte* KeyRows(int layer, int block, int kvHead) => _keys.Pointer + Row(layer, block, 0, kvHead);
+
+    /// <summary>The first of a block's value rows of one KV head, as <see cref="KeyRows"/>.</summary>
+    internal byte* ValueRows(int layer, int block, int kvHead) => _values.Pointer + Row(layer, block, 0, kvHead);
+
     /// <summary>One element as stored (decoded), for the plain reference attention.</summary>
     public float Key(int layer, int block, int offset, int kvHead, int d) => Element(_keys.Pointer + Row(layer, block, offset, kvHead), d);
 

@@ -125,6 +125,12 @@ public sealed unsafe class Transformer : IEngineBackend
 
     public int VocabSize => _config.VocabSize;
 
+    /// <summary>
+    /// When set, every forward pass adds its time per part to it (<c>alpaca bench --decode-batch</c>);
+    /// null (the default) times nothing.
+    /// </summary>
+    public ForwardProfile? Profile { get; set; }
+
     /// <summary>Rows of logits the last <see cref="Forward"/> produced, one per token with the logits flag, in batch order.</summary>
     public int LogitRows => _logitRows;
 
@@ -173,26 +179,41 @@ public sealed unsafe class Transformer : IEngineBackend
     // The forward pass of n tokens of the batch from `start`, as ReferenceForward.Run does it for one.
     private int ForwardChunk(Batch batch, int start, int n, int logitRow)
     {
+        var profile = Profile;
+        var t = Stamp(profile);
         Embed(batch, start, n);
         _runs.Group(_state.Sequences, n);
+        t = Mark(profile, ForwardPart.Embed, t);
         for (var l = 0; l < _config.NLayers; l++)
         {
             var block = _blocks[l];
 
             // Attention: xb = attention_norm(x); q, k, v = xb·W; RoPE; store k, v; attend; o_proj.
             AttentionNorm(block, n, isFirstBlock: l == 0);
+            t = Mark(profile, ForwardPart.Norms, t);
             QkvProjections(block, n);
+            t = Mark(profile, ForwardPart.Qkv, t);
             RopeKvStoreAttention(l);
+            t = Mark(profile, ForwardPart.Attention, t);
             OutputProjection(block, n);
+            t = Mark(profile, ForwardPart.OutputProjection, t);
 
             // FFN: x += o_proj output; xb = ffn_norm(x); h = silu(gate·xb)·(up·xb); down_proj.
             FfnNorm(block, n);
+            t = Mark(profile, ForwardPart.Norms, t);
             GateUpSiluMul(block, n);
+            t = Mark(profile, ForwardPart.GateUp, t);
             DownProjection(block, n);
+            t = Mark(profile, ForwardPart.Down, t);
         }
 
         // Only the flagged tokens go through the final norm and the LM head (a prompt needs one row).
         var m = GatherLogitTokens(batch, start, n);
+        if (profile is not null)
+        {
+            profile.Passes++;
+        }
+
         if (m == 0)
         {
             return logitRow;
@@ -200,7 +221,22 @@ public sealed unsafe class Transformer : IEngineBackend
 
         FinalNorm(m);
         LmHead(m, logitRow);
+        Mark(profile, ForwardPart.LmHead, t);
         return logitRow + m;
+    }
+
+    private static long Stamp(ForwardProfile? profile) => profile is null ? 0 : profile.Now();
+
+    private static long Mark(ForwardProfile? profile, ForwardPart part, long since)
+    {
+        if (profile is null)
+        {
+            return 0;
+        }
+
+        var now = profile.Now();
+        profile.Add(part, now - since);
+        return now;
     }
 
     // x = token_embedding[token]; each token's RoPE angles for its position.

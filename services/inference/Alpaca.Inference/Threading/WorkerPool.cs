@@ -54,6 +54,16 @@ public sealed class WorkerPool : IDisposable
 
     public int ThreadCount { get; }
 
+    /// <summary>
+    /// When true, <see cref="WaitTicks"/> sums the time the caller spends waiting, after it found no chunk
+    /// left to claim, for chunks other threads still run (the cost of the step's barrier: load imbalance
+    /// and descheduled workers). Off by default (two timestamps per step).
+    /// </summary>
+    public bool MeasureWait { get; set; }
+
+    /// <summary><see cref="Stopwatch"/> ticks the caller waited (see <see cref="MeasureWait"/>); the caller may reset it.</summary>
+    public long WaitTicks { get; set; }
+
     /// <summary>Runs every chunk of <paramref name="work"/> and returns when all are done. Not reentrant.</summary>
     public void Run(IParallelWork work)
     {
@@ -94,7 +104,17 @@ public sealed class WorkerPool : IDisposable
         }
 
         ExecuteClaims(0, epoch);
-        WaitUntilDone(total);
+        if (MeasureWait)
+        {
+            var waitStart = Stopwatch.GetTimestamp();
+            WaitUntilDone(total);
+            WaitTicks += Stopwatch.GetTimestamp() - waitStart;
+        }
+        else
+        {
+            WaitUntilDone(total);
+        }
+
         if (_failure is { } failure)
         {
             _failure = null;

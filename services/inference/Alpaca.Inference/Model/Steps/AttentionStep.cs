@@ -43,6 +43,7 @@ internal sealed unsafe class AttentionStep : IParallelWork
     private readonly float* _cos;
     private readonly float* _sin;
     private readonly float* _output;
+    private readonly bool _inPlace;
     private int _layer;
     private int _runCount;
 
@@ -75,6 +76,7 @@ internal sealed unsafe class AttentionStep : IParallelWork
         _cos = state.RopeCos;
         _sin = state.RopeSin;
         _output = state.AttentionOutput;
+        _inPlace = cache.Type == KvCacheType.F16 && HalfCacheAttention.Supports(headDim);
     }
 
     /// <summary>Positions per transposed key row in scratch: the context rounded up to 16 (whole vectors of scores).</summary>
@@ -117,6 +119,13 @@ internal sealed unsafe class AttentionStep : IParallelWork
             _cache.Store(_layer, table[pos / blockTokens], pos % blockTokens, kvHead, k, v);
         }
 
+        // Decode (a query or a few per KV head): attend over the fp16 cache in place, no gather.
+        if (_inPlace && (end - first) * _group <= InPlaceQueries)
+        {
+            AttendInPlace(first, end, table, kvHead, thread);
+            return;
+        }
+
         // A run's positions increase, so its last token sees the most.
         var n = _positions[_runTokens[end - 1]] + 1;
         var stride = Stride(n);
@@ -141,6 +150,32 @@ internal sealed unsafe class AttentionStep : IParallelWork
                 }
 
                 Attend(q, keys, stride, values, hd, _scale, round, _positions[t] + 1, scores, _output + (long)t * _qDim + h * hd);
+            }
+        }
+    }
+
+    // Each query reads the sequence's cached rows once; the gather reads them once for all the run's
+    // queries but costs several times a read per element, so it wins from about this many queries.
+    private const int InPlaceQueries = 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AttendInPlace(int first, int end, int[] table, int kvHead, int thread)
+    {
+        var hd = _headDim;
+        var half = _ropeDim / 2;
+        var q = _scratch[thread];
+        var scores = q + hd;
+        var qScaled = scores + Stride(_slots.ContextLength);
+        for (var h = kvHead * _group; h < (kvHead + 1) * _group; h++)
+        {
+            for (var i = first; i < end; i++)
+            {
+                var t = _runTokens[i];
+                var qh = _q + (long)t * _qDim + h * hd;
+                VectorOps.Rope(qh, 1, hd, _ropeDim, _cos + (long)t * half, _sin + (long)t * half);
+                Buffer.MemoryCopy(qh, q, hd * sizeof(float), hd * sizeof(float));
+                Fp16.RoundInPlace(q, hd);
+                HalfCacheAttention.Attend(_cache, _layer, table, kvHead, _positions[t] + 1, q, _scale, qScaled, scores, _output + (long)t * _qDim + h * hd);
             }
         }
     }
