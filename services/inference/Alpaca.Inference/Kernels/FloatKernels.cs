@@ -140,6 +140,12 @@ internal static unsafe class FloatKernels
             && HalfVectors.ScaleForHalfDot(input, k, scratch))
         {
             var scaled = new MatMulInput(scratch, k, input.Tokens);
+            if (!avx512)
+            {
+                HalfDecode256.Rows(w, scaled, rowStart, rowEnd, y, yStride);
+                return;
+            }
+
             for (var r = rowStart; r < rowEnd; r++)
             {
                 var row = w.Data + r * w.RowBytes;

@@ -44,6 +44,10 @@ internal static unsafe class QuantKernels
                     {
                         Q4Group4<TDot>(w, q, input.QuantRow0 + t, g, y + (long)t * yStride, yStride, rowEnd);
                     }
+                    else if (typeof(TDot) == typeof(Avx2Dot))
+                    {
+                        Q8PromptAvx2.Group4(w, q, input.QuantRow0 + t, g, y + (long)t * yStride, yStride, rowEnd);
+                    }
                     else
                     {
                         Q8Group4<TDot>(w, q, input.QuantRow0 + t, g, y + (long)t * yStride, yStride, rowEnd);
